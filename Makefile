@@ -1,0 +1,160 @@
+# Build, run and test the kernel.
+#
+#   make              kernel (out/kernel) and file system image (out/fs.img)
+#   make qemu         boot (graphical if there is a display, else like qemu-nox)
+#   make qemu-nox     boot with the console on this terminal (quit: Ctrl-A x)
+#   make qemu-gdb     boot and wait for GDB; then `make gdb` in another terminal
+#   make test         every in-guest suite (2 and 4 CPUs) and the host tests
+#   make demo         boot, run the demo workload, capture its trace, render plots
+#   make bench        benchmarks
+#   CPUS=N            number of CPUs (default 2)
+
+CPUS ?= 2
+MEM ?= 512
+OUT := out
+
+TOOLPREFIX ?= i686-linux-gnu-
+CC := $(TOOLPREFIX)gcc
+LD := $(TOOLPREFIX)ld
+OBJCOPY := $(TOOLPREFIX)objcopy
+QEMU ?= qemu-system-i386
+
+# A python3 that sees Debian's packages (matplotlib, numpy, pytest).
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	$$p -c 'import matplotlib, numpy' >/dev/null 2>&1 && { echo $$p; break; }; done)
+ifeq ($(PYTHON),)
+PYTHON := /usr/bin/python3
+endif
+
+CFLAGS := -m32 -O2 -Wall -Werror -MD -ggdb -fno-pic -fno-pie -fno-builtin \
+	-fno-strict-aliasing -fno-omit-frame-pointer -fno-stack-protector \
+	-ffreestanding -nostdinc -Ixv6/kernel -Ixv6/user
+ASFLAGS := -m32 -ggdb -fno-pic -fno-pie -nostdinc -Ixv6/kernel -Ixv6/user -MD -Wa,--noexecstack
+LDFLAGS := -m elf_i386
+
+KDIR := xv6/kernel
+UDIR := xv6/user
+KOBJ := $(OUT)/kobj
+UOBJ := $(OUT)/uobj
+
+# Every .c/.S in the kernel directory is part of the kernel, except the
+# two pieces built as flat binaries and embedded by blobs.S.
+KBLOBS := entryother.S initcode.S
+KSRCS := $(filter-out $(addprefix $(KDIR)/,$(KBLOBS)),$(wildcard $(KDIR)/*.c $(KDIR)/*.S))
+KOBJS := $(patsubst $(KDIR)/%,$(KOBJ)/%.o,$(KSRCS))
+
+# Every .c in the user directory is a program, except the user library.
+ULIB := ulib.c printf.c umalloc.c usys.S
+ULIBOBJS := $(patsubst %,$(UOBJ)/%.o,$(ULIB))
+UPROGS := $(filter-out $(ULIB),$(notdir $(wildcard $(UDIR)/*.c)))
+UBINS := $(patsubst %.c,$(OUT)/user/_%,$(UPROGS))
+
+all: $(OUT)/kernel $(OUT)/fs.img
+
+$(KOBJ)/%.c.o: $(KDIR)/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(KOBJ)/%.S.o: $(KDIR)/%.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c -o $@ $<
+
+# entryother runs at 0x7000; initcode at user address 0.
+$(KOBJ)/entryother.bin: $(KDIR)/entryother.S
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -c -o $(KOBJ)/entryother.o $<
+	$(LD) $(LDFLAGS) -N -e start -Ttext 0x7000 -o $(KOBJ)/entryother.elf $(KOBJ)/entryother.o
+	$(OBJCOPY) -S -O binary -j .text $(KOBJ)/entryother.elf $@
+
+$(KOBJ)/initcode.bin: $(KDIR)/initcode.S
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -c -o $(KOBJ)/initcode.o $<
+	$(LD) $(LDFLAGS) -N -e start -Ttext 0 -o $(KOBJ)/initcode.elf $(KOBJ)/initcode.o
+	$(OBJCOPY) -S -O binary $(KOBJ)/initcode.elf $@
+
+$(KOBJ)/blobs.S.o: $(KDIR)/blobs.S $(KOBJ)/entryother.bin $(KOBJ)/initcode.bin
+	$(CC) $(ASFLAGS) -Wa,-I,$(KOBJ) -c -o $@ $<
+
+$(OUT)/kernel: $(KOBJS) $(KDIR)/kernel.ld
+	$(LD) $(LDFLAGS) -T $(KDIR)/kernel.ld -o $@ $(KOBJS)
+	$(TOOLPREFIX)objdump -S $@ > $(OUT)/kernel.asm
+	$(TOOLPREFIX)nm -n $@ > $(OUT)/kernel.sym
+
+$(UOBJ)/%.c.o: $(UDIR)/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(UOBJ)/%.S.o: $(UDIR)/%.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(OUT)/user/_%: $(UOBJ)/%.c.o $(ULIBOBJS)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -N -e main -Ttext 0 -o $@ $^
+
+$(OUT)/mkfs: xv6/mkfs/mkfs.c $(KDIR)/fs.h $(KDIR)/param.h
+	@mkdir -p $(@D)
+	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
+
+$(OUT)/README: README.md
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(OUT)/fs.img: $(OUT)/mkfs $(OUT)/README $(UBINS)
+	$(OUT)/mkfs $@ $(OUT)/README $(UBINS)
+
+-include $(KOBJ)/*.d $(UOBJ)/*.d
+
+# ---- running ----------------------------------------------------------
+QEMUOPTS := -kernel $(OUT)/kernel \
+	-drive file=$(OUT)/fs.img,index=0,media=disk,format=raw \
+	-smp $(CPUS),sockets=$(CPUS),cores=1,threads=1 -m $(MEM) -no-reboot -net none
+
+qemu: all
+	@if [ -n "$$DISPLAY" ]; then \
+		$(QEMU) $(QEMUOPTS) -serial mon:stdio -serial file:$(OUT)/com2.bin; \
+	else $(MAKE) --no-print-directory qemu-nox; fi
+
+qemu-nox: all
+	$(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio -serial file:$(OUT)/com2.bin
+
+GDBPORT = $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+.gdbinit: gdbscripts/gdbinit.tmpl FORCE
+	sed "s/@GDBPORT@/$(GDBPORT)/" $< > $@
+
+qemu-gdb: all .gdbinit
+	@echo "*** Waiting for GDB: run 'make gdb' (or gdb-multiarch -x .gdbinit) in another terminal."
+	$(QEMU) $(QEMUOPTS) -serial mon:stdio -serial file:$(OUT)/com2.bin -S -gdb tcp:127.0.0.1:$$(sed -n 's/^target remote 127.0.0.1://p' .gdbinit)
+
+qemu-nox-gdb: all .gdbinit
+	@echo "*** Waiting for GDB: run 'make gdb' (or gdb-multiarch -x .gdbinit) in another terminal."
+	$(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio -serial file:$(OUT)/com2.bin -S -gdb tcp:127.0.0.1:$$(sed -n 's/^target remote 127.0.0.1://p' .gdbinit)
+
+gdb:
+	gdb-multiarch -q -x .gdbinit
+
+# ---- tests, demo, benchmarks -----------------------------------------
+setup:
+	sh scripts/setup.sh
+
+ifeq ($(origin CPUS),command line)
+TEST_CPUS := --cpus $(CPUS)
+else
+TEST_CPUS := --cpus 2 --cpus 4
+endif
+
+test: all
+	$(PYTHON) tests/run_tests.py $(TEST_CPUS)
+
+clean:
+	rm -rf $(OUT) .gdbinit
+
+FORCE:
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test clean FORCE
+.PRECIOUS: $(UOBJ)/%.c.o

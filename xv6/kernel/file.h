@@ -1,0 +1,39 @@
+// Open files, in-memory inodes and the device switch.
+#ifndef XV6_FILE_H
+#define XV6_FILE_H
+struct file {
+  enum { FD_NONE, FD_PIPE, FD_INODE } type;
+  int ref;            // reference count, protected by ftable.lock
+  char readable;
+  char writable;
+  struct pipe *pipe;
+  struct inode *ip;
+  uint off;
+};
+
+// In-memory copy of an inode.
+struct inode {
+  uint dev;
+  uint inum;
+  int ref;                // protected by icache.lock
+  struct sleeplock lock;  // protects everything below
+  int valid;              // has the on-disk copy been read?
+
+  short type;             // copy of struct dinode
+  short major;
+  short minor;
+  short nlink;
+  uint size;
+  uint addrs[NDIRECT + 1];
+};
+
+// Read/write functions for a major device number.
+struct devsw {
+  int (*read)(struct inode *, char *, int);
+  int (*write)(struct inode *, char *, int);
+};
+
+extern struct devsw devsw[];
+
+#define CONSOLE 1
+#endif

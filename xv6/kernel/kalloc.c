@@ -1,0 +1,144 @@
+// Physical page allocator: 4 KiB pages for page tables, kernel stacks,
+// user memory and pipe buffers.
+//
+// Free pages form a singly linked list threaded through the pages
+// themselves. Each page also has a reference count so that a page can be
+// shared (MAP_SHARED regions after fork): kfree() drops a reference and
+// frees the page when the last one goes.
+#include "types.h"
+#include "defs.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "spinlock.h"
+
+extern char end[];  // first address after the kernel image (kernel.ld)
+
+uint phystop;       // first physical address past usable RAM (main.c)
+
+struct freepage {
+  struct freepage *next;
+};
+
+// kmem.lock protects everything in kmem. Until kinit2() the other CPUs
+// are not running and the lock is not used (use_lock == 0).
+struct {
+  struct spinlock lock;
+  int use_lock;
+  struct freepage *freelist;
+  uint nfree;                       // pages on freelist
+  uint ntotal;                      // pages handed to the allocator
+  ushort ref[PHYSMAX / PGSIZE];     // references per physical page
+} kmem;
+
+static void lock(void) {
+  if (kmem.use_lock)
+    acquire(&kmem.lock);
+}
+
+static void unlock(void) {
+  if (kmem.use_lock)
+    release(&kmem.lock);
+}
+
+static int valid_page(char *v) {
+  return (uint)v % PGSIZE == 0 && v >= end && V2P(v) < phystop;
+}
+
+// Put page v on the free list. Caller holds the lock (if in use).
+static void push_free(char *v) {
+  struct freepage *f = (struct freepage *)v;
+  kmem.ref[V2P(v) / PGSIZE] = 0;
+  f->next = kmem.freelist;
+  kmem.freelist = f;
+  kmem.nfree++;
+}
+
+static void free_range(void *vstart, void *vend) {
+  char *p;
+  for (p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE) {
+    lock();
+    push_free(p);
+    kmem.ntotal++;
+    unlock();
+  }
+}
+
+// Phase 1, boot CPU only: the pages the entry page table maps.
+void kinit1(void *vstart, void *vend) {
+  initlock(&kmem.lock, "kmem");
+  kmem.use_lock = 0;
+  free_range(vstart, vend);
+}
+
+// Phase 2: the rest of RAM, once the full kernel page table is in use.
+void kinit2(void *vstart, void *vend) {
+  free_range(vstart, vend);
+  kmem.use_lock = 1;
+}
+
+// Drop one reference to page v; free it when none remain. Fills freed
+// pages with junk so that use after free shows up quickly.
+void kfree(char *v) {
+  uint i;
+  if (!valid_page(v))
+    panic("kfree: bad address");
+  i = V2P(v) / PGSIZE;
+  lock();
+  if (kmem.ref[i] == 0)
+    panic("kfree: page not allocated");
+  if (--kmem.ref[i] > 0) {
+    unlock();
+    return;
+  }
+  unlock();
+  memset(v, 1, PGSIZE);
+  lock();
+  push_free(v);
+  unlock();
+}
+
+// Allocate one page; returns its kernel virtual address, or 0 if none.
+// The page's contents are garbage.
+char *kalloc(void) {
+  struct freepage *f;
+  lock();
+  f = kmem.freelist;
+  if (f) {
+    kmem.freelist = f->next;
+    kmem.nfree--;
+    kmem.ref[V2P(f) / PGSIZE] = 1;
+  }
+  unlock();
+  return (char *)f;
+}
+
+// kalloc/kfree for a page whose owner the trace should record.
+char *kalloc_as(int owner) {
+  (void)owner;
+  return kalloc();
+}
+
+void kfree_as(char *v, int owner) {
+  (void)owner;
+  kfree(v);
+}
+
+// Add a reference to an allocated page (a second mapping of it).
+void kref(char *v) {
+  if (!valid_page(v))
+    panic("kref: bad address");
+  lock();
+  if (kmem.ref[V2P(v) / PGSIZE] == 0)
+    panic("kref: page not allocated");
+  kmem.ref[V2P(v) / PGSIZE]++;
+  unlock();
+}
+
+// References to page v (0 if free).
+int krefcount(char *v) {
+  return valid_page(v) ? kmem.ref[V2P(v) / PGSIZE] : 0;
+}
+
+uint kfreepages(void) { return kmem.nfree; }
+uint ktotalpages(void) { return kmem.ntotal; }

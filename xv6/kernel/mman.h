@@ -1,0 +1,37 @@
+// Memory mapping: mmap/munmap/mprotect flags and the getmaps() records.
+// Shared by the kernel and user programs. Values are Linux's.
+#ifndef XV6_MMAN_H
+#define XV6_MMAN_H
+#define PROT_NONE  0x0
+#define PROT_READ  0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC  0x4   // accepted; 32-bit x86 paging cannot forbid execution
+
+#define MAP_SHARED    0x01
+#define MAP_PRIVATE   0x02
+#define MAP_FIXED     0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_ANON      MAP_ANONYMOUS
+#define MAP_POPULATE  0x8000
+
+#define MAP_FAILED ((void *)-1)
+
+#define NREGION 64       // most regions one process may have
+
+// What a getmaps() record describes.
+#define MAPKIND_TEXT   1  // program text and data
+#define MAPKIND_GUARD  2  // inaccessible page below the stack
+#define MAPKIND_STACK  3
+#define MAPKIND_HEAP   4  // sbrk memory (may be empty)
+#define MAPKIND_REGION 5  // an mmap region
+
+// One entry of a process's address space, as getmaps() reports it.
+struct mapinfo {
+  uint start;      // first address
+  uint end;        // one past the last address
+  int kind;        // MAPKIND_*
+  int prot;        // PROT_* bits
+  int flags;       // MAP_* bits the region was created with (regions only)
+  uint resident;   // pages present in the page table
+};
+#endif

@@ -1,0 +1,783 @@
+// Memory regions: anonymous mmap, munmap, mprotect, demand paging, and
+// region introspection (getmaps). The contract is docs/mmap.md.
+//
+// Each process keeps its regions in a singly linked list sorted by start
+// address (p->regions, p->nregions), nodes from kmalloc. Regions lie in
+// [PGROUNDUP(p->sz), MMAPTOP) and never overlap.
+//
+// Invariants:
+//  - Every present user PTE holds one reference to its physical page
+//    (kalloc.c counts references), so unmapping always kfree()s.
+//  - A region page's PTE is present once touched; PTE_U is set unless
+//    the region is PROT_NONE, PTE_W iff the region has PROT_WRITE.
+//  - A MAP_SHARED region points at a shared object (struct shmobj) that
+//    owns one reference to each of its pages; the object lives while any
+//    region in any process uses it.
+//
+// Locking: only the owning process changes its list, and only with
+// p->regionlock held; it reads its own list without the lock (nobody
+// else writes it). Other readers (getmaps of another pid) hold ptable.lock
+// and then p->regionlock. shm.lock protects every shmobj's pages and ref.
+#include "types.h"
+#include "defs.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "proc.h"
+#include "spinlock.h"
+#include "x86.h"
+#include "mman.h"
+#include "syscall.h"
+
+// Trace hooks, no-ops until the trace is wired in.
+#define trace_emit(ev, a, b, c, d) do { } while (0)
+#define trace_syserr(sysno, reason) do { } while (0)
+enum { EV_PAGE_MAP, EV_PAGE_UNMAP, EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_FAULT };
+enum { ERR_BADLEN = 1, ERR_BADADDR, ERR_BADFLAGS, ERR_BADPROT, ERR_BADFD, ERR_NOMEM,
+       ERR_LIMIT, ERR_NOREGION, ERR_NOPROC };
+
+struct region {
+  uint start;            // page aligned
+  uint end;              // page aligned, > start
+  int prot;              // PROT_* bits
+  int flags;             // MAP_* bits as created (legacy form: PRIVATE|ANONYMOUS)
+  struct shmobj *shm;    // MAP_SHARED: the pages, else 0
+  uint shmoff;           // MAP_SHARED: index in shm of the page at start
+  struct region *next;   // next region by address
+};
+
+// Pages of a MAP_SHARED region, shared by every process that maps it.
+// pages[] is a two-level table: dir[i] is a kalloc'd page of physical
+// addresses (0 = not yet touched) for pages i*1024 .. i*1024+1023.
+struct shmobj {
+  int ref;               // regions using this object (shm.lock)
+  uint npages;
+  uint ndir;
+  uint **dir;            // kmalloc'd array of ndir pointers
+};
+
+static struct spinlock shmlock;
+static int shm_inited;
+
+#define PER_DIR (PGSIZE / sizeof(uint))
+
+#define FEC_PRESENT 0x1  // page-fault error code bits
+#define FEC_WRITE   0x2
+
+#define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+// ---- failure reasons -------------------------------------------------
+// A bad call returns -1 and leaves its reason in the trace.
+static int fail(int sysno, int reason) {
+  trace_syserr(sysno, reason);
+  return -1;
+}
+
+// ---- shared objects --------------------------------------------------
+
+static void shm_init(void) {
+  if (!shm_inited) {
+    initlock(&shmlock, "shm");
+    shm_inited = 1;
+  }
+}
+
+static struct shmobj *shm_alloc(uint npages) {
+  struct shmobj *s;
+  uint ndir = (npages + PER_DIR - 1) / PER_DIR;
+  if ((s = kmalloc(sizeof(*s))) == 0)
+    return 0;
+  if ((s->dir = kmalloc(ndir * sizeof(uint *))) == 0) {
+    kmfree(s);
+    return 0;
+  }
+  memset(s->dir, 0, ndir * sizeof(uint *));
+  s->ref = 1;
+  s->npages = npages;
+  s->ndir = ndir;
+  return s;
+}
+
+static void shm_hold(struct shmobj *s) {
+  acquire(&shmlock);
+  s->ref++;
+  release(&shmlock);
+}
+
+// Drop one region's use of s; the last one frees every page.
+static void shm_drop(struct shmobj *s) {
+  uint i, j;
+  int last;
+  acquire(&shmlock);
+  last = (--s->ref == 0);
+  release(&shmlock);
+  if (!last)
+    return;
+  for (i = 0; i < s->ndir; i++) {
+    if (!s->dir[i])
+      continue;
+    for (j = 0; j < PER_DIR; j++)
+      if (s->dir[i][j])
+        kfree_as(P2V(s->dir[i][j]), PG_SHARED);
+    kfree_as((char *)s->dir[i], PG_SHARED);
+  }
+  kmfree(s->dir);
+  kmfree(s);
+}
+
+// Physical address of page idx of s, allocating a zeroed page on first
+// use. Returns 0 if memory ran out.
+static uint shm_page(struct shmobj *s, uint idx) {
+  uint *tab, pa;
+  char *mem;
+  acquire(&shmlock);
+  if ((tab = s->dir[idx / PER_DIR]) == 0) {
+    if ((tab = (uint *)kalloc_as(PG_SHARED)) == 0)
+      goto oom;
+    memset(tab, 0, PGSIZE);
+    s->dir[idx / PER_DIR] = tab;
+  }
+  if ((pa = tab[idx % PER_DIR]) == 0) {
+    if ((mem = kalloc_as(PG_SHARED)) == 0)
+      goto oom;
+    memset(mem, 0, PGSIZE);
+    pa = tab[idx % PER_DIR] = V2P(mem);
+  }
+  release(&shmlock);
+  return pa;
+oom:
+  release(&shmlock);
+  return 0;
+}
+
+// ---- page-level helpers ----------------------------------------------
+
+static int pte_perm(int prot) {
+  if (prot == PROT_NONE)
+    return 0;  // present for the kernel, invisible to the user
+  return PTE_U | ((prot & PROT_WRITE) ? PTE_W : 0);
+}
+
+static void flush_tlb(struct proc *p) {
+  if (p == myproc())
+    lcr3(V2P(p->pgdir));
+}
+
+// Map page va of region r in p (not present yet). Returns 0 or -1 (no memory).
+static int map_page(struct proc *p, struct region *r, uint va) {
+  char *mem;
+  if (r->shm) {
+    uint pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE);
+    if (pa == 0)
+      return -1;
+    mem = P2V(pa);
+    kref(mem);  // this PTE's reference
+  } else {
+    if ((mem = kalloc_as(PG_REGION)) == 0)
+      return -1;
+    memset(mem, 0, PGSIZE);
+  }
+  if (mappages(p->pgdir, (void *)va, PGSIZE, V2P(mem), pte_perm(r->prot)) < 0) {
+    kfree(mem);
+    return -1;
+  }
+  trace_emit(EV_PAGE_MAP, va, V2P(mem), r->shm != 0, 0);
+  return 0;
+}
+
+// Unmap and release every present page in [start, end) of p.
+static void unmap_range(struct proc *p, uint start, uint end) {
+  uint a;
+  pte_t *pte;
+  for (a = start; a < end; a += PGSIZE) {
+    if ((pte = walkpgdir(p->pgdir, (void *)a, 0)) == 0) {
+      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;  // no page table: next 4 MiB
+      if (a + PGSIZE == 0)
+        break;
+      continue;
+    }
+    if (*pte & PTE_P) {
+      trace_emit(EV_PAGE_UNMAP, a, PTE_ADDR(*pte), 0, 0);
+      kfree(P2V(PTE_ADDR(*pte)));
+      *pte = 0;
+    }
+  }
+  free_empty_pgtables(p->pgdir, start, end);
+}
+
+// Give the present pages in [start, end) the permissions of prot.
+static void protect_range(struct proc *p, uint start, uint end, int prot) {
+  uint a;
+  pte_t *pte;
+  for (a = start; a < end; a += PGSIZE) {
+    if ((pte = walkpgdir(p->pgdir, (void *)a, 0)) == 0) {
+      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
+      if (a + PGSIZE == 0)
+        break;
+      continue;
+    }
+    if (*pte & PTE_P)
+      *pte = PTE_ADDR(*pte) | PTE_P | pte_perm(prot);
+  }
+}
+
+// Pages present in [start, end) of pgdir.
+static uint resident(pde_t *pgdir, uint start, uint end) {
+  uint a, n = 0;
+  pte_t *pte;
+  for (a = start; a < end; a += PGSIZE) {
+    if ((pte = walkpgdir(pgdir, (void *)a, 0)) == 0) {
+      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
+      if (a + PGSIZE == 0)
+        break;
+      continue;
+    }
+    if (*pte & PTE_P)
+      n++;
+  }
+  return n;
+}
+
+// ---- the region list -------------------------------------------------
+
+// The region of p containing va, or 0.
+struct region *region_find(struct proc *p, uint va) {
+  struct region *r;
+  for (r = p->regions; r && r->start <= va; r = r->next)
+    if (va < r->end)
+      return r;
+  return 0;
+}
+
+// Link r into p's sorted list. Caller holds p->regionlock.
+static void region_insert(struct proc *p, struct region *r) {
+  struct region **pp = &p->regions;
+  while (*pp && (*pp)->start < r->start)
+    pp = &(*pp)->next;
+  r->next = *pp;
+  *pp = r;
+  p->nregions++;
+}
+
+// Free a region node that is no longer linked, and its object reference.
+static void region_free(struct region *r) {
+  if (r->shm)
+    shm_drop(r->shm);
+  kmfree(r);
+}
+
+// Split r at va (r->start < va < r->end) using the spare node n, which
+// becomes [va, end). Caller holds p->regionlock.
+static void region_split(struct proc *p, struct region *r, uint va, struct region *n) {
+  *n = *r;
+  n->start = va;
+  if (r->shm) {
+    n->shmoff = r->shmoff + (va - r->start) / PGSIZE;
+    shm_hold(r->shm);
+  }
+  r->end = va;
+  r->next = n;
+  p->nregions++;
+}
+
+// How many regions p would have after removing [start, end).
+static int count_after_cut(struct proc *p, uint start, uint end) {
+  struct region *r;
+  int n = p->nregions;
+  for (r = p->regions; r; r = r->next) {
+    if (r->end <= start || r->start >= end)
+      continue;
+    if (r->start < start && r->end > end)
+      n++;                        // split in two
+    else if (r->start >= start && r->end <= end)
+      n--;                        // removed whole
+  }
+  return n;
+}
+
+// Does any region overlap [start, end)?
+static int overlaps(struct proc *p, uint start, uint end) {
+  struct region *r;
+  for (r = p->regions; r; r = r->next)
+    if (r->start < end && start < r->end)
+      return 1;
+  return 0;
+}
+
+// Remove [start, end) from p's regions: unlink or trim regions, split
+// the one that strictly contains the range (using *spare, which is then
+// set to 0), release the pages. Caller ensured a spare when needed.
+static void cut_range(struct proc *p, uint start, uint end, struct region **spare) {
+  struct region **pp = &p->regions, *r, *dead = 0;
+
+  acquire(&p->regionlock);
+  while ((r = *pp) != 0) {
+    if (r->end <= start || r->start >= end) {
+      pp = &r->next;
+      continue;
+    }
+    if (r->start < start && r->end > end) {      // hole in the middle
+      region_split(p, r, end, *spare);
+      *spare = 0;
+      r->end = start;
+      pp = &r->next;
+    } else if (r->start < start) {               // cut the tail
+      r->end = start;
+      pp = &r->next;
+    } else if (r->end > end) {                   // cut the head
+      if (r->shm)
+        r->shmoff += (end - r->start) / PGSIZE;
+      r->start = end;
+      pp = &r->next;
+    } else {                                     // whole region
+      *pp = r->next;
+      p->nregions--;
+      r->next = dead;
+      dead = r;
+    }
+  }
+  release(&p->regionlock);
+
+  unmap_range(p, start, end);
+  flush_tlb(p);
+  while ((r = dead) != 0) {
+    dead = r->next;
+    region_free(r);
+  }
+}
+
+// ---- placement -------------------------------------------------------
+
+// Lowest address a region may use: above the heap.
+static uint region_floor(struct proc *p) {
+  return PGROUNDUP(p->sz);
+}
+
+// Pick where a region of size bytes goes for hint (see docs/mmap.md).
+// Returns 0 if no gap is large enough.
+static uint choose_addr(struct proc *p, uint hint, uint size) {
+  uint lo = region_floor(p), gap_start, gap_end, best = 0, bestdist = 0, cand, dist;
+  struct region *r = p->regions;
+  int found = 0;
+
+  for (gap_start = lo;; gap_start = r->end, r = r->next) {
+    gap_end = r ? r->start : MMAPTOP;
+    if (gap_end > gap_start && gap_end - gap_start >= size) {
+      if (hint == 0) {
+        cand = gap_end - size;  // top-down: the highest gap wins
+        dist = 0;
+      } else {
+        cand = hint < gap_start ? gap_start : hint;
+        if (cand > gap_end - size)
+          cand = gap_end - size;
+        dist = cand > hint ? cand - hint : hint - cand;
+      }
+      if (!found || dist < bestdist || (hint == 0)) {
+        best = cand;
+        bestdist = dist;
+        found = 1;
+      }
+    }
+    if (r == 0)
+      break;
+  }
+  return found ? best : 0;
+}
+
+// ---- system calls ----------------------------------------------------
+
+// Fill in [start, end) of a freshly created region r (MAP_POPULATE).
+static int populate(struct proc *p, struct region *r) {
+  uint a;
+  for (a = r->start; a < r->end; a += PGSIZE)
+    if (map_page(p, r, a) < 0)
+      return -1;
+  return 0;
+}
+
+static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
+  struct proc *p = myproc();
+  struct region *r, *spare = 0;
+  uint size, start;
+
+  if (length <= 0)
+    return fail(SYS_mmap, ERR_BADLEN);
+  size = PGROUNDUP((uint)length);
+  if (size > MMAPTOP)
+    return fail(SYS_mmap, ERR_NOMEM);
+  if (flags == 0) {
+    // The legacy form: private anonymous read/write, whatever prot says.
+    if (fd != -1)
+      return fail(SYS_mmap, ERR_BADFD);
+    prot = PROT_READ | PROT_WRITE;
+    flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  } else {
+    if ((flags & ~MAP_KNOWN) != 0)
+      return fail(SYS_mmap, ERR_BADFLAGS);
+    if ((flags & (MAP_SHARED | MAP_PRIVATE)) == 0 ||
+        (flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE))
+      return fail(SYS_mmap, ERR_BADFLAGS);
+    if ((prot & ~PROT_KNOWN) != 0)
+      return fail(SYS_mmap, ERR_BADPROT);
+    if (!(flags & MAP_ANONYMOUS) && fd != -1)
+      return fail(SYS_mmap, ERR_BADFD);
+  }
+  if (offset % PGSIZE != 0)
+    return fail(SYS_mmap, ERR_BADADDR);
+
+  if (flags & MAP_FIXED) {
+    if (addr % PGSIZE != 0 || addr < region_floor(p) || addr > MMAPTOP || size > MMAPTOP - addr)
+      return fail(SYS_mmap, ERR_BADADDR);
+    if (count_after_cut(p, addr, addr + size) + 1 > NREGION)
+      return fail(SYS_mmap, ERR_LIMIT);
+    start = addr;
+  } else {
+    if (p->nregions + 1 > NREGION)
+      return fail(SYS_mmap, ERR_LIMIT);
+    if ((start = choose_addr(p, addr >= KERNBASE ? MMAPTOP : PGROUNDDOWN(addr), size)) == 0)
+      return fail(SYS_mmap, ERR_NOMEM);
+  }
+
+  if ((r = kmalloc(sizeof(*r))) == 0)
+    return fail(SYS_mmap, ERR_NOMEM);
+  memset(r, 0, sizeof(*r));
+  if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
+    goto nomem;
+  r->start = start;
+  r->end = start + size;
+  r->prot = prot;
+  r->flags = flags;
+  if ((flags & MAP_SHARED) && (r->shm = shm_alloc(size / PGSIZE)) == 0)
+    goto nomem;
+
+  if ((flags & MAP_FIXED) && overlaps(p, start, start + size))
+    cut_range(p, start, start + size, &spare);
+  if (spare)
+    kmfree(spare);
+  acquire(&p->regionlock);
+  region_insert(p, r);
+  release(&p->regionlock);
+
+  if ((flags & MAP_POPULATE) && populate(p, r) < 0) {
+    cut_range(p, r->start, r->end, &spare);
+    return fail(SYS_mmap, ERR_NOMEM);
+  }
+  return start;
+
+nomem:
+  if (spare)
+    kmfree(spare);
+  region_free(r);
+  return fail(SYS_mmap, ERR_NOMEM);
+}
+
+int sys_mmap(void) {
+  int addr, length, prot, flags, fd, offset;
+  uint r;
+  if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0 ||
+      argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
+    return fail(SYS_mmap, ERR_BADADDR);
+  r = do_mmap(addr, length, prot, flags, fd, offset);
+  trace_emit(EV_MMAP, addr, length, (prot & 0xFFFF) | (flags << 16), r);
+  return r;
+}
+
+// Check a page range argument: aligned start, positive length, below
+// KERNBASE. Sets *end.
+static int check_range(uint addr, int length, uint *end) {
+  uint size;
+  if (addr % PGSIZE != 0 || length <= 0)
+    return -1;
+  size = PGROUNDUP((uint)length);
+  if (addr >= KERNBASE || size > KERNBASE - addr)
+    return -1;
+  *end = addr + size;
+  return 0;
+}
+
+static int do_munmap(uint addr, int length) {
+  struct proc *p = myproc();
+  struct region *spare = 0;
+  uint end;
+  int after;
+
+  if (check_range(addr, length, &end) < 0)
+    return fail(SYS_munmap, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+  if (!overlaps(p, addr, end))
+    return fail(SYS_munmap, ERR_NOREGION);
+  after = count_after_cut(p, addr, end);
+  if (after > p->nregions) {  // the cut splits a region: needs a node
+    if (after > NREGION)
+      return fail(SYS_munmap, ERR_LIMIT);
+    if ((spare = kmalloc(sizeof(*spare))) == 0)
+      return fail(SYS_munmap, ERR_NOMEM);
+  }
+  cut_range(p, addr, end, &spare);
+  if (spare)
+    kmfree(spare);
+  return 0;
+}
+
+int sys_munmap(void) {
+  int addr, length, r;
+  if (argint(0, &addr) < 0 || argint(1, &length) < 0)
+    return fail(SYS_munmap, ERR_BADADDR);
+  r = do_munmap(addr, length);
+  trace_emit(EV_MUNMAP, addr, length, r, 0);
+  return r;
+}
+
+// Is [start, end) fully covered by regions, with no holes?
+static int covered(struct proc *p, uint start, uint end) {
+  struct region *r;
+  uint at = start;
+  for (r = p->regions; r && at < end; r = r->next) {
+    if (r->end <= at)
+      continue;
+    if (r->start > at)
+      return 0;
+    at = r->end;
+  }
+  return at >= end;
+}
+
+static int do_mprotect(uint addr, int length, int prot) {
+  struct proc *p = myproc();
+  struct region *r, *spare[2] = { 0, 0 };
+  uint end;
+  int need = 0, i;
+
+  if (check_range(addr, length, &end) < 0)
+    return fail(SYS_mprotect, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+  if ((prot & ~PROT_KNOWN) != 0)
+    return fail(SYS_mprotect, ERR_BADPROT);
+  if (!covered(p, addr, end))
+    return fail(SYS_mprotect, ERR_NOREGION);
+  // A region that straddles either boundary is split there.
+  if ((r = region_find(p, addr)) && r->start < addr)
+    need++;
+  if ((r = region_find(p, end - 1)) && r->end > end)
+    need++;
+  if (p->nregions + need > NREGION)
+    return fail(SYS_mprotect, ERR_LIMIT);
+  for (i = 0; i < need; i++)
+    if ((spare[i] = kmalloc(sizeof(struct region))) == 0)
+      goto nomem;
+
+  acquire(&p->regionlock);
+  i = 0;
+  if ((r = region_find(p, addr)) && r->start < addr)
+    region_split(p, r, addr, spare[i++]);
+  if ((r = region_find(p, end - 1)) && r->end > end)
+    region_split(p, r, end, spare[i++]);
+  for (r = p->regions; r; r = r->next)
+    if (r->start >= addr && r->end <= end)
+      r->prot = prot;
+  release(&p->regionlock);
+
+  protect_range(p, addr, end, prot);
+  flush_tlb(p);
+  return 0;
+
+nomem:
+  for (i = 0; i < 2; i++)
+    if (spare[i])
+      kmfree(spare[i]);
+  return fail(SYS_mprotect, ERR_NOMEM);
+}
+
+int sys_mprotect(void) {
+  int addr, length, prot, r;
+  if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0)
+    return fail(SYS_mprotect, ERR_BADADDR);
+  r = do_mprotect(addr, length, prot);
+  trace_emit(EV_MPROTECT, addr, length, prot, r);
+  return r;
+}
+
+// ---- getmaps ---------------------------------------------------------
+
+struct maps_req {
+  struct mapinfo *buf;   // kernel buffer
+  int n;                 // capacity
+  int filled;
+};
+
+static void add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
+                    int kind, int prot, int flags) {
+  struct mapinfo *m;
+  if (q->filled >= q->n)
+    return;
+  m = &q->buf[q->filled++];
+  m->start = start;
+  m->end = end;
+  m->kind = kind;
+  m->prot = prot;
+  m->flags = flags;
+  m->resident = resident(pgdir, start, end);
+}
+
+// Describe p's address space into q. Called with ptable.lock held.
+static int collect_maps(struct proc *p, void *arg) {
+  struct maps_req *q = arg;
+  struct region *r;
+  int rw = PROT_READ | PROT_WRITE;
+
+  if (p->pgdir == 0)
+    return -1;
+  acquire(&p->regionlock);
+  add_map(q, p->pgdir, 0, p->textend, MAPKIND_TEXT, rw | PROT_EXEC, 0);
+  if (p->stackbase != 0) {
+    add_map(q, p->pgdir, p->textend, p->stackbase, MAPKIND_GUARD, PROT_NONE, 0);
+    add_map(q, p->pgdir, p->stackbase, p->stackbase + PGSIZE, MAPKIND_STACK, rw, 0);
+  }
+  add_map(q, p->pgdir, p->heapbase, p->sz, MAPKIND_HEAP, rw, 0);
+  for (r = p->regions; r; r = r->next)
+    add_map(q, p->pgdir, r->start, r->end, MAPKIND_REGION, r->prot, r->flags);
+  release(&p->regionlock);
+  return q->filled;
+}
+
+int sys_getmaps(void) {
+  int pid, n, r;
+  struct mapinfo *ubuf;
+  struct maps_req q;
+
+  if (argint(0, &pid) < 0 || argint(2, &n) < 0)
+    return fail(SYS_getmaps, ERR_BADADDR);
+  if (n < 0)
+    return fail(SYS_getmaps, ERR_BADLEN);
+  if (n > NREGION + 4)
+    n = NREGION + 4;
+  if (argptr_w(1, (char **)&ubuf, n * sizeof(struct mapinfo)) < 0)
+    return fail(SYS_getmaps, ERR_BADADDR);
+  if (n == 0)
+    return 0;
+  if ((q.buf = kmalloc(n * sizeof(struct mapinfo))) == 0)
+    return fail(SYS_getmaps, ERR_NOMEM);
+  q.n = n;
+  q.filled = 0;
+  r = with_proc(pid <= 0 ? myproc()->pid : pid, collect_maps, &q);
+  if (r > 0)
+    memmove(ubuf, q.buf, r * sizeof(struct mapinfo));
+  kmfree(q.buf);
+  if (r < 0)
+    return fail(SYS_getmaps, ERR_NOPROC);
+  return r;
+}
+
+// ---- hooks for the rest of the kernel --------------------------------
+
+// Highest address the heap may grow to: the lowest region, or MMAPTOP.
+uint heap_limit(struct proc *p) {
+  return p->regions ? p->regions->start : MMAPTOP;
+}
+
+// Give child copies of parent's regions: private pages copied (only the
+// touched ones), shared pages mapped again. Returns 0, or -1 if memory
+// ran out (whatever was copied is then released by regions_exit).
+int regions_fork(struct proc *parent, struct proc *child) {
+  struct region *r, *c, **tail = &child->regions;
+  uint a;
+  pte_t *pte;
+  char *mem;
+
+  shm_init();
+  initlock(&child->regionlock, "regions");
+  child->regions = 0;
+  child->nregions = 0;
+  for (r = parent->regions; r; r = r->next) {
+    if ((c = kmalloc(sizeof(*c))) == 0)
+      goto fail;
+    *c = *r;
+    c->next = 0;
+    if (c->shm)
+      shm_hold(c->shm);
+    *tail = c;
+    tail = &c->next;
+    child->nregions++;
+    for (a = r->start; a < r->end; a += PGSIZE) {
+      if ((pte = walkpgdir(parent->pgdir, (void *)a, 0)) == 0) {
+        a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
+        continue;
+      }
+      if (!(*pte & PTE_P))
+        continue;
+      if (r->shm) {
+        mem = P2V(PTE_ADDR(*pte));
+        kref(mem);
+      } else {
+        if ((mem = kalloc_as(PG_REGION)) == 0)
+          goto fail;
+        memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+      }
+      if (mappages(child->pgdir, (void *)a, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & ~PTE_P) < 0) {
+        kfree(mem);
+        goto fail;
+      }
+    }
+  }
+  return 0;
+fail:
+  regions_exit(child);
+  return -1;
+}
+
+// Drop every region of p and free its pages and nodes (exit, exec, a
+// failed fork). Uses p->pgdir.
+void regions_exit(struct proc *p) {
+  struct region *r;
+  acquire(&p->regionlock);
+  r = p->regions;
+  p->regions = 0;
+  p->nregions = 0;
+  release(&p->regionlock);
+  while (r) {
+    struct region *next = r->next;
+    unmap_range(p, r->start, r->end);
+    region_free(r);
+    r = next;
+  }
+}
+
+// Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).
+void regions_dump(struct proc *p) {
+  struct region *r;
+  int n = 0;
+  for (r = p->regions; r && n < NREGION; r = r->next, n++)
+    cprintf("    %x-%x %c%c%c %s %d/%d pages\n", r->start, r->end,
+            (r->prot & PROT_READ) ? 'r' : '-', (r->prot & PROT_WRITE) ? 'w' : '-',
+            (r->prot & PROT_EXEC) ? 'x' : '-', r->shm ? "shared" : "private",
+            p->pgdir ? resident(p->pgdir, r->start, r->end) : 0, (r->end - r->start) / PGSIZE);
+}
+
+// Set up an empty region list for a new process.
+void regions_init(struct proc *p) {
+  shm_init();
+  initlock(&p->regionlock, "regions");
+  p->regions = 0;
+  p->nregions = 0;
+}
+
+// Resolve a page fault at va (err: the x86 error code) in the current
+// process. Returns 0 if a page is now mapped, FAULT_BAD if the access is
+// not allowed, FAULT_NOMEM if memory ran out.
+int fault_handler(uint va, uint err) {
+  struct proc *p = myproc();
+  struct region *r;
+  pte_t *pte;
+  uint page = PGROUNDDOWN(va);
+  int result = FAULT_BAD;
+
+  if (p == 0 || va >= KERNBASE || (r = region_find(p, va)) == 0)
+    goto out;
+  if (r->prot == PROT_NONE || ((err & FEC_WRITE) && !(r->prot & PROT_WRITE)))
+    goto out;
+  if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P))
+    goto out;  // present: this was a protection fault
+  result = map_page(p, r, page) < 0 ? FAULT_NOMEM : 0;
+out:
+  trace_emit(EV_FAULT, va, err, result, 0);
+  return result;
+}

@@ -1,0 +1,66 @@
+// Per-CPU state and the process table entry.
+#ifndef XV6_PROC_H
+#define XV6_PROC_H
+#include "spinlock.h"
+
+struct cpu {
+  uchar apicid;                // local APIC id
+  struct context *scheduler;   // swtch() here to enter the scheduler
+  struct taskstate ts;         // gives the kernel stack for traps from user mode
+  struct segdesc gdt[NSEGS];
+  volatile uint started;       // set once the CPU is running
+  int ncli;                    // depth of pushcli nesting
+  int intena;                  // were interrupts on before the first pushcli?
+  struct proc *proc;           // running process, or 0
+};
+
+extern struct cpu cpus[NCPU];
+extern int ncpu;
+
+// Callee-saved registers for kernel context switches (swtch.S).
+// %eax, %ecx, %edx are caller-saved; segment registers are constant in the
+// kernel; %esp is the address of the context itself; %eip is the return
+// address swtch's caller pushed.
+struct context {
+  uint edi;
+  uint esi;
+  uint ebx;
+  uint ebp;
+  uint eip;
+};
+
+enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+// Fields marked (ptable.lock) may only change with ptable.lock held.
+struct proc {
+  uint sz;                     // bytes of memory from 0: text, data, stack, heap
+  pde_t *pgdir;                // page directory
+  char *kstack;                // bottom of the kernel stack
+  enum procstate state;        // (ptable.lock)
+  int pid;
+  struct proc *parent;         // (ptable.lock)
+  struct trapframe *tf;        // trap frame of the current system call
+  struct context *context;     // swtch() here to run the process
+  void *chan;                  // sleeping on this, if non-zero (ptable.lock)
+  int killed;                  // exit at the next return to user mode
+  struct file *ofile[NOFILE];
+  struct inode *cwd;
+  char name[16];               // for debugging
+
+  // Address-space layout from exec, for introspection (pmap, trace, gdb).
+  uint textend;                // end of text+data (page aligned)
+  uint stackbase;              // lowest address of the user stack page
+  uint heapbase;               // where the heap starts (== sz after exec)
+
+  // Memory regions from mmap (mmap.c): a list sorted by address. The
+  // process changes it only with regionlock held; other readers (getmaps
+  // of another pid) take ptable.lock and then regionlock.
+  struct region *regions;
+  int nregions;
+  struct spinlock regionlock;
+
+  // kmalloc allocations made through the kmalloc system call (kmalloc.c).
+  struct kmhandle *kmhandles;
+  int nkmhandles;
+};
+#endif

@@ -1,0 +1,312 @@
+// Virtual memory: segments, page tables, and user address spaces.
+//
+// Every page directory maps the kernel in its upper half (KERNBASE up)
+// and the process in the lower half. The kernel half is built once, in
+// kpgdir, and its page tables are shared by every page directory:
+// setupkvm() copies only the directory entries. So freevm() frees the
+// page tables of the user half and never those of the kernel half.
+#include "param.h"
+#include "types.h"
+#include "defs.h"
+#include "x86.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "proc.h"
+#include "elf.h"
+
+extern char data[];  // start of kernel data (kernel.ld)
+pde_t *kpgdir;       // the kernel-only page directory (scheduler, boot)
+
+// Per-CPU GDT: kernel and user code/data, and the task state segment
+// that switchuvm() fills in.
+void seginit(void) {
+  struct cpu *c = &cpus[cpuid()];
+  c->gdt[SEG_KCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, 0);
+  c->gdt[SEG_KDATA] = SEGMENT(STA_W, 0, 0xffffffff, 0);
+  c->gdt[SEG_UCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, DPL_USER);
+  c->gdt[SEG_UDATA] = SEGMENT(STA_W, 0, 0xffffffff, DPL_USER);
+  lgdt(c->gdt, sizeof(c->gdt));
+}
+
+// Address of the PTE for va in pgdir. With alloc, create a missing page
+// table; otherwise return 0 for one. Returns 0 if a page table is needed
+// and no memory is left.
+pte_t *walkpgdir(pde_t *pgdir, const void *va, int alloc) {
+  pde_t *pde = &pgdir[PDX(va)];
+  pte_t *pgtab;
+  if (*pde & PTE_P) {
+    pgtab = (pte_t *)P2V(PTE_ADDR(*pde));
+  } else {
+    if (!alloc || (pgtab = (pte_t *)kalloc()) == 0)
+      return 0;
+    memset(pgtab, 0, PGSIZE);
+    // Permissions are enforced by the PTEs; the PDE is permissive.
+    *pde = V2P(pgtab) | PTE_P | PTE_W | PTE_U;
+  }
+  return &pgtab[PTX(va)];
+}
+
+// Map [va, va+size) to physical [pa, pa+size). va and size need not be
+// page aligned. Returns -1 if a page table could not be allocated (the
+// pages mapped so far stay mapped; the caller frees the whole pgdir).
+int mappages(pde_t *pgdir, void *va, uint size, uint pa, int perm) {
+  char *a = (char *)PGROUNDDOWN((uint)va);
+  char *last = (char *)PGROUNDDOWN(((uint)va) + size - 1);
+  pte_t *pte;
+  for (;;) {
+    if ((pte = walkpgdir(pgdir, a, 1)) == 0)
+      return -1;
+    if (*pte & PTE_P)
+      panic("mappages: remap");
+    *pte = pa | perm | PTE_P;
+    if (a == last)
+      break;
+    a += PGSIZE;
+    pa += PGSIZE;
+  }
+  return 0;
+}
+
+// The kernel's part of every address space.
+static struct kmap {
+  void *virt;
+  uint phys_start;
+  uint phys_end;
+  int perm;
+} kmap[] = {
+  { (void *)KERNBASE, 0, EXTMEM, PTE_W },             // I/O space
+  { (void *)KERNLINK, V2P(KERNLINK), 0, 0 },          // text + rodata (end set below)
+  { (void *)data, 0, 0, PTE_W },                      // data + free memory
+  { (void *)DEVSPACE, DEVSPACE, 0, PTE_W },           // devices (to 4 GiB)
+};
+
+static pde_t *build_kpgdir(void) {
+  pde_t *pgdir;
+  struct kmap *k;
+  if ((pgdir = (pde_t *)kalloc()) == 0)
+    return 0;
+  memset(pgdir, 0, PGSIZE);
+  kmap[1].phys_end = V2P(data);
+  kmap[2].phys_start = V2P(data);
+  kmap[2].phys_end = phystop;
+  for (k = kmap; k < &kmap[NELEM(kmap)]; k++) {
+    uint size = k->phys_end - k->phys_start;   // wraps to 4GiB-DEVSPACE for the last
+    if (mappages(pgdir, k->virt, size, k->phys_start, k->perm) < 0)
+      panic("build_kpgdir: out of memory");
+  }
+  return pgdir;
+}
+
+// A new page directory with the kernel mapped and nothing else.
+pde_t *setupkvm(void) {
+  pde_t *pgdir;
+  if ((pgdir = (pde_t *)kalloc()) == 0)
+    return 0;
+  memset(pgdir, 0, PGSIZE / 2);
+  memmove(&pgdir[PDX(KERNBASE)], &kpgdir[PDX(KERNBASE)], PGSIZE / 2);
+  return pgdir;
+}
+
+// Build the kernel page table and switch to it (boot CPU).
+void kvmalloc(void) {
+  kmap[3].phys_end = 0;  // DEVSPACE..4GiB: size computed by wrap-around
+  kpgdir = build_kpgdir();
+  switchkvm();
+}
+
+void switchkvm(void) {
+  lcr3(V2P(kpgdir));
+}
+
+// Run process p: its kernel stack for traps, its page directory.
+void switchuvm(struct proc *p) {
+  struct cpu *c;
+  if (p == 0 || p->kstack == 0 || p->pgdir == 0)
+    panic("switchuvm: no process");
+  pushcli();
+  c = mycpu();
+  c->gdt[SEG_TSS] = SEGMENT16(STS_T32A, &c->ts, sizeof(c->ts) - 1, 0);
+  c->gdt[SEG_TSS].s = 0;
+  c->ts.ss0 = SEG_KDATA << 3;
+  c->ts.esp0 = (uint)p->kstack + KSTACKSIZE;
+  // An I/O map base beyond the segment limit forbids user in/out.
+  c->ts.iomb = (ushort)0xFFFF;
+  ltr(SEG_TSS << 3);
+  lcr3(V2P(p->pgdir));
+  popcli();
+}
+
+// Load initcode into address 0 of pgdir (sz < one page).
+void inituvm(pde_t *pgdir, char *init, uint sz) {
+  char *mem;
+  if (sz >= PGSIZE)
+    panic("inituvm: more than a page");
+  if ((mem = kalloc()) == 0)
+    panic("inituvm: out of memory");
+  memset(mem, 0, PGSIZE);
+  if (mappages(pgdir, 0, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0)
+    panic("inituvm: out of memory");
+  memmove(mem, init, sz);
+}
+
+// Read sz bytes at offset from ip into the already-mapped pages at addr
+// (page aligned). Returns 0, or -1 on a read error.
+int loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz) {
+  uint i, pa, n;
+  pte_t *pte;
+  if ((uint)addr % PGSIZE != 0)
+    panic("loaduvm: addr not page aligned");
+  for (i = 0; i < sz; i += PGSIZE) {
+    if ((pte = walkpgdir(pgdir, addr + i, 0)) == 0 || !(*pte & PTE_P))
+      panic("loaduvm: page not mapped");
+    pa = PTE_ADDR(*pte);
+    n = sz - i < PGSIZE ? sz - i : PGSIZE;
+    if (readi(ip, P2V(pa), offset + i, n) != n)
+      return -1;
+  }
+  return 0;
+}
+
+// Grow the user memory from oldsz to newsz with zeroed, writable pages.
+// Returns newsz, or 0 (with nothing changed) if memory ran out.
+int allocuvm(pde_t *pgdir, uint oldsz, uint newsz) {
+  char *mem;
+  uint a;
+  if (newsz >= KERNBASE)
+    return 0;
+  if (newsz < oldsz)
+    return oldsz;
+  for (a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
+    if ((mem = kalloc()) == 0)
+      goto fail;
+    memset(mem, 0, PGSIZE);
+    if (mappages(pgdir, (char *)a, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0) {
+      kfree(mem);
+      goto fail;
+    }
+  }
+  return newsz;
+fail:
+  deallocuvm(pgdir, a, oldsz);
+  return 0;
+}
+
+// Unmap and free the user pages in [newsz, oldsz). Returns newsz.
+int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz) {
+  uint a;
+  pte_t *pte;
+  if (newsz >= oldsz)
+    return oldsz;
+  for (a = PGROUNDUP(newsz); a < oldsz; a += PGSIZE) {
+    pte = walkpgdir(pgdir, (char *)a, 0);
+    if (pte == 0) {
+      // No page table: skip to the next 4 MiB.
+      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
+      if (a + PGSIZE == 0)
+        break;
+      continue;
+    }
+    if (*pte & PTE_P) {
+      kfree(P2V(PTE_ADDR(*pte)));
+      *pte = 0;
+    }
+  }
+  free_empty_pgtables(pgdir, PGROUNDUP(newsz), oldsz);
+  return newsz;
+}
+
+// Free the page tables covering [start, end) that map nothing any more,
+// so that unmapping memory also returns its page tables.
+void free_empty_pgtables(pde_t *pgdir, uint start, uint end) {
+  uint d, i;
+  pte_t *pgtab;
+  if (end <= start)
+    return;
+  for (d = PDX(start); d <= PDX(end - 1) && d < PDX(KERNBASE); d++) {
+    if (!(pgdir[d] & PTE_P))
+      continue;
+    pgtab = (pte_t *)P2V(PTE_ADDR(pgdir[d]));
+    for (i = 0; i < NPTENTRIES && pgtab[i] == 0; i++)
+      ;
+    if (i == NPTENTRIES) {
+      pgdir[d] = 0;
+      kfree((char *)pgtab);
+    }
+  }
+}
+
+// Free every user page, the user page tables and the directory itself.
+void freevm(pde_t *pgdir) {
+  uint i;
+  if (pgdir == 0)
+    panic("freevm: no pgdir");
+  deallocuvm(pgdir, KERNBASE, 0);
+  for (i = 0; i < PDX(KERNBASE); i++)
+    if (pgdir[i] & PTE_P)
+      kfree(P2V(PTE_ADDR(pgdir[i])));
+  kfree((char *)pgdir);
+}
+
+// Make the page at uva inaccessible to user mode (the stack guard page).
+void clearpteu(pde_t *pgdir, char *uva) {
+  pte_t *pte = walkpgdir(pgdir, uva, 0);
+  if (pte == 0)
+    panic("clearpteu");
+  *pte &= ~PTE_U;
+}
+
+// A copy of the parent's memory [0, sz) for a child: fresh pages, same
+// contents and permissions. Returns 0 if memory ran out.
+pde_t *copyuvm(pde_t *pgdir, uint sz) {
+  pde_t *d;
+  pte_t *pte;
+  uint pa, i;
+  char *mem;
+  if ((d = setupkvm()) == 0)
+    return 0;
+  for (i = 0; i < sz; i += PGSIZE) {
+    if ((pte = walkpgdir(pgdir, (void *)i, 0)) == 0 || !(*pte & PTE_P))
+      panic("copyuvm: page not present");
+    pa = PTE_ADDR(*pte);
+    if ((mem = kalloc()) == 0)
+      goto bad;
+    memmove(mem, P2V(pa), PGSIZE);
+    if (mappages(d, (void *)i, PGSIZE, V2P(mem), PTE_FLAGS(*pte)) < 0) {
+      kfree(mem);
+      goto bad;
+    }
+  }
+  return d;
+bad:
+  freevm(d);
+  return 0;
+}
+
+// Kernel address of the user page holding uva, or 0 if the page is not
+// present and user-accessible.
+char *uva2ka(pde_t *pgdir, char *uva) {
+  pte_t *pte = walkpgdir(pgdir, uva, 0);
+  if (pte == 0 || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
+    return 0;
+  return (char *)P2V(PTE_ADDR(*pte)) + ((uint)uva % PGSIZE);
+}
+
+// Copy len bytes from p to user address va in pgdir (which need not be
+// the current one). Returns 0, or -1 if a page is not user-accessible.
+int copyout(pde_t *pgdir, uint va, void *p, uint len) {
+  char *buf = p, *pa0;
+  uint n, va0;
+  while (len > 0) {
+    va0 = PGROUNDDOWN(va);
+    if ((pa0 = uva2ka(pgdir, (char *)va0)) == 0)
+      return -1;
+    n = PGSIZE - (va - va0);
+    if (n > len)
+      n = len;
+    memmove(pa0 + (va - va0), buf, n);
+    len -= n;
+    buf += n;
+    va = va0 + PGSIZE;
+  }
+  return 0;
+}
