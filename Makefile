@@ -48,6 +48,8 @@ ULIB := ulib.c printf.c umalloc.c usys.S
 ULIBOBJS := $(patsubst %,$(UOBJ)/%.o,$(ULIB))
 UPROGS := $(filter-out $(ULIB),$(notdir $(wildcard $(UDIR)/*.c)))
 UBINS := $(patsubst %.c,$(OUT)/user/_%,$(UPROGS))
+# The file system gets copies without debug information (GDB reads out/user).
+FSBINS := $(patsubst %.c,$(OUT)/fsroot/%,$(UPROGS))
 
 all: $(OUT)/kernel $(OUT)/fs.img
 
@@ -95,7 +97,7 @@ $(UOBJ)/%.S.o: $(UDIR)/%.S
 $(OUT)/user/_%: $(UOBJ)/%.c.o $(ULIBOBJS)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
-	@$(LD) $(LDFLAGS) -N -e main -Ttext 0 -o $@ $^
+	@$(LD) $(LDFLAGS) --no-warn-rwx-segments -N -e main -Ttext 0 -o $@ $^
 
 $(OUT)/mkfs: xv6/mkfs/mkfs.c $(KDIR)/fs.h $(KDIR)/param.h
 	@mkdir -p $(@D)
@@ -105,8 +107,12 @@ $(OUT)/README: README.md
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(OUT)/fs.img: $(OUT)/mkfs $(OUT)/README $(UBINS)
-	$(OUT)/mkfs $@ $(OUT)/README $(UBINS)
+$(OUT)/fsroot/%: $(OUT)/user/_%
+	@mkdir -p $(@D)
+	@$(OBJCOPY) --strip-debug $< $@
+
+$(OUT)/fs.img: $(OUT)/mkfs $(OUT)/README $(FSBINS)
+	$(OUT)/mkfs $@ $(OUT)/README $(FSBINS)
 
 -include $(KOBJ)/*.d $(UOBJ)/*.d
 

@@ -6,8 +6,8 @@
 // in docs/trace.md. User programs include this file for the tracectl() ops.
 //
 // Rules for the lists:
-//  - an event id is never renumbered or reused; ids are below 32, because
-//    the event mask has one bit per id;
+//  - an event id is never renumbered or reused; ids are 1..30, because
+//    the event mask has one bit per id and must stay a positive int;
 //  - every field is a 32-bit value; "_" marks an unused field;
 //  - a record also carries a TSC timestamp, the CPU and the pid of the
 //    process running when the event happened (0 if none): "pid" fields in
@@ -119,7 +119,7 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACECTL_OFF    2  // stop recording events
 #define TRACECTL_FLUSH  3  // send everything buffered to the host now
 #define TRACECTL_STATUS 4  // return the counter selected by arg (TRACESTAT_)
-#define TRACECTL_MASK   5  // arg: new mask, bit i enables event id i; returns the old
+#define TRACECTL_MASK   5  // arg: new mask, bit i enables event id i; returns the old one
 
 // TRACECTL_STATUS selectors. Counters are totals since boot, modulo 2^31.
 #define TRACESTAT_ON        0  // 1 if tracing is on
@@ -133,5 +133,5 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACESTAT_RINGSIZE  8  // records each per-CPU ring holds
 #define TRACESTAT_COUNT     9
 
-#define TRACE_ALL_EVENTS 0xFFFFFFFF
+#define TRACE_ALL_EVENTS 0x7FFFFFFF  // the mask that enables every event
 #endif

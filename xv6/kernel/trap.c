@@ -39,12 +39,16 @@ static void timer_tick(void) {
 }
 
 // A fault in user mode that nothing could resolve: report and kill.
-static void user_fault(struct trapframe *tf) {
+// fault is fault_handler()'s verdict for page faults.
+static void user_fault(struct trapframe *tf, int fault) {
   struct proc *p = myproc();
-  if (tf->trapno == T_PGFLT)
-    cprintf("pid %d %s: page fault: %s %s at va 0x%x, eip 0x%x -- killed\n",
-            p->pid, p->name, (tf->err & 2) ? "write" : "read",
-            (tf->err & 1) ? "denied" : "of unmapped page", rcr2(), tf->eip);
+  if (tf->trapno == T_PGFLT && fault == FAULT_NOMEM)
+    cprintf("pid %d %s: out of memory on page fault at va 0x%x -- killed\n",
+            p->pid, p->name, rcr2());
+  else if (tf->trapno == T_PGFLT)
+    cprintf("pid %d %s: page fault: %s %s va 0x%x, eip 0x%x -- killed\n",
+            p->pid, p->name, (tf->err & 2) ? "write to" : "read of",
+            (tf->err & 1) ? "protected" : "unmapped", rcr2(), tf->eip);
   else
     cprintf("pid %d %s: trap %d err %d on cpu %d eip 0x%x addr 0x%x -- killed\n",
             p->pid, p->name, tf->trapno, tf->err, cpuid(), tf->eip, rcr2());
@@ -53,6 +57,7 @@ static void user_fault(struct trapframe *tf) {
 
 void trap(struct trapframe *tf) {
   struct proc *p;
+  int fault = FAULT_BAD;
 
   if (tf->trapno == T_SYSCALL) {
     p = myproc();
@@ -90,7 +95,7 @@ void trap(struct trapframe *tf) {
     lapiceoi();
     break;
   case T_PGFLT:
-    if ((tf->cs & 3) == DPL_USER && fault_handler(rcr2(), tf->err) == 0)
+    if ((tf->cs & 3) == DPL_USER && (fault = fault_handler(rcr2(), tf->err)) == 0)
       break;
     // fall through
   default:
@@ -99,7 +104,7 @@ void trap(struct trapframe *tf) {
               tf->trapno, cpuid(), tf->eip, rcr2());
       panic("trap");
     }
-    user_fault(tf);
+    user_fault(tf, fault);
   }
 
   p = myproc();

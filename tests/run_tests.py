@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Run every test: what `make test` does.
+
+For each CPU count, one boot runs the shell smoke tests and every suite in SUITES; then pytest
+runs the host tests. The last line printed is always `N passed, N failed`.
+
+    run_tests.py --cpus 2 --cpus 4
+"""
+
+import argparse
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.dont_write_bytecode = True      # keep the source tree free of __pycache__
+import harness                      # noqa: E402
+from harness import Step            # noqa: E402
+
+# In-guest suites: (command typed at the shell, time limit in seconds). {cpus} is the CPU count.
+# A suite whose program is missing from fs.img fails ("no BEGIN line"); it is never skipped.
+SUITES = [
+    ("usertests ncpu={cpus}", 600),
+]
+
+# Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).
+SMOKE = [
+    ("echo hi", r"^hi$"),
+    ("echo hi > f", r""),
+    ("cat f", r"^hi$"),
+    ("ls", r"^README\s"),
+    ("cat README | grep x | wc", r"^\s*\d+\s+\d+\s+\d+"),
+]
+
+# Host test directories; those that exist are handed to pytest.
+HOST_TEST_DIRS = ["tests", "trace", "viz", "gdbscripts"]
+
+
+def guest_steps(cpus, only_suite=None):
+    """The steps of one boot: smoke tests, then the suites (or just only_suite)."""
+    steps = [] if only_suite else [Step(cmd, expect, timeout=30) for cmd, expect in SMOKE]
+    suites = [(cmd.format(cpus=cpus), limit) for cmd, limit in SUITES]
+    if only_suite:
+        suites = [s for s in suites if s[0].split()[0] == only_suite] or [(only_suite, 600)]
+    return steps + [Step(cmd, timeout=limit) for cmd, limit in suites]
+
+
+def run_guest(args):
+    """Boot once per CPU count; returns (passed, failed)."""
+    passed = failed = 0
+    for cpus in args.cpus:
+        print(f"== guest tests, cpus={cpus}", flush=True)
+        result = harness.run_boot(guest_steps(cpus, args.suite), cpus=cpus,
+                                  qemu_args=harness.qemu_extra(args.qemu_arg),
+                                  qemu_cmd=shlex.split(args.qemu_cmd) if args.qemu_cmd else None,
+                                  boot_timeout=args.boot_timeout, idle_timeout=args.idle_timeout)
+        harness.print_report(result)
+        passed += result.passed
+        failed += result.failed
+    return passed, failed
+
+
+def parse_pytest_summary(output):
+    """(passed, failed) from pytest's closing summary; errors count as failures."""
+    counts = {}
+    for line in reversed(output.strip().split("\n")):
+        found = re.findall(r"(\d+) (passed|failed|errors?)\b", line)
+        if found or "no tests ran" in line:
+            for n, word in found:
+                counts[word.rstrip("s")] = int(n)
+            break
+    return counts.get("passed", 0), counts.get("failed", 0) + counts.get("error", 0)
+
+
+def run_host():
+    """Run pytest over the host test directories; returns (passed, failed)."""
+    dirs = [d for d in HOST_TEST_DIRS if (harness.ROOT / d).is_dir()]
+    print(f"== host tests: {' '.join(dirs)}", flush=True)
+    began = time.monotonic()
+    proc = subprocess.run(["/usr/bin/python3", "-B", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           *dirs], cwd=harness.ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    print(proc.stdout, end="")
+    passed, failed = parse_pytest_summary(proc.stdout)
+    if proc.returncode not in (0, 5) and failed == 0:     # 5: no tests collected
+        print(f"pytest exited with status {proc.returncode}")
+        failed = 1
+    print(f"host: {passed} passed, {failed} failed in {time.monotonic() - began:.1f} s", flush=True)
+    return passed, failed
+
+
+def closing_line(passed, failed):
+    return f"{passed} passed, {failed} failed"
+
+
+def exit_status(passed, failed):
+    """Success only if something ran and nothing failed."""
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cpus", type=int, action="append", metavar="N",
+                        help="boot with N CPUs (repeatable; default 2)")
+    parser.add_argument("--suite", metavar="NAME",
+                        help="run only this in-guest suite (no smoke tests)")
+    parser.add_argument("--skip-guest", action="store_true", help="do not boot the kernel")
+    parser.add_argument("--skip-host", action="store_true", help="do not run pytest")
+    harness.add_qemu_options(parser)
+    args = parser.parse_args(argv)
+    args.cpus = args.cpus or [2]
+    return args
+
+
+def main(argv=None):
+    harness.exit_on_sigterm()
+    args = parse_args(argv)
+    passed = failed = 0
+    if not args.skip_guest:
+        p, f = run_guest(args)
+        passed, failed = passed + p, failed + f
+    if not args.skip_host:
+        p, f = run_host()
+        passed, failed = passed + p, failed + f
+    print(closing_line(passed, failed), flush=True)
+    return exit_status(passed, failed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""Command line: PYTHONPATH=trace python3 -m xvtrace COMMAND [FILE] ...
+
+Exit status: 0 success (check: PASS); 1 check found problems; 2 unusable
+input or bad arguments; 3 the input was damaged, truncated or incomplete
+(the command still did what it could; check: INCONCLUSIVE).
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+from . import check as checkmod
+from .decode import RECORD_DTYPE, decode, load
+from .schema import TraceError
+
+DEFAULT_CAPTURE = "out/com2.bin"
+EXIT_OK, EXIT_PROBLEMS, EXIT_BADINPUT, EXIT_DAMAGED = 0, 1, 2, 3
+MAX_WARNINGS = 10
+UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+
+
+def warn(msg):
+    print(f"xvtrace: warning: {msg}", file=sys.stderr)
+
+
+def open_trace(path):
+    """Load path, printing decode warnings (at most MAX_WARNINGS) to stderr."""
+    trace = load(path)
+    for w in trace.warnings[:MAX_WARNINGS]:
+        warn(w)
+    if len(trace.warnings) > MAX_WARNINGS:
+        warn(f"... and {len(trace.warnings) - MAX_WARNINGS} more")
+    return trace
+
+
+def damaged(trace):
+    return bool(trace.damaged or trace.truncated or trace.missing_frames)
+
+
+def parse_time(trace, text):
+    """A time on the command line: a number in the trace's unit, or with a
+    unit suffix (s, ms, us, ns) when the TSC rate is known."""
+    m = re.fullmatch(r"\s*([-+]?[0-9.]+(?:[eE][-+]?\d+)?)\s*([a-z]*)\s*", text)
+    if not m:
+        raise TraceError(f"bad time {text!r}: expected a number, e.g. 1.5 or 200ms")
+    value, unit = float(m.group(1)), m.group(2)
+    if not unit:
+        return value
+    if unit not in UNITS:
+        raise TraceError(f"bad time unit {unit!r}: use s, ms, us or ns")
+    if not trace.rate_known:
+        raise TraceError("this trace has no TSC rate: give times in TSC ticks, without a unit")
+    return value * UNITS[unit]
+
+
+def select(trace, args):
+    """Indexes of the records the --pid/--event/--from/--to options keep."""
+    recs = trace.records
+    keep = np.ones(len(recs), dtype=bool)
+    if args.event:
+        wanted = [n.strip().lower() for n in args.event.split(",") if n.strip()]
+        ids = []
+        for name in wanted:
+            etype = trace.schema.by_name.get(name)
+            if etype is None:
+                raise TraceError(f"unknown event {name!r}; this trace has: "
+                                 + ", ".join(sorted(trace.schema.by_name)))
+            ids.append(etype.id)
+        keep &= np.isin(recs["type"], ids)
+    if args.pid is not None:
+        mine = recs["pid"] == args.pid
+        for etype in trace.schema.events.values():
+            for slot, field in enumerate(etype.slots):
+                if field in ("pid", "child", "parent"):
+                    mine |= (recs["type"] == etype.id) & (recs[f"a{slot}"] == args.pid)
+        keep &= mine
+    times = trace.times
+    if args.start is not None:
+        keep &= times >= parse_time(trace, args.start)
+    if args.end is not None:
+        keep &= times <= parse_time(trace, args.end)
+    return np.flatnonzero(keep)
+
+
+def cmd_list(args):
+    trace = open_trace(args.file)
+    picked = select(trace, args)
+    if args.limit is not None:
+        picked = picked[:args.limit]
+    out = sys.stdout
+    for i in picked:
+        out.write(trace.format_record(i) + "\n")
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_info(args):
+    trace = open_trace(args.file)
+    h = trace.header
+    t = trace.times
+    print(f"source      {trace.source}")
+    print(f"format      version {h.version}, {h.record_size}-byte records, "
+          f"{h.ring_records} per CPU ring")
+    print(f"machine     {h.ncpu} CPU(s), page size {h.page_size}, KERNBASE {h.kernbase:#x}")
+    print("clock       " + (f"TSC at {h.tsc_hz / 1e6:.1f} MHz" if h.tsc_hz
+                             else "TSC rate unknown: times are in ticks"))
+    span = f"{trace.format_time(t[-1] - t[0])} {trace.time_unit}" if len(t) else "-"
+    print(f"records     {len(trace.records)} in {trace.frames} frames, spanning {span}")
+    print(f"damage      {trace.damaged} damaged frames, {trace.missing_frames} missing, "
+          f"truncated: {'yes' if trace.truncated else 'no'}")
+    print(f"lost        {trace.lost} events")
+    types, counts = np.unique(trace.records["type"], return_counts=True)
+    for type_id, n in zip(types.tolist(), counts.tolist()):
+        etype = trace.schema.events.get(type_id)
+        print(f"  {etype.name if etype else f'event{type_id}':<12} {n}")
+    cpus, counts = np.unique(trace.records["cpu"], return_counts=True)
+    print("per CPU     " + ", ".join(f"cpu{c}: {n}" for c, n in zip(cpus.tolist(), counts.tolist())))
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_check(args):
+    trace = open_trace(args.file)
+    report = checkmod.check(trace)
+    for line in checkmod.format_report(trace, report, limit=args.max_problems):
+        print(line)
+    return report.status
+
+
+def cmd_replay(args):
+    from .replay import state_at
+    trace = open_trace(args.file)
+    t = parse_time(trace, args.at) if args.at is not None else float("inf")
+    st = state_at(trace, t)
+    page = trace.header.page_size
+    when = trace.format_time(st.time) if st.time is not None else "start"
+    print(f"state at t={when} {trace.time_unit} (after {st.index} of {len(trace.records)} records)")
+    mem = st.memory
+    counts = ", ".join(f"{o} {n}" for o, n in sorted(mem.counts.items()) if n)
+    total = f" of {mem.total}" if mem.total else ""
+    print(f"physical memory: {mem.used}{total} pages in use" + (f": {counts}" if counts else ""))
+    if st.lost:
+        print(f"lost events so far: {st.lost}")
+    for pid in sorted(st.processes):
+        if args.pid is not None and pid != args.pid:
+            continue
+        p = st.processes[pid]
+        print(f"pid {pid} {p.name or '?'} ({p.state}), parent {p.parent}")
+        for label, area in p.areas():
+            n = len(p.resident(area.start, area.end))
+            print(f"  {label:<6} {area.start:#010x}-{area.end:#010x}  "
+                  f"{n} of {(area.end - area.start + page - 1) // page} pages resident")
+        for r in p.regions:
+            n = len(p.resident(r.start, r.end))
+            print(f"  region {r.start:#010x}-{r.end:#010x} {r.rwx()} flags {r.flags:#x}  "
+                  f"{n} of {(r.end - r.start) // page} pages resident")
+        counts = p.page_counts()
+        other = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())
+                          if o not in ("proc", "region"))
+        if other:
+            print(f"  kernel pages: {other}")
+        objs = st.kmalloc_of(pid)
+        if objs:
+            print(f"  kmalloc: {len(objs)} objects, {sum(o.size for o in objs)} bytes")
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_export(args):
+    if not args.perfetto and not args.ctf:
+        raise TraceError("export needs --perfetto FILE and/or --ctf DIR")
+    trace = open_trace(args.file)
+    if args.perfetto:
+        from . import perfetto
+        perfetto.export(trace, args.perfetto)
+    if args.ctf:
+        from . import ctf
+        ctf.export(trace, args.ctf)
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_bench(args):
+    from .writer import Writer
+    w = Writer(ncpu=2)
+    rng = np.random.default_rng(1)
+    recs = np.zeros(args.events, dtype=RECORD_DTYPE)
+    recs["tsc"] = np.arange(args.events, dtype=np.uint64) * 100
+    recs["type"] = rng.choice([e.id for e in w.schema.events.values()], args.events)
+    recs["cpu"] = recs["tsc"] // 6400 % 2
+    recs["pid"] = rng.integers(1, 50, args.events)
+    recs["a0"] = rng.integers(0, 1 << 32, args.events, dtype=np.uint64)
+    data = bytearray(w.header_frame())
+    for start in range(0, args.events, args.per_frame):
+        chunk = recs[start:start + args.per_frame]
+        data += w.record_frames(int(chunk["cpu"][0]), chunk.tobytes(), args.per_frame)
+    best = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        trace = decode(data)
+        elapsed = time.perf_counter() - t0
+        best = elapsed if best is None else min(best, elapsed)
+    assert len(trace.records) == args.events
+    print(f"decoded {args.events} events ({len(data) / 1e6:.1f} MB, "
+          f"{args.per_frame} per frame) "
+          f"in {best:.3f} s: {args.events / best / 1e6:.2f} million events/s")
+    return EXIT_OK
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python3 -m xvtrace",
+        description="Decode, check, replay and export xv6 kernel event traces "
+                    "(captures of COM2). See docs/trace.md.",
+        epilog="Exit status: 0 ok/PASS, 1 check found problems, 2 unusable input or "
+               "arguments, 3 damaged or incomplete input (check: INCONCLUSIVE).")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def command(name, func, help):
+        c = sub.add_parser(name, help=help, description=help)
+        if name != "bench":
+            c.add_argument("file", nargs="?", default=DEFAULT_CAPTURE,
+                           help=f"capture to read (default {DEFAULT_CAPTURE})")
+        c.set_defaults(func=func)
+        return c
+
+    c = command("list", cmd_list, "print records as text, in time order")
+    c.add_argument("--pid", type=int, help="only records of this process: run by it, "
+                   "or naming it in a pid, parent or child field")
+    c.add_argument("--event", help="only these events (comma separated names, e.g. "
+                   "page_alloc,page_free)")
+    c.add_argument("--from", dest="start", metavar="T",
+                   help="only records at or after time T (seconds, or with a unit: "
+                   "200ms, 15us; TSC ticks if the trace has no TSC rate)")
+    c.add_argument("--to", dest="end", metavar="T", help="only records at or before time T")
+    c.add_argument("--limit", type=int, help="print at most this many records")
+
+    command("info", cmd_info, "summarise a capture: header, damage, counts per event and CPU")
+
+    c = command("check", cmd_check, "check memory invariants over the whole trace "
+                "(exit 0 PASS, 1 FAIL, 3 INCONCLUSIVE)")
+    c.add_argument("--max-problems", type=int, default=50,
+                   help="print at most this many problems (default 50)")
+
+    c = command("replay", cmd_replay, "print every address space and the physical "
+                "memory in use at a time")
+    c.add_argument("--at", metavar="T", help="time to stop at (default: end of trace)")
+    c.add_argument("--pid", type=int, help="only this process")
+
+    c = command("export", cmd_export, "export for other viewers")
+    c.add_argument("--perfetto", metavar="OUT.json",
+                   help="write Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")
+    c.add_argument("--ctf", metavar="DIR", help="write a CTF 1.8 trace (read with babeltrace2 DIR)")
+
+    c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture")
+    c.add_argument("--events", type=int, default=1_000_000, help="events (default 1000000)")
+    c.add_argument("--per-frame", type=int, default=64,
+                   help="records per frame (default 64, as the kernel's full frames)")
+    c.add_argument("--repeat", type=int, default=3, help="runs; the best counts (default 3)")
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TraceError as e:
+        print(f"xvtrace: error: {e}", file=sys.stderr)
+        return EXIT_BADINPUT
+    except BrokenPipeError:
+        # Output closed early (e.g. piped into head): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as e:
+        print(f"xvtrace: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return EXIT_BADINPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        if os.environ.get("XVTRACE_DEBUG"):
+            raise
+        print(f"xvtrace: internal error: {type(e).__name__}: {e} "
+              "(set XVTRACE_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

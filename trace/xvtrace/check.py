@@ -1,0 +1,112 @@
+"""Check a whole trace against the kernel's memory invariants: the kernel
+leak detector that tests run over the trace of a suite.
+
+Checked while replaying (replay.py raises the problems):
+  - a page is freed only while allocated, and once; never allocated twice;
+  - no mmap region overlaps another region, the heap, stack or text of its
+    process, and the heap never grows into a region;
+  - a page fault is mapped only inside a region, the heap, stack or text;
+  - when a process is reaped it holds no page (memory, region, page table,
+    kernel stack) and no kmalloc object charged to it;
+  - a kernel object is freed only while live, once, with the size and
+    class it was allocated with.
+
+A trace with missing events cannot prove anything: events the kernel lost,
+frames damaged or missing, a capture cut short or started late, tracing
+turned off or events masked make the verdict INCONCLUSIVE (exit 3) unless
+a problem was found anyway (FAIL, exit 1). PASS exits 0.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .replay import Replayer
+
+PASS, FAIL, INCONCLUSIVE = 0, 1, 3
+
+
+@dataclass
+class Report:
+    problems: list = field(default_factory=list)    # [replay.Problem]
+    incomplete: list = field(default_factory=list)  # why the trace may lack events
+    notes: list = field(default_factory=list)       # what was live at the end, etc.
+    state: object = None                            # replay.State at the end
+
+    @property
+    def status(self):
+        if self.problems:
+            return FAIL
+        return INCONCLUSIVE if self.incomplete else PASS
+
+    @property
+    def verdict(self):
+        return {PASS: "PASS", FAIL: "FAIL", INCONCLUSIVE: "INCONCLUSIVE"}[self.status]
+
+
+def lost_by_cpu(trace):
+    lost = trace.schema.by_name.get("lost")
+    out = Counter()
+    if lost is None:
+        return out
+    for r in trace.records[trace.records["type"] == lost.id].tolist():
+        fields = trace.schema.fields_of(lost, r[5:9])
+        out[fields.get("cpu", r[2])] += fields.get("count", 0)
+    return out
+
+
+def check(trace):
+    """Replay the whole trace and report on it."""
+    rp = Replayer(trace)
+    st = rp.run_to(len(trace.records))
+    report = Report(problems=list(st.problems), state=st)
+
+    lost = lost_by_cpu(trace)
+    if lost:
+        per_cpu = ", ".join(f"cpu {c}: {n}" for c, n in sorted(lost.items()))
+        report.incomplete.append(f"{sum(lost.values())} events lost in the kernel ({per_cpu})")
+    if trace.damaged:
+        report.incomplete.append(f"{trace.damaged} damaged frame(s) skipped")
+    if trace.missing_frames:
+        report.incomplete.append(f"{trace.missing_frames} frame(s) missing from the capture")
+    if trace.truncated:
+        report.incomplete.append("the capture ends inside a frame")
+    if trace.first_seq:
+        report.incomplete.append(f"the capture starts at frame {trace.first_seq}")
+    report.incomplete.extend(st.gaps)
+
+    live = st.processes.values()
+    if live:
+        names = ", ".join(f"{p.pid} {p.name or '?'} ({p.state})"
+                          for p in sorted(live, key=lambda p: p.pid))
+        report.notes.append(f"{len(st.processes)} process(es) not reaped at the end: {names}")
+    mem = st.memory
+    counts = ", ".join(f"{o} {n}" for o, n in sorted(mem.counts.items()) if n)
+    total = f" of {mem.total}" if mem.total else ""
+    report.notes.append(f"{mem.used}{total} pages in use at the end" +
+                        (f": {counts}" if counts else ""))
+    kobjs = [o for o in st.kmalloc.values() if o.pid == 0]
+    if kobjs:
+        report.notes.append(f"{len(kobjs)} kernel kmalloc object(s) live at the end, "
+                            f"{sum(o.size for o in kobjs)} bytes")
+    return report
+
+
+def format_report(trace, report, limit=50):
+    """The report as lines of text."""
+    t = trace.times
+    span = f"{trace.format_time(t[-1] - t[0])} {trace.time_unit}" if len(t) else "empty"
+    lines = [f"{trace.source or 'trace'}: {len(trace.records)} records, "
+             f"{trace.header.ncpu} CPU(s), {span}"]
+    for p in report.problems[:limit]:
+        lines.append(f"problem {p.kind} at t={trace.format_time(p.time)} "
+                     f"(record {p.index}): {p.message}")
+    if len(report.problems) > limit:
+        lines.append(f"... and {len(report.problems) - limit} more problems")
+    lines.extend(report.notes)
+    if report.incomplete:
+        why = "; ".join(report.incomplete)
+        after = " (problems above may come from the missing events)" if report.problems else ""
+        lines.append(f"incomplete trace: {why}{after}")
+    n = len(report.problems)
+    lines.append(f"verdict: {report.verdict}" + (f" ({n} problem{'s' * (n != 1)})" if n else ""))
+    return lines

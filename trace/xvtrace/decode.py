@@ -1,0 +1,247 @@
+"""Decode a COM2 capture into a Trace: frames, stream header, records.
+
+The byte stream is a sequence of frames (docs/trace.md, "Frames"):
+
+    u32 magic "XVTF" | u8 kind | u8 cpu | u16 length | u32 seq | u32 crc | payload
+
+A frame whose checksum does not match is skipped with a warning and
+decoding resumes at the next magic; so are stray bytes between frames. A
+capture that ends inside a frame loses only that frame. Records are
+fixed-size and go straight into a numpy structured array (RECORD_DTYPE),
+merged across CPUs by timestamp.
+"""
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .schema import Schema, TraceError
+
+MAGIC = 0x46545658
+MAGIC_BYTES = struct.pack("<I", MAGIC)
+KIND_HEADER = 1
+KIND_RECORDS = 2
+FRAME = struct.Struct("<IBBHII")            # magic kind cpu length seq crc
+STREAM_HEADER = struct.Struct("<IHHIIQQII")  # see Header
+RECORD_SIZE = 32
+RECORD_DTYPE = np.dtype([
+    ("tsc", "<u8"), ("type", "<u2"), ("cpu", "u1"), ("flags", "u1"),
+    ("pid", "<u4"), ("a0", "<u4"), ("a1", "<u4"), ("a2", "<u4"), ("a3", "<u4"),
+])
+ARGS = ("a0", "a1", "a2", "a3")
+SUPPORTED_VERSION = 1
+assert RECORD_DTYPE.itemsize == RECORD_SIZE
+
+
+@dataclass(frozen=True)
+class Header:
+    """The fixed part of the stream header."""
+    version: int
+    record_size: int
+    ncpu: int
+    page_size: int
+    kernbase: int
+    tsc_hz: int          # TSC ticks per second, 0 if the kernel could not tell
+    tsc0: int            # TSC when tracing started: time 0
+    ring_records: int    # records per CPU ring
+    reserved: int = 0
+
+
+@dataclass
+class Trace:
+    """A decoded capture. records is sorted by time; warnings says what was
+    wrong with the input (damage, gaps); lost counts events the kernel
+    dropped (from LOST records)."""
+    header: Header
+    schema: Schema
+    records: np.ndarray
+    source: str = ""
+    frames: int = 0
+    damaged: int = 0             # frames skipped: bad checksum or layout
+    missing_frames: int = 0      # gaps in frame sequence numbers
+    first_seq: int = 0           # 0 unless the capture started late
+    truncated: bool = False      # the capture ends inside a frame
+    unknown: int = 0             # records of event ids the schema lacks
+    warnings: list = field(default_factory=list)
+
+    @property
+    def rate_known(self):
+        return self.header.tsc_hz > 0
+
+    @property
+    def time_unit(self):
+        return "s" if self.rate_known else "ticks"
+
+    @property
+    def times(self):
+        """Time of each record: seconds since tracing started, or TSC ticks
+        since then if the TSC rate is unknown."""
+        if "_times" not in self.__dict__:
+            t = self.records["tsc"].astype(np.int64) - np.int64(self.header.tsc0)
+            t = t.astype(np.float64)
+            self.__dict__["_times"] = t / self.header.tsc_hz if self.rate_known else t
+        return self.__dict__["_times"]
+
+    def time_of(self, tsc):
+        t = float(int(tsc) - self.header.tsc0)
+        return t / self.header.tsc_hz if self.rate_known else t
+
+    def format_time(self, t):
+        return f"{t:.6f}" if self.rate_known else f"{t:.0f}"
+
+    @property
+    def lost(self):
+        """Events the kernel reported as dropped (sum of LOST records)."""
+        lost = self.schema.by_name.get("lost")
+        if lost is None or "count" not in lost.slots:
+            return 0
+        column = ARGS[lost.slots.index("count")]
+        return int(self.records[column][self.records["type"] == lost.id].sum())
+
+    def event(self, i):
+        """Record i as (EventType or None, {field: value})."""
+        r = self.records[i]
+        etype = self.schema.events.get(int(r["type"]))
+        if etype is None:
+            return None, {}
+        return etype, self.schema.fields_of(etype, [r[a] for a in ARGS])
+
+    def format_record(self, i):
+        r = self.records[i]
+        etype = self.schema.events.get(int(r["type"]))
+        name = etype.name if etype else f"event{int(r['type'])}"
+        fields = self.schema.format_fields(etype, [r[a] for a in ARGS]) if etype else ""
+        return (f"{self.format_time(self.times[i]):>14} cpu{int(r['cpu'])} "
+                f"pid {int(r['pid']):<4} {name:<11} {fields}")
+
+
+def load(path):
+    """Read and decode the capture at path; raises TraceError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceError(f"cannot read {path}: {e.strerror}") from None
+    return decode(data, source=str(path))
+
+
+def parse_header(payload):
+    if len(payload) < STREAM_HEADER.size:
+        raise TraceError("stream header too short")
+    header = Header(*STREAM_HEADER.unpack_from(payload))
+    if header.version != SUPPORTED_VERSION:
+        raise TraceError(f"trace format version {header.version} is not supported "
+                         f"(this reader knows version {SUPPORTED_VERSION})")
+    if header.record_size != RECORD_SIZE:
+        raise TraceError(f"record size {header.record_size} is not {RECORD_SIZE}")
+    try:
+        text = bytes(payload[STREAM_HEADER.size:]).decode("ascii")
+    except UnicodeDecodeError:
+        raise TraceError("stream header schema is not ASCII text") from None
+    return header, Schema.parse(text)
+
+
+def decode(data, source=""):
+    """Decode a capture held in memory (bytes-like); raises TraceError if
+    the input is not a usable trace at all."""
+    data = bytes(data)
+    label = source or "input"
+    if not data:
+        raise TraceError(f"{label}: empty capture")
+    mv = memoryview(data)
+    size = len(data)
+    warnings = []
+    parts = []
+    header = schema = None
+    header_payload = None
+    frames = damaged = missing = 0
+    first_seq = None
+    expect = None
+    truncated = False
+
+    pos = data.find(MAGIC_BYTES)
+    if pos < 0:
+        raise TraceError(f"{label}: not an xv6 trace (no frame found)")
+    if pos > 0:
+        warnings.append(f"skipped {pos} bytes before the first frame")
+    while pos < size:
+        if size - pos < FRAME.size:
+            truncated = True
+            warnings.append(f"capture ends inside a frame header at byte {pos}")
+            break
+        magic, kind, cpu, length, seq, crc = FRAME.unpack_from(data, pos)
+        end = pos + FRAME.size + length
+        problem = None
+        if magic != MAGIC:
+            problem = "no frame magic"
+        elif end > size:
+            if data.find(MAGIC_BYTES, pos + 1) < 0:
+                truncated = True
+                warnings.append(f"capture ends inside a frame at byte {pos} "
+                                f"({size - pos - FRAME.size} of {length} payload bytes)")
+                break
+            problem = "frame length runs past a later frame"
+        elif zlib.crc32(mv[pos + FRAME.size:end], zlib.crc32(mv[pos + 4:pos + 12])) != crc:
+            problem = "checksum mismatch"
+        elif kind == KIND_RECORDS and length % RECORD_SIZE:
+            problem = f"record frame of {length} bytes"
+        elif kind not in (KIND_HEADER, KIND_RECORDS):
+            problem = f"unknown frame kind {kind}"
+        if problem:
+            nxt = data.find(MAGIC_BYTES, pos + 1)
+            nxt = size if nxt < 0 else nxt
+            if magic == MAGIC:
+                damaged += 1
+                warnings.append(f"damaged frame at byte {pos}: {problem}; skipped")
+            else:
+                warnings.append(f"skipped {nxt - pos} stray bytes at byte {pos}")
+            pos = nxt
+            continue
+
+        frames += 1
+        if first_seq is None:
+            first_seq = seq
+        elif seq != expect:
+            gap = (seq - expect) & 0xFFFFFFFF
+            if gap < 0x80000000:
+                missing += gap
+                warnings.append(f"{gap} frame(s) missing before byte {pos} "
+                                f"(sequence {expect} to {seq - 1})")
+            else:
+                warnings.append(f"frame sequence went back from {expect - 1} to {seq} "
+                                f"at byte {pos}: another boot; decoding stops there")
+                break
+        expect = (seq + 1) & 0xFFFFFFFF
+        payload = mv[pos + FRAME.size:end]
+        if kind == KIND_HEADER:
+            if header is None:
+                header, schema = parse_header(payload)
+                header_payload = bytes(payload)
+            elif bytes(payload) != header_payload:
+                if parse_header(payload)[0].tsc0 != header.tsc0:
+                    warnings.append(f"stream header at byte {pos} is from another boot; "
+                                    "decoding stops there")
+                    break
+                warnings.append(f"stream header at byte {pos} differs from the first; "
+                                "keeping the first")
+        else:
+            parts.append(payload)
+        pos = end
+
+    if header is None:
+        raise TraceError(f"{label}: no valid stream header in {frames} frame(s); "
+                         "cannot decode events")
+    records = np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE)
+    records = records[np.argsort(records["tsc"], kind="stable")]
+    known = np.isin(records["type"], np.fromiter(schema.events, dtype=np.uint16))
+    unknown = int(len(records) - known.sum())
+    if unknown:
+        warnings.append(f"{unknown} record(s) of event ids this schema lacks; ignored")
+    if first_seq:
+        warnings.append(f"capture starts at frame {first_seq}: earlier events are missing")
+    return Trace(header=header, schema=schema, records=records, source=source,
+                 frames=frames, damaged=damaged, missing_frames=missing,
+                 first_seq=first_seq or 0, truncated=truncated, unknown=unknown,
+                 warnings=warnings)

@@ -1,0 +1,548 @@
+"""Rebuild every process's address space and the physical page usage at any
+instant of a trace.
+
+Use
+---
+    state = state_at(trace, t)              # one snapshot at time t
+    for t, state in states_at(trace, ts):   # snapshots at sorted times, one pass
+        ...
+    rp = Replayer(trace)
+    for change in rp:                       # every record, applied in order
+        rp.state                            # the live state just after it
+
+Times are in the trace's unit (``trace.time_unit``): seconds since tracing
+started, or TSC ticks when the kernel could not measure the TSC rate. A
+state "at t" has every record with time <= t applied.
+
+Data model
+----------
+State
+    index       records applied so far (trace.records[:index])
+    time        time of the last applied record (None before the first)
+    processes   {pid: Process}: processes forked or named and not yet reaped
+    memory      Memory: physical pages in use
+    kmalloc     {addr: KObject}: live kernel objects
+    lost        events the kernel dropped so far (LOST records)
+    tracing     whether tracing was on; mask: the event mask
+    problems    [Problem]: invariant violations seen so far (check.py)
+    gaps        [str]: why the trace so far may be incomplete (tracing off,
+                events masked); lost events are counted in lost instead
+
+Process
+    pid, parent (0 if unknown), name
+    state       'new' (pages seen, fork not finished), 'running', 'zombie'
+    text        Range [0, textend) of text and data, or None before exec
+    stack       Range of the user stack page, or None
+    heap        Range [heapbase, sz), or None
+    regions     [Region] sorted by start: the mmap regions
+    pages       {pa: Page}: every physical page charged to the process
+                (its memory, regions, page tables, kernel stack)
+    born, exited   times (exited is None while it runs)
+    resident(start, end)  -> sorted [(va, pa)] of its pages mapped there
+    page_counts()         -> {owner: pages}
+
+Region (immutable: a split, unmap or mprotect replaces it by new ones)
+    uid         unique within one replay, for tracking spans
+    start, end  [start, end), page aligned
+    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" (PROT_READ 1,
+                PROT_WRITE 2, PROT_EXEC 4)
+    since       time it took this shape
+
+Page (immutable)
+    pa, owner   owner: 'kernel' (or not attributed), 'proc', 'pgtable',
+                'region', 'pipe', 'kmalloc', 'kstack' (the OWNER enum)
+    pid         process it is charged to, 0 for none
+    va          user address it is mapped at (proc and region pages), else
+                the value the kernel gave (0 for most)
+    since       time allocated
+
+Memory
+    total       pages the allocator manages (MEM_RANGE events; 0 if unknown)
+    pages       {pa: Page}: allocated pages
+    counts      {owner: pages}; free = total - len(pages)
+
+KObject         addr, size, cls (size class), pid (charged to, 0 = kernel), since
+
+Change (what the iterator yields, one per applied record)
+    index, time, event (name), pid (process affected, 0 if none)
+    kind        'trace' | 'memory' | 'page' | 'kmalloc' | 'request' |
+                'region' | 'layout' | 'process' | 'fault' | 'error' | 'other'
+    detail      dict: the record's fields, plus for 'page' "page" (the new
+                Page, or None once freed) and "old"; for 'region', 'layout'
+                and 'process' "added" and "removed" region lists
+
+Problem         time, index, kind, pid, message
+"""
+
+import bisect
+from collections import Counter, namedtuple
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+Range = namedtuple("Range", "start end")
+Change = namedtuple("Change", "index time event kind pid detail")
+Problem = namedtuple("Problem", "time index kind pid message")
+FAILED = 0xFFFFFFFF             # a result of -1
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    pa: int
+    owner: str
+    pid: int
+    va: int
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    uid: int
+    start: int
+    end: int
+    prot: int
+    flags: int
+    since: float
+
+    def rwx(self):
+        return "".join(c if self.prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
+
+
+@dataclass(frozen=True, slots=True)
+class KObject:
+    addr: int
+    size: int
+    cls: int
+    pid: int
+    since: float
+
+
+@dataclass(slots=True)
+class Process:
+    pid: int
+    parent: int = 0
+    name: str = ""
+    state: str = "new"
+    text: Range = None
+    stack: Range = None
+    heap: Range = None
+    regions: list = field(default_factory=list)
+    pages: dict = field(default_factory=dict)
+    born: float = None
+    exited: float = None
+
+    def copy(self):
+        return replace(self, regions=list(self.regions), pages=dict(self.pages))
+
+    def resident(self, start, end):
+        return sorted((p.va, p.pa) for p in self.pages.values()
+                      if p.owner in ("proc", "region") and start <= p.va < end)
+
+    def page_counts(self):
+        return dict(Counter(p.owner for p in self.pages.values()))
+
+    def areas(self):
+        """(label, Range) of text, stack and heap, those known."""
+        return [(label, r) for label, r in (("text", self.text), ("stack", self.stack),
+                                            ("heap", self.heap)) if r and r.end > r.start]
+
+
+@dataclass(slots=True)
+class Memory:
+    total: int = 0
+    pages: dict = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def used(self):
+        return len(self.pages)
+
+    @property
+    def free(self):
+        return self.total - len(self.pages) if self.total else None
+
+    def copy(self):
+        return Memory(self.total, dict(self.pages), Counter(self.counts))
+
+
+@dataclass(slots=True)
+class State:
+    index: int = 0
+    time: float = None
+    processes: dict = field(default_factory=dict)
+    memory: Memory = field(default_factory=Memory)
+    kmalloc: dict = field(default_factory=dict)
+    lost: int = 0
+    tracing: bool = True
+    mask: int = 0x7FFFFFFF
+    problems: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+
+    def snapshot(self):
+        """A copy that later replay steps do not change."""
+        return replace(self, processes={pid: p.copy() for pid, p in self.processes.items()},
+                       memory=self.memory.copy(), kmalloc=dict(self.kmalloc),
+                       problems=list(self.problems), gaps=list(self.gaps))
+
+    def kmalloc_of(self, pid):
+        return [o for o in self.kmalloc.values() if o.pid == pid]
+
+
+def overlaps(a_start, a_end, b_start, b_end):
+    return a_start < b_end and b_start < a_end
+
+
+class Replayer:
+    """Applies a trace's records in order to a State."""
+
+    def __init__(self, trace):
+        self.trace = trace
+        self.schema = trace.schema
+        self.page = trace.header.page_size
+        self.kernbase = trace.header.kernbase
+        self.state = State()
+        self._rows = trace.records.tolist()
+        self._times = trace.times.tolist()
+        self._uid = 0
+        self._freed = {}            # pa -> time freed, for double-free messages
+        self._kfreed = {}           # addr -> time freed
+        self._mmap = {}             # pid -> pending MMAP request fields
+        self._types = {}            # type id -> (EventType, handler or None)
+        for etype in self.schema.events.values():
+            handler = getattr(self, "_on_" + etype.name, None)
+            self._types[etype.id] = (etype, handler)
+        self._owner_names = self.schema.enums.get("owner", {})
+
+    def __iter__(self):
+        while self.state.index < len(self._rows):
+            change = self.step()
+            if change is not None:
+                yield change
+
+    def step(self):
+        """Apply the next record; returns its Change (None for records of
+        unknown event ids)."""
+        st = self.state
+        i = st.index
+        tsc, etype_id, cpu, flags, pid, a0, a1, a2, a3 = self._rows[i]
+        st.index = i + 1
+        known = self._types.get(etype_id)
+        if known is None:
+            return None
+        etype, handler = known
+        t = self._times[i]
+        st.time = t
+        fields = self.schema.fields_of(etype, (a0, a1, a2, a3))
+        self._i, self._t = i, t
+        if handler is None:
+            return Change(i, t, etype.name, "other", pid, fields)
+        kind, affected = handler(pid, fields)
+        return Change(i, t, etype.name, kind, affected, fields)
+
+    def run_to(self, index):
+        """Apply records until index records are applied."""
+        while self.state.index < min(index, len(self._rows)):
+            self.step()
+        return self.state
+
+    def run_until(self, t):
+        """Apply every record with time <= t."""
+        return self.run_to(int(np.searchsorted(self.trace.times, t, side="right")))
+
+    # ---- helpers ---------------------------------------------------------
+
+    def problem(self, kind, pid, message):
+        self.state.problems.append(Problem(self._t, self._i, kind, pid, message))
+
+    def proc(self, pid):
+        p = self.state.processes.get(pid)
+        if p is None:
+            p = self.state.processes[pid] = Process(pid, born=self._t)
+        return p
+
+    def region(self, start, end, prot, flags):
+        self._uid += 1
+        return Region(self._uid, start, end, prot, flags, self._t)
+
+    def round_up(self, n):
+        return (n + self.page - 1) // self.page * self.page
+
+    def describe(self, pid):
+        p = self.state.processes.get(pid)
+        return f"pid {pid} ({p.name})" if p and p.name else f"pid {pid}"
+
+    def set_page(self, pa, page):
+        """Install page (or None to free) at pa, keeping owners' books."""
+        mem = self.state.memory
+        old = mem.pages.get(pa)
+        if old is not None:
+            mem.counts[old.owner] -= 1
+            owner = self.state.processes.get(old.pid) if old.pid else None
+            if owner is not None:
+                owner.pages.pop(pa, None)
+        if page is None:
+            mem.pages.pop(pa, None)
+        else:
+            mem.pages[pa] = page
+            mem.counts[page.owner] += 1
+            if page.pid:
+                self.proc(page.pid).pages[pa] = page
+        return old
+
+    def carve(self, p, start, end):
+        """Cut [start, end) out of p's regions. Returns (removed, added):
+        the regions touched and the pieces of them left outside."""
+        removed, added, keep = [], [], []
+        for r in p.regions:
+            if not overlaps(r.start, r.end, start, end):
+                keep.append(r)
+                continue
+            removed.append(r)
+            if r.start < start:
+                added.append(self.region(r.start, start, r.prot, r.flags))
+            if r.end > end:
+                added.append(self.region(end, r.end, r.prot, r.flags))
+        p.regions = sorted(keep + added, key=lambda r: r.start)
+        return removed, added
+
+    def check_overlap(self, p, start, end, what):
+        for r in p.regions:
+            if overlaps(r.start, r.end, start, end):
+                self.problem("overlap", p.pid,
+                             f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
+                             f"region {r.start:#x}-{r.end:#x}")
+        for label, area in p.areas():
+            if overlaps(area.start, area.end, start, end):
+                self.problem("overlap", p.pid,
+                             f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
+                             f"its {label} {area.start:#x}-{area.end:#x}")
+
+    # ---- event handlers: (running pid, fields) -> (kind, affected pid) ----
+
+    def _on_lost(self, pid, f):
+        self.state.lost += f.get("count", 0)
+        return "trace", 0
+
+    def _on_trace_ctl(self, pid, f):
+        st = self.state
+        on, mask = bool(f.get("on", 1)), f.get("mask", st.mask)
+        if not on and st.tracing:
+            st.gaps.append(f"tracing was off from t={self.trace.format_time(self._t)}")
+        if on and mask != 0x7FFFFFFF and (not st.tracing or mask != st.mask):
+            missing = [e.name for e in self.schema.events.values()
+                       if not mask & (1 << e.id) and e.name not in ("lost", "trace_ctl")]
+            if missing:
+                st.gaps.append(f"events masked off from t={self.trace.format_time(self._t)}: "
+                               + ", ".join(missing))
+        st.tracing, st.mask = on, mask
+        return "trace", 0
+
+    def _on_mem_range(self, pid, f):
+        self.state.memory.total += max(0, f["end"] - f["start"]) // self.page
+        return "memory", 0
+
+    def _on_page_alloc(self, pid, f):
+        pa = f["pa"]
+        old = self.state.memory.pages.get(pa)
+        if old is not None:
+            self.problem("double-alloc", old.pid,
+                         f"page {pa:#x} allocated again while in use ({old.owner} of "
+                         f"{self.describe(old.pid)} since t={self.trace.format_time(old.since)})")
+        page = Page(pa, "kernel", 0, 0, self._t)
+        self.set_page(pa, page)
+        self._freed.pop(pa, None)
+        f["page"], f["old"] = page, old
+        return "page", 0
+
+    def _on_page_free(self, pid, f):
+        pa = f["pa"]
+        old = self.set_page(pa, None)
+        if old is None:
+            if pa in self._freed:
+                self.problem("double-free", pid,
+                             f"page {pa:#x} freed twice (first at t="
+                             f"{self.trace.format_time(self._freed[pa])})")
+            else:
+                self.problem("free-unallocated", pid, f"page {pa:#x} freed but never allocated")
+        self._freed[pa] = self._t
+        f["page"], f["old"] = None, old
+        return "page", old.pid if old else 0
+
+    def _on_page_owner(self, pid, f):
+        pa = f["pa"]
+        old = self.state.memory.pages.get(pa)
+        if old is None:
+            self.problem("owner-unallocated", f["pid"], f"page {pa:#x} given an owner "
+                         "but not allocated")
+        owner = self._owner_names.get(f["owner"], str(f["owner"]))
+        page = Page(pa, owner, f["pid"], f["va"], old.since if old else self._t)
+        self.set_page(pa, page)
+        f["page"], f["old"] = page, old
+        return "page", f["pid"]
+
+    def _on_kmalloc(self, pid, f):
+        st = self.state
+        addr = f["addr"]
+        if addr in st.kmalloc:
+            self.problem("kmalloc-live", f["pid"], f"kmalloc returned {addr:#x}, "
+                         "which is still allocated")
+        st.kmalloc[addr] = KObject(addr, f["size"], f["class"], f["pid"], self._t)
+        self._kfreed.pop(addr, None)
+        return "kmalloc", f["pid"]
+
+    def _on_kmfree(self, pid, f):
+        st = self.state
+        addr = f["addr"]
+        obj = st.kmalloc.pop(addr, None)
+        if obj is None:
+            if addr in self._kfreed:
+                self.problem("kmfree-double", f["pid"], f"kernel object {addr:#x} freed twice")
+            else:
+                self.problem("kmfree-unallocated", f["pid"],
+                             f"kernel object {addr:#x} freed but never allocated")
+        elif (obj.size, obj.cls) != (f["size"], f["class"]):
+            self.problem("kmfree-mismatch", obj.pid,
+                         f"kernel object {addr:#x} allocated as {obj.size} bytes class "
+                         f"{obj.cls}, freed as {f['size']} bytes class {f['class']}")
+        self._kfreed[addr] = self._t
+        return "kmalloc", obj.pid if obj else f["pid"]
+
+    def _on_mmap(self, pid, f):
+        self._mmap[pid] = f
+        return "request", pid
+
+    def _on_mmap_ret(self, pid, f):
+        req = self._mmap.pop(pid, None)
+        f["added"], f["removed"] = [], []
+        if req is not None:
+            f.update(req)
+        if f["result"] == FAILED or req is None:
+            return "region", pid
+        start = f["result"]
+        end = start + self.round_up(req["length"])
+        p = self.proc(pid)
+        if start % self.page or end > self.kernbase or end <= start:
+            self.problem("bad-mapping", pid, f"{self.describe(pid)}: mmap returned "
+                         f"{start:#x}-{end:#x}, not page aligned user memory")
+        self.check_overlap(p, start, end, "mmap")
+        r = self.region(start, end, req["prot"], req["flags"])
+        bisect.insort(p.regions, r, key=lambda r: r.start)
+        f["added"] = [r]
+        return "region", pid
+
+    def _on_munmap(self, pid, f):
+        f["added"], f["removed"] = [], []
+        if f["result"] != 0:
+            return "region", pid
+        start = f["addr"]
+        f["removed"], f["added"] = self.carve(self.proc(pid), start,
+                                              start + self.round_up(f["length"]))
+        return "region", pid
+
+    def _on_mprotect(self, pid, f):
+        f["added"], f["removed"] = [], []
+        if f["result"] != 0:
+            return "region", pid
+        p = self.proc(pid)
+        start, end = f["addr"], f["addr"] + self.round_up(f["length"])
+        removed, outside = self.carve(p, start, end)
+        inside = [self.region(max(r.start, start), min(r.end, end), f["prot"], r.flags)
+                  for r in removed]
+        p.regions = sorted(p.regions + inside, key=lambda r: r.start)
+        f["removed"], f["added"] = removed, outside + inside
+        return "region", pid
+
+    def _on_fault(self, pid, f):
+        p = self.state.processes.get(pid)
+        outcome = self.schema.label("outcome", f.get("outcome", 0))
+        if outcome == "mapped" and p is not None and p.text is not None:
+            va = f["va"]
+            inside = any(r.start <= va < r.end for r in p.regions) or \
+                any(a.start <= va < a.end for _, a in p.areas())
+            if not inside:
+                self.problem("fault-outside", pid, f"{self.describe(pid)}: fault at {va:#x} "
+                             "was mapped, but no region, heap or stack holds it")
+        return "fault", pid
+
+    def _on_heap(self, pid, f):
+        p = self.proc(pid)
+        old, new = f["old"], f["new"]
+        if new > old:
+            saved, p.heap = p.heap, None
+            self.check_overlap(p, old, new, "heap growth")
+            p.heap = saved
+        base = p.heap.start if p.heap else min(old, new)
+        p.heap = Range(base, max(base, new))
+        f["added"], f["removed"] = [], []
+        return "layout", pid
+
+    def _on_fork(self, pid, f):
+        parent = self.state.processes.get(f["parent"])
+        child = self.proc(f["child"])
+        child.parent = f["parent"]
+        child.state = "running"
+        f["removed"], f["added"] = [], []
+        if parent is not None:
+            child.name = parent.name
+            child.text, child.stack, child.heap = parent.text, parent.stack, parent.heap
+            child.regions = [self.region(r.start, r.end, r.prot, r.flags) for r in parent.regions]
+            f["added"] = list(child.regions)
+        return "process", child.pid
+
+    def _on_exec(self, pid, f):
+        p = self.proc(pid)
+        p.state = "running"
+        p.text = Range(0, f["textend"])
+        p.stack = Range(f["stackbase"], f["stackbase"] + self.page)
+        p.heap = Range(f["heapbase"], max(f["heapbase"], f["sz"]))
+        f["removed"], f["added"] = p.regions, []
+        p.regions = []
+        return "layout", pid
+
+    def _on_exit(self, pid, f):
+        p = self.proc(f["pid"])
+        p.state = "zombie"
+        p.exited = self._t
+        return "process", p.pid
+
+    def _on_reap(self, pid, f):
+        st = self.state
+        who = self.describe(f["pid"])
+        p = st.processes.pop(f["pid"], None)
+        f["removed"], f["added"] = (p.regions if p else []), []
+        if p is None:
+            return "process", f["pid"]
+        if p.pages:
+            counts = ", ".join(f"{n} {o}" for o, n in sorted(p.page_counts().items()))
+            sample = " ".join(hex(pa) for pa in sorted(p.pages)[:4])
+            self.problem("leak-pages", p.pid, f"{who} reaped still holding {len(p.pages)} "
+                         f"page(s): {counts} (e.g. {sample})")
+        objs = st.kmalloc_of(p.pid)
+        if objs:
+            self.problem("leak-kmalloc", p.pid, f"{who} reaped with {len(objs)} kmalloc "
+                         f"object(s), {sum(o.size for o in objs)} bytes, still live")
+        return "process", p.pid
+
+    def _on_procname(self, pid, f):
+        self.proc(pid).name = f.get("name", "")
+        return "process", pid
+
+    def _on_syserr(self, pid, f):
+        return "error", pid
+
+
+def changes(trace):
+    """Every state change of the trace, in order (see Change)."""
+    return iter(Replayer(trace))
+
+
+def state_at(trace, t):
+    """A snapshot of the state with every record up to time t applied."""
+    return Replayer(trace).run_until(t).snapshot()
+
+
+def states_at(trace, times):
+    """(t, snapshot) for each of the sorted times, in one pass."""
+    rp = Replayer(trace)
+    for t in times:
+        yield t, rp.run_until(t).snapshot()

@@ -1,0 +1,484 @@
+// File system calls: argument checking, then the work is done by file.c,
+// fs.c, pipe.c and exec.c. Every call returns -1 for bad arguments; none
+// panics on anything a user program passes in.
+//
+// A call that may change the disk, including by dropping the last
+// reference to an inode (iput), runs inside begin_op/end_op.
+
+#include "types.h"
+#include "defs.h"
+#include "param.h"
+#include "stat.h"
+#include "mmu.h"
+#include "proc.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "fcntl.h"
+
+#define MAXPATH 128  // longest path name accepted, including the 0
+
+// Fetch argument n as a file descriptor of the current process; *pfd and
+// *pf receive the descriptor and its open file if not 0.
+int
+argfd(int n, int *pfd, struct file **pf)
+{
+  int fd;
+  struct file *f;
+
+  if(argint(n, &fd) < 0)
+    return -1;
+  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return -1;
+  if(pfd)
+    *pfd = fd;
+  if(pf)
+    *pf = f;
+  return 0;
+}
+
+// Fetch argument n as a path name shorter than MAXPATH.
+static int
+argpath(int n, char **path)
+{
+  int len;
+
+  if((len = argstr(n, path)) < 0 || len >= MAXPATH)
+    return -1;
+  return 0;
+}
+
+// Install f in the lowest free descriptor slot. On success the process's
+// slot owns the caller's reference. Returns the descriptor or -1.
+static int
+fdalloc(struct file *f)
+{
+  struct proc *p = myproc();
+  int fd;
+
+  for(fd = 0; fd < NOFILE; fd++){
+    if(p->ofile[fd] == 0){
+      p->ofile[fd] = f;
+      return fd;
+    }
+  }
+  return -1;
+}
+
+int
+sys_dup(void)
+{
+  struct file *f;
+  int fd;
+
+  if(argfd(0, 0, &f) < 0)
+    return -1;
+  if((fd = fdalloc(f)) < 0)
+    return -1;
+  filedup(f);
+  return fd;
+}
+
+int
+sys_read(void)
+{
+  struct file *f;
+  int n;
+  char *buf;
+
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+    return -1;
+  if(argptr_w(1, &buf, n) < 0)
+    return -1;
+  return fileread(f, buf, n);
+}
+
+int
+sys_write(void)
+{
+  struct file *f;
+  int n;
+  char *buf;
+
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+    return -1;
+  if(argptr(1, &buf, n) < 0)
+    return -1;
+  return filewrite(f, buf, n);
+}
+
+int
+sys_close(void)
+{
+  struct file *f;
+  int fd;
+
+  if(argfd(0, &fd, &f) < 0)
+    return -1;
+  myproc()->ofile[fd] = 0;
+  fileclose(f);
+  return 0;
+}
+
+int
+sys_fstat(void)
+{
+  struct file *f;
+  struct stat *st;
+
+  if(argfd(0, 0, &f) < 0)
+    return -1;
+  if(argptr_w(1, (char**)&st, sizeof(*st)) < 0)
+    return -1;
+  return filestat(f, st);
+}
+
+// link(old, new): give the file old a second name.
+int
+sys_link(void)
+{
+  char name[DIRSIZ], *old, *new;
+  struct inode *dp, *ip;
+
+  if(argpath(0, &old) < 0 || argpath(1, &new) < 0)
+    return -1;
+
+  begin_op();
+  if((ip = namei(old)) == 0){
+    end_op();
+    return -1;
+  }
+  ilock(ip);
+  if(ip->type == T_DIR){
+    // Hard links to directories would allow cycles.
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
+  ip->nlink++;
+  iupdate(ip);
+  iunlock(ip);
+
+  if((dp = nameiparent(new, name)) == 0)
+    goto undo;
+  ilock(dp);
+  if(dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+    iunlockput(dp);
+    goto undo;
+  }
+  iunlockput(dp);
+  iput(ip);
+  end_op();
+  return 0;
+
+undo:
+  ilock(ip);
+  ip->nlink--;
+  iupdate(ip);
+  iunlockput(ip);
+  end_op();
+  return -1;
+}
+
+// Does directory dp hold only "." and ".."? Caller must hold dp->lock.
+static int
+isdirempty(struct inode *dp)
+{
+  struct dirent de;
+  uint off;
+
+  for(off = 2 * sizeof(de); off + sizeof(de) <= dp->size; off += sizeof(de)){
+    if(readi(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+      panic("isdirempty: short directory");
+    if(de.inum != 0)
+      return 0;
+  }
+  return 1;
+}
+
+// Remove the entry at offset off of directory dp and drop the link it
+// held on ip. Caller must hold both locks and be inside a log operation.
+static void
+dirunlink(struct inode *dp, uint off, struct inode *ip)
+{
+  struct dirent de;
+
+  memset(&de, 0, sizeof(de));
+  // The slot exists, so this overwrite needs no new block and cannot fail.
+  if(writei(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+    panic("dirunlink: writei");
+  if(ip->type == T_DIR){
+    dp->nlink--;  // ip's ".." no longer points at dp
+    iupdate(dp);
+  }
+  ip->nlink--;
+  iupdate(ip);
+}
+
+int
+sys_unlink(void)
+{
+  struct inode *ip, *dp;
+  char name[DIRSIZ], *path;
+  uint off;
+
+  if(argpath(0, &path) < 0)
+    return -1;
+
+  begin_op();
+  if((dp = nameiparent(path, name)) == 0){
+    end_op();
+    return -1;
+  }
+  ilock(dp);
+
+  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0)
+    goto fail;
+  if((ip = dirlookup(dp, name, &off)) == 0)
+    goto fail;
+  ilock(ip);
+  if(ip->nlink < 1)
+    panic("sys_unlink: named inode has no links");
+  if(ip->type == T_DIR && !isdirempty(ip)){
+    iunlockput(ip);
+    goto fail;
+  }
+
+  dirunlink(dp, off, ip);
+  iunlockput(ip);
+  iunlockput(dp);
+  end_op();
+  return 0;
+
+fail:
+  iunlockput(dp);
+  end_op();
+  return -1;
+}
+
+// Create path as a new inode of the given type and return it locked, or
+// for T_FILE return the existing file or device of that name. Returns 0 if
+// the parent is missing, the name is taken by something else, or the disk
+// or inode table is full. Caller must be inside a log operation.
+static struct inode*
+create(char *path, short type, short major, short minor)
+{
+  struct inode *ip, *dp;
+  char name[DIRSIZ];
+
+  if((dp = nameiparent(path, name)) == 0)
+    return 0;
+  ilock(dp);
+
+  if((ip = dirlookup(dp, name, 0)) != 0){
+    iunlockput(dp);
+    ilock(ip);
+    if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
+      return ip;
+    iunlockput(ip);
+    return 0;
+  }
+
+  if((ip = ialloc(dp->dev, type)) == 0){
+    iunlockput(dp);
+    return 0;
+  }
+  ilock(ip);
+  ip->major = major;
+  ip->minor = minor;
+  ip->nlink = 1;
+  iupdate(ip);
+
+  // "." does not count as a link, or a directory could never be freed.
+  if(type == T_DIR &&
+     (dirlink(ip, ".", ip->inum) < 0 || dirlink(ip, "..", dp->inum) < 0))
+    goto fail;
+  if(dirlink(dp, name, ip->inum) < 0)
+    goto fail;
+  if(type == T_DIR){
+    dp->nlink++;  // for the new directory's ".."
+    iupdate(dp);
+  }
+  iunlockput(dp);
+  return ip;
+
+fail:
+  // Nothing names ip, so the last iput frees it and its blocks.
+  ip->nlink = 0;
+  iupdate(ip);
+  iunlockput(ip);
+  iunlockput(dp);
+  return 0;
+}
+
+// Wrap a locked inode in a new open file and descriptor; unlocks ip and
+// hands over the caller's reference. Returns the descriptor or -1, in
+// which case ip has been released. Caller must be inside a log operation.
+static int
+openinode(struct inode *ip, int omode)
+{
+  struct file *f;
+  int fd;
+
+  if((f = filealloc()) == 0 || (fd = fdalloc(f)) < 0){
+    if(f)
+      fileclose(f);
+    iunlockput(ip);
+    return -1;
+  }
+  iunlock(ip);
+
+  f->type = FD_INODE;
+  f->ip = ip;
+  f->off = 0;
+  f->readable = !(omode & O_WRONLY);
+  f->writable = (omode & O_WRONLY) || (omode & O_RDWR);
+  return fd;
+}
+
+int
+sys_open(void)
+{
+  char *path;
+  int omode, fd;
+  struct inode *ip;
+
+  if(argpath(0, &path) < 0 || argint(1, &omode) < 0)
+    return -1;
+
+  begin_op();
+  if(omode & O_CREATE){
+    ip = create(path, T_FILE, 0, 0);
+  } else if((ip = namei(path)) != 0){
+    ilock(ip);
+    // Directories are written only through dirlink/unlink.
+    if(ip->type == T_DIR && omode != O_RDONLY){
+      iunlockput(ip);
+      ip = 0;
+    }
+  }
+  fd = ip ? openinode(ip, omode) : -1;
+  end_op();
+  return fd;
+}
+
+int
+sys_mkdir(void)
+{
+  char *path;
+  struct inode *ip;
+
+  if(argpath(0, &path) < 0)
+    return -1;
+  begin_op();
+  if((ip = create(path, T_DIR, 0, 0)) == 0){
+    end_op();
+    return -1;
+  }
+  iunlockput(ip);
+  end_op();
+  return 0;
+}
+
+int
+sys_mknod(void)
+{
+  char *path;
+  int major, minor;
+  struct inode *ip;
+
+  if(argpath(0, &path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
+    return -1;
+  if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
+    return -1;
+
+  begin_op();
+  if((ip = create(path, T_DEV, major, minor)) == 0){
+    end_op();
+    return -1;
+  }
+  iunlockput(ip);
+  end_op();
+  return 0;
+}
+
+int
+sys_chdir(void)
+{
+  char *path;
+  struct inode *ip;
+  struct proc *p = myproc();
+
+  if(argpath(0, &path) < 0)
+    return -1;
+
+  begin_op();
+  if((ip = namei(path)) == 0){
+    end_op();
+    return -1;
+  }
+  ilock(ip);
+  if(ip->type != T_DIR){
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
+  iunlock(ip);
+  iput(p->cwd);
+  end_op();
+  p->cwd = ip;
+  return 0;
+}
+
+// exec(path, argv): argv is a user array of at most MAXARG string
+// pointers ended by a null pointer. The strings stay in user memory; exec
+// reads them before it replaces the image.
+int
+sys_exec(void)
+{
+  char *path, *argv[MAXARG + 1];
+  int i, uargv, uarg;
+
+  if(argpath(0, &path) < 0 || argint(1, &uargv) < 0)
+    return -1;
+
+  for(i = 0; ; i++){
+    if(fetchint((uint)uargv + 4 * i, &uarg) < 0)
+      return -1;
+    if(uarg == 0){
+      argv[i] = 0;
+      break;
+    }
+    if(i == MAXARG)
+      return -1;  // no room for the terminating null pointer
+    if(fetchstr(uarg, &argv[i]) < 0)
+      return -1;
+  }
+  return exec(path, argv);
+}
+
+// pipe(fds): fds[0] becomes the read end, fds[1] the write end.
+int
+sys_pipe(void)
+{
+  int *fds;
+  struct file *rf, *wf;
+  int fd0, fd1;
+
+  if(argptr_w(0, (char**)&fds, 2 * sizeof(fds[0])) < 0)
+    return -1;
+  if(pipealloc(&rf, &wf) < 0)
+    return -1;
+
+  if((fd0 = fdalloc(rf)) < 0 || (fd1 = fdalloc(wf)) < 0){
+    if(fd0 >= 0)
+      myproc()->ofile[fd0] = 0;
+    fileclose(rf);
+    fileclose(wf);
+    return -1;
+  }
+  fds[0] = fd0;
+  fds[1] = fd1;
+  return 0;
+}

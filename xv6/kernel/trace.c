@@ -1,0 +1,494 @@
+// The kernel event trace: per-CPU rings of fixed-size records, drained to
+// the host over COM2 in checksummed frames. The events are listed in
+// traceevents.h; the stream format and the design are in docs/trace.md.
+//
+// Each CPU owns one ring and is its only producer: it writes with
+// interrupts off, so nothing on that CPU can interleave, and takes no lock.
+// A full ring drops new events and counts them; the count goes into the
+// ring as a LOST record as soon as there is room again. The one consumer
+// of all rings is whichever CPU holds the drain lock; it takes records out
+// a frame at a time and writes the frame to COM2. head is written only by
+// the producer and tail only by the consumer, each published with release
+// order and read with acquire order, so a slot is never read before it is
+// filled nor refilled before it is read.
+
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "mmu.h"
+#include "x86.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "syscall.h"
+#include "defs.h"
+#include "trace.h"
+
+_Static_assert((TRACE_RING & (TRACE_RING - 1)) == 0, "ring size must be a power of two");
+
+#define TRACE_MAX_ID_CHECK(name, id, f0, f1, f2, f3) \
+  _Static_assert(id > 0 && id < 31, "event id out of mask range: " #name);
+TRACE_EVENTS(TRACE_MAX_ID_CHECK)
+
+// One event as it sits in a ring and travels to the host: 32 bytes,
+// little endian, no padding.
+struct tracerec {
+  uint64 tsc;     // time stamp counter when the event happened
+  ushort type;    // EV_ id
+  uchar cpu;      // CPU that recorded it
+  uchar flags;    // reserved, 0
+  uint pid;       // running process, 0 if none (PROCNAME: the one named)
+  uint arg[4];    // fields, as listed in traceevents.h
+};
+_Static_assert(sizeof(struct tracerec) == 32, "record layout");
+
+struct tracering {
+  struct tracerec rec[TRACE_RING];
+  uint head;      // next slot to fill; written by the producer only
+  uint tail;      // next slot to send; written by the consumer only
+  uint pending;   // dropped since the last LOST record (producer only)
+  uint lost;      // dropped in all (producer only)
+  uint emitted;   // recorded in all (producer only)
+};
+
+// Frame header on the wire, followed by length bytes of payload. crc is
+// CRC-32 (as zlib's crc32) of bytes 4..11 of this header, then the payload.
+struct framehdr {
+  uint magic;     // TRACE_FRAME_MAGIC
+  uchar kind;     // TRACE_FRAME_HEADER or TRACE_FRAME_RECORDS
+  uchar cpu;      // ring the records come from (0xFF for a header)
+  ushort length;  // payload bytes
+  uint seq;       // frame number, from 0 at boot
+  uint crc;
+};
+_Static_assert(sizeof(struct framehdr) == 16, "frame header layout");
+
+// Payload of a header frame; the schema text (TRACE_SCHEMA) follows.
+struct streamhdr {
+  uint version;   // TRACE_VERSION
+  ushort recsize; // sizeof(struct tracerec)
+  ushort ncpu;    // CPUs started
+  uint pagesize;
+  uint kernbase;
+  uint64 tschz;   // TSC ticks per second, 0 if unknown
+  uint64 tsc0;    // TSC when tracing started
+  uint ringsize;  // records per CPU ring
+  uint reserved;
+};
+_Static_assert(sizeof(struct streamhdr) == 40, "stream header layout");
+
+static const char schema[] = TRACE_SCHEMA;
+_Static_assert(sizeof(struct streamhdr) + sizeof(schema) < 65536, "header frame too long");
+
+uint trace_live;                 // what trace_emit() tests: on ? mask : 0
+
+static struct {
+  struct spinlock lock;          // serialises changes of on and mask
+  int on;
+  uint mask;
+} ctl;
+
+static struct tracering rings[NCPU];
+static uint64 tsc0;
+static uint64 tschz;
+static uint tsckhz;
+static uint crctab[256];
+
+// The drain lock: held, with interrupts off, by the CPU writing frames.
+// It also guards everything below it.
+static uint drainlock;
+static volatile int header_due;  // send the stream header before more records
+static uint frameseq;
+static uint frames_since_header;
+static uint sent;                // records sent
+static struct tracerec outbuf[TRACE_FRAME_RECS];
+
+// Interrupts off, as pushcli() does, but without touching struct cpu:
+// events are recorded before mpinit() has found the CPUs.
+static uint
+intr_off(void)
+{
+  uint eflags = readeflags();
+  cli();
+  return eflags;
+}
+
+static void
+intr_restore(uint eflags)
+{
+  if (eflags & FL_IF)
+    sti();
+}
+
+// This CPU. Interrupts must be off. Until mpinit() has filled cpus[]
+// only the boot CPU runs and mycpu() cannot identify it yet.
+static struct cpu*
+thiscpu(void)
+{
+  return ncpu > 0 ? mycpu() : &cpus[0];
+}
+
+// Append a record to r, this CPU's ring. Interrupts must be off.
+// Returns -1 if the ring is full.
+static int
+ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
+         uint a0, uint a1, uint a2, uint a3)
+{
+  uint head = r->head;
+  struct tracerec *e;
+
+  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= TRACE_RING)
+    return -1;
+  e = &r->rec[head & (TRACE_RING - 1)];
+  e->tsc = tsc;
+  e->type = type;
+  e->cpu = cpu;
+  e->flags = 0;
+  e->pid = pid;
+  e->arg[0] = a0;
+  e->arg[1] = a1;
+  e->arg[2] = a2;
+  e->arg[3] = a3;
+  __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+// Put the count of events dropped since the last LOST record into the
+// ring, if any were and there is room. Interrupts must be off.
+static int
+ring_report_lost(struct tracering *r, uint64 tsc, uint cpu)
+{
+  if (r->pending == 0)
+    return 0;
+  if (ring_put(r, tsc, EV_LOST, cpu, 0, cpu, r->pending, 0, 0) < 0)
+    return -1;
+  r->pending = 0;
+  return 0;
+}
+
+// Record an event on this CPU; pid < 0 means the running process.
+static void
+record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
+{
+  uint eflags = intr_off();
+  struct cpu *c = thiscpu();
+  uint id = c - cpus;
+  struct tracering *r = &rings[id];
+  uint64 tsc = rdtsc();
+
+  if (pid < 0)
+    pid = c->proc ? c->proc->pid : 0;
+  if (ring_report_lost(r, tsc, id) < 0 ||
+      ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) < 0) {
+    r->pending++;
+    r->lost++;
+  } else {
+    r->emitted++;
+  }
+  intr_restore(eflags);
+}
+
+// The slow half of trace_emit(): the event is known to be wanted.
+void
+trace_record(uint type, uint a0, uint a1, uint a2, uint a3)
+{
+  record(type, -1, a0, a1, a2, a3);
+}
+
+// Name process pid: the first 16 bytes of name, NUL padded.
+void
+trace_procname(int pid, const char *name)
+{
+  uint w[4] = {0, 0, 0, 0};
+  int i;
+
+  if (!(trace_live & (1u << EV_PROCNAME)))
+    return;
+  for (i = 0; i < 16 && name[i]; i++)
+    w[i / 4] |= (uint)(uchar)name[i] << (8 * (i % 4));
+  record(EV_PROCNAME, pid, w[0], w[1], w[2], w[3]);
+}
+
+// If this CPU dropped events that no LOST record reports yet, report them.
+static void
+report_lost(void)
+{
+  uint eflags = intr_off();
+  struct cpu *c = thiscpu();
+  uint id = c - cpus;
+
+  ring_report_lost(&rings[id], rdtsc(), id);
+  intr_restore(eflags);
+}
+
+static uint
+crc32(uint crc, const uchar *p, uint n)
+{
+  crc = ~crc;
+  while (n-- > 0)
+    crc = crctab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+static void
+crc32_init(void)
+{
+  uint i, j, c;
+
+  for (i = 0; i < 256; i++) {
+    c = i;
+    for (j = 0; j < 8; j++)
+      c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+    crctab[i] = c;
+  }
+}
+
+// Write one frame whose payload is a then b. Caller holds the drain lock.
+static void
+frame_send(uint kind, uint cpu, const void *a, uint alen, const void *b, uint blen)
+{
+  struct framehdr h;
+
+  h.magic = TRACE_FRAME_MAGIC;
+  h.kind = kind;
+  h.cpu = cpu;
+  h.length = alen + blen;
+  h.seq = frameseq++;
+  h.crc = crc32(0, (uchar*)&h + 4, 8);
+  h.crc = crc32(h.crc, a, alen);
+  h.crc = crc32(h.crc, b, blen);
+  com2write((uchar*)&h, sizeof(h));
+  if (alen > 0)
+    com2write(a, alen);
+  if (blen > 0)
+    com2write(b, blen);
+  frames_since_header++;
+}
+
+// Send the stream header. Caller holds the drain lock.
+static void
+header_send(void)
+{
+  struct streamhdr s;
+
+  s.version = TRACE_VERSION;
+  s.recsize = sizeof(struct tracerec);
+  s.ncpu = ncpu > 0 ? ncpu : 1;
+  s.pagesize = PGSIZE;
+  s.kernbase = KERNBASE;
+  s.tschz = tschz;
+  s.tsc0 = tsc0;
+  s.ringsize = TRACE_RING;
+  s.reserved = 0;
+  header_due = 0;
+  frame_send(TRACE_FRAME_HEADER, 0xFF, &s, sizeof(s), schema, sizeof(schema) - 1);
+  frames_since_header = 0;
+}
+
+// Send at most max records of ring id as one frame; returns how many.
+// Caller holds the drain lock.
+static uint
+ring_drain(uint id, uint max)
+{
+  struct tracering *r = &rings[id];
+  uint tail = r->tail;
+  uint n = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - tail;
+  uint first, i;
+
+  if (n > max)
+    n = max;
+  if (n > TRACE_FRAME_RECS)
+    n = TRACE_FRAME_RECS;
+  if (n == 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    first = (tail + i) & (TRACE_RING - 1);
+    memmove(&outbuf[i], &r->rec[first], sizeof(struct tracerec));
+  }
+  // The slots are copied out: the producer may refill them now.
+  __atomic_store_n(&r->tail, tail + n, __ATOMIC_RELEASE);
+  frame_send(TRACE_FRAME_RECORDS, id, outbuf, n * sizeof(struct tracerec), 0, 0);
+  sent += n;
+  return n;
+}
+
+// Send one frame from each non-empty ring, at most max records in all.
+// Returns the number of records sent, or -1 if another CPU is draining.
+static int
+drain_round(uint max)
+{
+  uint eflags = intr_off();
+  uint id, n = 0;
+
+  if (xchg(&drainlock, 1) != 0) {
+    intr_restore(eflags);
+    return -1;
+  }
+  if (header_due || frames_since_header >= TRACE_HEADER_EVERY)
+    header_send();
+  for (id = 0; id < NCPU && n < max; id++)
+    n += ring_drain(id, max - n);
+  xchg(&drainlock, 0);
+  intr_restore(eflags);
+  return n;
+}
+
+// Called by each CPU's scheduler when it has nothing to run: send what
+// is buffered, one frame per ring, then return to look for work again.
+void
+trace_idle(void)
+{
+  report_lost();
+  drain_round(NCPU * TRACE_FRAME_RECS);
+}
+
+// Called on every CPU's timer interrupt, so a busy machine drains too.
+// Bounded, to keep the interrupt short.
+void
+trace_tick(void)
+{
+  uint left = TRACE_TICK_RECS;
+  int n;
+
+  report_lost();
+  while (left > 0 && (n = drain_round(left)) > 0)
+    left -= n;
+}
+
+// Send everything recorded before the call. Spins while another CPU
+// drains; that CPU holds the drain lock only for one round, interrupts off.
+void
+trace_flush(void)
+{
+  uint head[NCPU];
+  uint id, done;
+
+  report_lost();
+  header_due = 1;
+  for (id = 0; id < NCPU; id++)
+    head[id] = __atomic_load_n(&rings[id].head, __ATOMIC_ACQUIRE);
+  for (;;) {
+    done = 1;
+    for (id = 0; id < NCPU; id++)
+      if ((int)(head[id] - __atomic_load_n(&rings[id].tail, __ATOMIC_ACQUIRE)) > 0)
+        done = 0;
+    if (done && !header_due)
+      return;
+    drain_round(NCPU * TRACE_FRAME_RECS);
+  }
+}
+
+// Measure the TSC against PIT channel 2 (1193182 Hz) counting down 10 ms,
+// with the speaker gate at port 0x61; returns TSC ticks per 10 ms, or 0 if
+// the PIT output never rises.
+#define PIT_HZ 1193182
+static uint
+tsc_per_10ms(void)
+{
+  uint latch = PIT_HZ / 100;
+  uchar gate = inb(0x61);
+  uint64 start, end;
+  uint spins;
+
+  outb(0x61, (gate & ~0x02) | 0x01);  // channel 2 gate on, speaker off
+  outb(0x43, 0xB0);                   // channel 2, low then high byte, mode 0
+  outb(0x42, latch & 0xFF);
+  outb(0x42, latch >> 8);
+  start = rdtsc();
+  for (spins = 0; spins < 50000000; spins++)
+    if (inb(0x61) & 0x20)
+      break;
+  end = rdtsc();
+  outb(0x61, gate);
+  if (spins == 50000000)
+    return 0;
+  return (uint)(end - start);
+}
+
+// Turn tracing on or off and set the mask, and record that in the stream.
+// The TRACE_CTL record is written while tracing is on: before turning it
+// off, after turning it on.
+static void
+trace_set(int on, uint mask)
+{
+  acquire(&ctl.lock);
+  if (ctl.on)
+    record(EV_TRACE_CTL, -1, on, mask, 0, 0);
+  if (on && !ctl.on)
+    header_due = 1;
+  trace_live = on ? mask : 0;
+  if (on && !ctl.on)
+    record(EV_TRACE_CTL, -1, on, mask, 0, 0);
+  ctl.on = on;
+  ctl.mask = mask;
+  release(&ctl.lock);
+}
+
+// Called once on the boot CPU, before any event can happen and before the
+// other CPUs start. Tracing starts on, with every event enabled.
+void
+trace_init(void)
+{
+  initlock(&ctl.lock, "trace");
+  crc32_init();
+  tsc0 = rdtsc();
+  tsckhz = tsc_per_10ms() / 10;
+  tschz = (uint64)tsckhz * 1000;
+  header_due = 1;
+  trace_set(1, TRACE_ALL_EVENTS);
+}
+
+static uint
+trace_status(int what)
+{
+  uint id, n = 0;
+
+  for (id = 0; id < NCPU; id++) {
+    struct tracering *r = &rings[id];
+    switch (what) {
+    case TRACESTAT_EMITTED:  n += r->emitted; break;
+    case TRACESTAT_LOST:     n += r->lost; break;
+    case TRACESTAT_BUFFERED: n += r->head - r->tail; break;
+    }
+  }
+  switch (what) {
+  case TRACESTAT_ON:       return ctl.on;
+  case TRACESTAT_MASK:     return ctl.mask;
+  case TRACESTAT_SENT:     return sent;
+  case TRACESTAT_FRAMES:   return frameseq;
+  case TRACESTAT_TSCKHZ:   return tsckhz;
+  case TRACESTAT_RINGSIZE: return TRACE_RING;
+  }
+  return n;
+}
+
+// int tracectl(int op, int arg): see TRACECTL_ in traceevents.h.
+int
+sys_tracectl(void)
+{
+  int op, arg;
+  uint old;
+
+  if (argint(0, &op) < 0 || argint(1, &arg) < 0)
+    return -1;
+  switch (op) {
+  case TRACECTL_ON:
+    trace_set(1, ctl.mask);
+    return 0;
+  case TRACECTL_OFF:
+    trace_set(0, ctl.mask);
+    return 0;
+  case TRACECTL_FLUSH:
+    trace_flush();
+    return 0;
+  case TRACECTL_STATUS:
+    if (arg < 0 || arg >= TRACESTAT_COUNT)
+      break;
+    return trace_status(arg) & 0x7FFFFFFF;
+  case TRACECTL_MASK:
+    old = ctl.mask;
+    trace_set(ctl.on, arg & TRACE_ALL_EVENTS);
+    return old;
+  }
+  trace_emit(EV_SYSERR, SYS_tracectl, REASON_BADARG, op, 0);
+  return -1;
+}
