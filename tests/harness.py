@@ -113,7 +113,7 @@ def first_line_with(text, word):
 
 
 def command_output(text, command):
-    """What a command printed: text typed after it, minus the echoed command and the next prompt."""
+    """What a command printed: the text after typing it, minus its echo and the next prompt."""
     text = clean(text)
     first, sep, rest = text.partition("\n")
     if sep and first.strip().endswith(command.strip()):
@@ -126,7 +126,7 @@ def command_output(text, command):
 # ---------------------------------------------------------------- one QEMU
 
 def _die_with_parent():
-    """Runs in the child before exec: have the kernel kill it if the harness dies, even by SIGKILL."""
+    """Runs in the child before exec: the kernel kills it if the harness dies, even by SIGKILL."""
     PR_SET_PDEATHSIG = 1
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -135,7 +135,7 @@ def _die_with_parent():
 
 
 class Console:
-    """One QEMU (or stand-in) process. A reader thread collects all it prints into memory and log."""
+    """One QEMU (or stand-in) process; a reader thread keeps all it prints, in memory and log."""
 
     def __init__(self, argv, log_path):
         self.log = open(log_path, "wb")
@@ -286,7 +286,8 @@ def plain_check(step, text, trouble):
     if trouble:
         return Check(step.name, False, trouble)
     if not re.search(step.expect, out, re.MULTILINE):
-        return Check(step.name, False, f"output does not match {step.expect!r}: {out.strip()[:200]!r}")
+        shown = out.strip()[:200]
+        return Check(step.name, False, f"output does not match {step.expect!r}: {shown!r}")
     return Check(step.name, True)
 
 
@@ -407,10 +408,11 @@ def add_qemu_options(parser):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(steps=[])
-    parser.add_argument("--cpus", type=int, default=2, metavar="N", help="CPUs to boot (default 2)")
+    parser.add_argument("--cpus", type=int, default=2, metavar="N",
+                        help="CPUs to boot (default 2)")
     parser.add_argument("--timeout", type=float, default=300, metavar="S",
                         help="time limit in seconds for each --run (default 300)")
     parser.add_argument("--log", metavar="FILE",
@@ -421,7 +423,8 @@ def parse_args(argv):
     parser.add_argument("--run", action=StepAction, metavar="CMDLINE",
                         help="type CMDLINE at the shell and judge it as a suite (repeatable)")
     parser.add_argument("--expect", action=StepAction, metavar="REGEX",
-                        help="the preceding --run is a plain command whose output must match REGEX")
+                        help="the preceding --run is a plain command whose output must match "
+                             "REGEX ('' only asks for the prompt to come back)")
     args = parser.parse_args(argv)
     if not args.steps:
         parser.error("nothing to do: give at least one --run")

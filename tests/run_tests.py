@@ -79,15 +79,16 @@ def run_host():
     dirs = [d for d in HOST_TEST_DIRS if (harness.ROOT / d).is_dir()]
     print(f"== host tests: {' '.join(dirs)}", flush=True)
     began = time.monotonic()
-    proc = subprocess.run(["/usr/bin/python3", "-B", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           *dirs], cwd=harness.ROOT, stdout=subprocess.PIPE,
+    pytest = ["/usr/bin/python3", "-B", "-m", "pytest", "-q", "-p", "no:cacheprovider", *dirs]
+    proc = subprocess.run(pytest, cwd=harness.ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     print(proc.stdout, end="")
     passed, failed = parse_pytest_summary(proc.stdout)
     if proc.returncode not in (0, 5) and failed == 0:     # 5: no tests collected
         print(f"pytest exited with status {proc.returncode}")
         failed = 1
-    print(f"host: {passed} passed, {failed} failed in {time.monotonic() - began:.1f} s", flush=True)
+    elapsed = time.monotonic() - began
+    print(f"host: {passed} passed, {failed} failed in {elapsed:.1f} s", flush=True)
     return passed, failed
 
 

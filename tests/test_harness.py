@@ -157,7 +157,8 @@ while line := sys.stdin.readline():
     command = line.rstrip("\n")
     program = (command.split() or [""])[0]
     say(command + "\r\n")          # the console echoes what is typed
-    say(spec["replies"].get(command, spec["replies"].get(program, f"exec {program} failed\n")) + "$ ")
+    missing = f"exec {program} failed\n"
+    say(spec["replies"].get(command, spec["replies"].get(program, missing)) + "$ ")
 '''
 
 REPLIES = {

@@ -105,7 +105,7 @@ def cmd_info(args):
     print(f"format      version {h.version}, {h.record_size}-byte records, "
           f"{h.ring_records} per CPU ring")
     print(f"machine     {h.ncpu} CPU(s), page size {h.page_size}, KERNBASE {h.kernbase:#x}")
-    print("clock       " + (f"TSC at {h.tsc_hz / 1e6:.1f} MHz" if h.tsc_hz
+    print("clock       " + (f"TSC at {h.tsc_hz / 1e6:.3f} MHz" if h.tsc_hz
                              else "TSC rate unknown: times are in ticks"))
     span = f"{trace.format_time(t[-1] - t[0])} {trace.time_unit}" if len(t) else "-"
     print(f"records     {len(trace.records)} in {trace.frames} frames, spanning {span}")
@@ -180,6 +180,19 @@ def cmd_export(args):
     return EXIT_DAMAGED if damaged(trace) else EXIT_OK
 
 
+def cmd_events(args):
+    from .schema import Schema, schema_text_from_header
+    if args.file:
+        schema = open_trace(args.file).schema
+    else:
+        schema = Schema.parse(schema_text_from_header())
+    for e in sorted(schema.events.values(), key=lambda e: e.id):
+        print(f"{e.id:3} {e.name:<11} {' '.join(e.fields)}")
+    for enum, labels in sorted(schema.enums.items()):
+        print(f"enum {enum}: " + ", ".join(f"{v} {label}" for v, label in sorted(labels.items())))
+    return EXIT_OK
+
+
 def cmd_bench(args):
     from .writer import Writer
     w = Writer(ncpu=2)
@@ -219,7 +232,7 @@ def build_parser():
 
     def command(name, func, help):
         c = sub.add_parser(name, help=help, description=help)
-        if name != "bench":
+        if name not in ("bench", "events"):
             c.add_argument("file", nargs="?", default=DEFAULT_CAPTURE,
                            help=f"capture to read (default {DEFAULT_CAPTURE})")
         c.set_defaults(func=func)
@@ -252,6 +265,10 @@ def build_parser():
     c.add_argument("--perfetto", metavar="OUT.json",
                    help="write Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")
     c.add_argument("--ctf", metavar="DIR", help="write a CTF 1.8 trace (read with babeltrace2 DIR)")
+
+    c = command("events", cmd_events, "print the event table: from a capture's header, "
+                "or from xv6/kernel/traceevents.h")
+    c.add_argument("file", nargs="?", help="capture to read the table from")
 
     c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture")
     c.add_argument("--events", type=int, default=1_000_000, help="events (default 1000000)")

@@ -220,12 +220,13 @@ def decode(data, source=""):
                 header, schema = parse_header(payload)
                 header_payload = bytes(payload)
             elif bytes(payload) != header_payload:
-                if parse_header(payload)[0].tsc0 != header.tsc0:
+                newer, newer_schema = parse_header(payload)
+                if newer.tsc0 != header.tsc0:
                     warnings.append(f"stream header at byte {pos} is from another boot; "
                                     "decoding stops there")
                     break
-                warnings.append(f"stream header at byte {pos} differs from the first; "
-                                "keeping the first")
+                # Same boot, later header (e.g. all CPUs counted now): it wins.
+                header, schema, header_payload = newer, newer_schema, bytes(payload)
         else:
             parts.append(payload)
         pos = end

@@ -57,14 +57,17 @@ def events(trace):
                                  "pages": (r.end - r.start) // trace.header.page_size,
                                  "prot": r.prot, "flags": hex(r.flags)}})
 
+    # Every counter sample names every owner, so a series drops back to 0.
+    owners = sorted(trace.schema.enums.get("owner", {}).values())
+
     def page_counters(pids, ts):
         for pid in pids:
             p = st.processes.get(pid)
             if pid and p is not None:
+                counts = Counter(pg.owner for pg in p.pages.values())
                 out.append({"ph": "C", "name": "pages", "pid": pid, "ts": ts,
-                            "args": dict(Counter(pg.owner for pg in p.pages.values()))
-                            or {"proc": 0}})
-        args = {o: n for o, n in st.memory.counts.items()}
+                            "args": {o: counts[o] for o in owners}})
+        args = {o: st.memory.counts[o] for o in owners}
         if st.memory.total:
             args["free"] = st.memory.free
         out.append({"ph": "C", "name": "physical pages", "pid": KERNEL_PID, "ts": ts,
@@ -87,7 +90,7 @@ def events(trace):
             if pid in images:
                 images[pid][1] = names[pid]
         elif ch.event == "fork":
-            names[pid] = names.get(d["parent"], "")
+            names[pid] = names.get(d["parent"], "") if d["parent"] != KERNEL_PID else ""
             images[pid] = [ts, names[pid]]
         elif ch.event == "exit":
             close_image(pid, ts)

@@ -148,7 +148,6 @@ void            pinit(void);
 void            procdump(void);
 void            scheduler(void) __attribute__((noreturn));
 void            sched(void);
-void            setproctitle(struct proc*, char*);
 void            sleep(void*, struct spinlock*);
 void            userinit(void);
 int             wait(void);

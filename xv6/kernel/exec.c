@@ -185,7 +185,9 @@ exec(char *path, char **argv)
   if(pushargs(pgdir, textend + PGSIZE, argv, &sp) < 0)
     goto bad;
 
-  // Nothing can fail from here on: commit to the new image.
+  // Nothing can fail from here on: commit to the new image. The old
+  // image's regions go first, while p->pgdir is still the old one.
+  regions_exit(p);
   safestrcpy(p->name, lastelem(path), sizeof(p->name));
   oldpgdir = p->pgdir;
   p->pgdir = pgdir;
@@ -196,7 +198,6 @@ exec(char *path, char **argv)
   p->tf->eip = elf.entry;
   p->tf->esp = sp;
   switchuvm(p);
-  // (regions of the old image are released here; see mmap.c)
   freevm(oldpgdir);
   return 0;
 

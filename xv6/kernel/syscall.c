@@ -124,6 +124,14 @@ extern int sys_wait(void);
 extern int sys_write(void);
 extern int sys_uptime(void);
 extern int sys_sysinfo(void);
+extern int sys_kmalloc(void);
+extern int sys_kmfree(void);
+extern int sys_kmstat(void);
+extern int sys_mmap(void);
+extern int sys_munmap(void);
+extern int sys_mprotect(void);
+extern int sys_getmaps(void);
+extern int sys_tracectl(void);
 
 static int (*syscalls[])(void) = {
   [SYS_fork] sys_fork,
@@ -147,7 +155,15 @@ static int (*syscalls[])(void) = {
   [SYS_link] sys_link,
   [SYS_mkdir] sys_mkdir,
   [SYS_close] sys_close,
+  [SYS_kmalloc] sys_kmalloc,
+  [SYS_kmfree] sys_kmfree,
+  [SYS_mmap] sys_mmap,
+  [SYS_munmap] sys_munmap,
+  [SYS_mprotect] sys_mprotect,
+  [SYS_getmaps] sys_getmaps,
   [SYS_sysinfo] sys_sysinfo,
+  [SYS_kmstat] sys_kmstat,
+  [SYS_tracectl] sys_tracectl,
 };
 
 void syscall(void) {

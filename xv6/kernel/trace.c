@@ -94,7 +94,7 @@ static uint tsckhz;
 static uint crctab[256];
 
 // The drain lock: held, with interrupts off, by the CPU writing frames.
-// It also guards everything below it.
+// It guards everything below it, except that anyone may set header_due.
 static uint drainlock;
 static volatile int header_due;  // send the stream header before more records
 static uint frameseq;
@@ -129,7 +129,7 @@ thiscpu(void)
 
 // Append a record to r, this CPU's ring. Interrupts must be off.
 // Returns -1 if the ring is full.
-static int
+static inline __attribute__((always_inline)) int
 ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
          uint a0, uint a1, uint a2, uint a3)
 {
@@ -166,7 +166,8 @@ ring_report_lost(struct tracering *r, uint64 tsc, uint cpu)
 }
 
 // Record an event on this CPU; pid < 0 means the running process.
-static void
+// Inlined into its two callers: it is the whole cost of an event.
+static inline __attribute__((always_inline)) void
 record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
 {
   uint eflags = intr_off();
@@ -177,12 +178,12 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
 
   if (pid < 0)
     pid = c->proc ? c->proc->pid : 0;
-  if (ring_report_lost(r, tsc, id) < 0 ||
-      ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) < 0) {
+  if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
+      ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) == 0) {
+    r->emitted++;
+  } else {
     r->pending++;
     r->lost++;
-  } else {
-    r->emitted++;
   }
   intr_restore(eflags);
 }
@@ -311,10 +312,11 @@ ring_drain(uint id, uint max)
   return n;
 }
 
-// Send one frame from each non-empty ring, at most max records in all.
-// Returns the number of records sent, or -1 if another CPU is draining.
+// Send one frame from each ring holding at least min records, at most max
+// records in all. Returns the number of records sent, or -1 if another CPU
+// is draining.
 static int
-drain_round(uint max)
+drain_round(uint min, uint max)
 {
   uint eflags = intr_off();
   uint id, n = 0;
@@ -326,19 +328,30 @@ drain_round(uint max)
   if (header_due || frames_since_header >= TRACE_HEADER_EVERY)
     header_send();
   for (id = 0; id < NCPU && n < max; id++)
-    n += ring_drain(id, max - n);
+    if (rings[id].head - rings[id].tail >= min)
+      n += ring_drain(id, max - n);
   xchg(&drainlock, 0);
   intr_restore(eflags);
   return n;
 }
 
-// Called by each CPU's scheduler when it has nothing to run: send what
-// is buffered, one frame per ring, then return to look for work again.
+// Called by each CPU's scheduler when it has nothing to run: send one
+// frame per ring, then return to look for work again. Rings with only a
+// few records wait until a timer tick has passed, so that a trickle of
+// events travels in full frames rather than one frame each.
 void
 trace_idle(void)
 {
+  static uint lastticks;
+  uint now = ticks;
+
   report_lost();
-  drain_round(NCPU * TRACE_FRAME_RECS);
+  if (now != lastticks) {
+    lastticks = now;
+    drain_round(1, NCPU * TRACE_FRAME_RECS);
+  } else {
+    drain_round(TRACE_FRAME_RECS / 2, NCPU * TRACE_FRAME_RECS);
+  }
 }
 
 // Called on every CPU's timer interrupt, so a busy machine drains too.
@@ -350,7 +363,7 @@ trace_tick(void)
   int n;
 
   report_lost();
-  while (left > 0 && (n = drain_round(left)) > 0)
+  while (left > 0 && (n = drain_round(1, left)) > 0)
     left -= n;
 }
 
@@ -373,7 +386,7 @@ trace_flush(void)
         done = 0;
     if (done && !header_due)
       return;
-    drain_round(NCPU * TRACE_FRAME_RECS);
+    drain_round(1, NCPU * TRACE_FRAME_RECS);
   }
 }
 
@@ -424,17 +437,21 @@ trace_set(int on, uint mask)
 }
 
 // Called once on the boot CPU, before any event can happen and before the
-// other CPUs start. Tracing starts on, with every event enabled.
+// other CPUs start. Tracing starts on, with every event enabled. No lock
+// yet: acquire() needs mycpu(), which needs mpinit().
 void
 trace_init(void)
 {
   initlock(&ctl.lock, "trace");
   crc32_init();
-  tsc0 = rdtsc();
   tsckhz = tsc_per_10ms() / 10;
   tschz = (uint64)tsckhz * 1000;
+  tsc0 = rdtsc();
   header_due = 1;
-  trace_set(1, TRACE_ALL_EVENTS);
+  ctl.on = 1;
+  ctl.mask = TRACE_ALL_EVENTS;
+  trace_live = ctl.mask;
+  record(EV_TRACE_CTL, -1, 1, ctl.mask, 0, 0);
 }
 
 static uint

@@ -7,10 +7,11 @@
 //   pipeline := command { '|' command }
 //   command  := '(' sequence ')' { redirect }       a group, run in a subshell
 //             | { word | redirect }                 a program and its arguments
-//   redirect := '<' word | '>' word
+//   redirect := '<' word | '>' word | '>>' word    '>>' appends
 //
 // The tree lives in fixed pools that are reset for every line, so the shell
-// itself never grows its heap. "cd" is built in; everything else is a
+// itself never grows its heap. There is no quoting: a word is any run of
+// characters other than white space and the symbols above. "cd" is built in; everything else is a
 // program, looked up as given and then in "/".
 #include "types.h"
 #include "stat.h"
@@ -20,6 +21,7 @@
 #define LINEMAX  256
 #define MAXARGS  32   // MAXARG in param.h: what exec accepts
 #define MAXCMDS  64
+#define MAXDEPTH 16   // nested parentheses: the parser recurses, the stack is one page
 
 enum kind { EXEC, GROUP, PIPE, SEQ, BACKGROUND };
 
@@ -28,6 +30,7 @@ struct cmd {
   int argc;                  // EXEC: the program and its arguments
   char *argv[MAXARGS + 1];
   char *infile, *outfile;    // EXEC, GROUP: redirections, 0 if none
+  int append;                // outfile was given with '>>'
   struct cmd *left, *right;  // GROUP and BACKGROUND use left only;
                              // SEQ runs left then right (right may be 0)
 };
@@ -44,6 +47,7 @@ static void run_here(struct cmd *c);
 
 static const char *pos;         // next unread character of the line
 static const char *parse_error;  // first problem found, or 0
+static int depth;               // parentheses open at pos
 
 static const char SYMBOLS[] = "<>|&;()";
 
@@ -108,10 +112,14 @@ static int parse_redirect(struct cmd *c) {
   if (sym != '<' && sym != '>')
     return 0;
   pos++;
-  if (sym == '<')
+  if (sym == '<') {
     c->infile = take_word();
-  else
+  } else {
+    c->append = (*pos == '>');
+    if (c->append)
+      pos++;
     c->outfile = take_word();
+  }
   return 1;
 }
 
@@ -119,6 +127,10 @@ static struct cmd *parse_command(void) {
   struct cmd *c;
   if (peek_symbol() == '(') {
     pos++;
+    if (++depth > MAXDEPTH) {
+      error("parentheses nested too deeply");
+      return 0;
+    }
     if ((c = new_cmd(GROUP)) == 0)
       return 0;
     c->left = parse_sequence();
@@ -126,6 +138,7 @@ static struct cmd *parse_command(void) {
       error("missing )");
     else
       pos++;
+    depth--;
     while (parse_error == 0 && parse_redirect(c))
       ;
     return c;
@@ -190,6 +203,7 @@ static struct cmd *parse_line(const char *s) {
   ncmds = 0;
   wordlen = 0;
   parse_error = 0;
+  depth = 0;
   pos = s;
   if (at_end())
     return 0;
@@ -229,11 +243,25 @@ static void redirect(int fd, const char *file, int mode) {
   }
 }
 
+// There is no O_APPEND: move the offset of fd to the end of a regular file
+// by reading it (never a device, where a read would wait for input).
+static void seek_to_end(int fd) {
+  static char skip[512];
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.type == T_FILE)
+    while (read(fd, skip, sizeof(skip)) > 0)
+      ;
+}
+
 static void apply_redirects(struct cmd *c) {
   if (c->infile)
     redirect(0, c->infile, O_RDONLY);
-  if (c->outfile)
+  if (c->outfile && c->append) {
+    redirect(1, c->outfile, O_RDWR | O_CREATE);
+    seek_to_end(1);
+  } else if (c->outfile) {
     redirect(1, c->outfile, O_WRONLY | O_CREATE);
+  }
 }
 
 static int change_dir(struct cmd *c) {

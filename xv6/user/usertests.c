@@ -84,8 +84,10 @@ static int memcmp_ok(const void *a, const void *b, int n) {
   return 1;
 }
 
+// fork, where failing to fork fails the case.
 static int xfork(void) {
   int pid = fork();
+  check(pid >= 0, "fork failed");
   return pid;
 }
 
@@ -290,7 +292,6 @@ static uint checksum_step(uint sum, uchar c) {
 static void test_pipe(void) {
   int data[2], sums[2], pid, sent, n, i, total = 0, chunk = 0;
   uint sum = 0, theirs = 0;
-  char c;
 
   xpipe(data);
   xpipe(sums);
@@ -338,7 +339,7 @@ static void test_pipe(void) {
   // Writing with no reader left is an error, not a hang.
   xpipe(data);
   close(data[0]);
-  check(write(data[1], &c, 1) == -1, "write to a pipe with no reader did not return -1");
+  check(write(data[1], "x", 1) == -1, "write to a pipe with no reader did not return -1");
   close(data[1]);
 }
 

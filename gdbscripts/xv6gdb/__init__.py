@@ -1,0 +1,29 @@
+"""GDB commands for the xv6 kernel's live state: `help xv6` lists them.
+
+Loaded by .gdbinit (`make qemu-gdb`, then `make gdb`); docs/debugging.md
+walks through a session. One module per subsystem:
+
+    utils     types, symbols and header constants by name; safe reads
+    procs     xv6 ps                  ptable, cpus
+    pgtable   xv6 pte, xv6 pgtable    two-level x86 page tables
+    regions   xv6 regions, xv6 vmmap  mmap regions, whole address spaces
+    kmalloc   xv6 kmalloc, xv6 mem    kernel allocators
+    tracebuf  xv6 trace               the per-CPU event trace rings
+    printers  pretty-printers for struct proc and struct region
+"""
+
+import gdb
+
+
+class Xv6Prefix(gdb.Command):
+    """Walk live xv6 kernel state. Each sub-command takes an optional pid
+    where it makes sense; without one it uses the process running on the
+    selected CPU (GDB thread N is CPU N-1)."""
+
+    def __init__(self):
+        super().__init__("xv6", gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND, prefix=True)
+
+
+Xv6Prefix()
+
+from . import utils, procs, pgtable, regions, kmalloc, tracebuf, printers  # noqa: E402,F401

@@ -1,0 +1,184 @@
+"""Memory regions (mmap.c) and whole address spaces.
+
+A process's regions are a singly linked list of struct region sorted by
+start address (p->regions, p->nregions). The walk trusts nothing: it stops
+after NREGION + 1 nodes, notices a node it has seen before, and checks that
+every node lies in kernel memory and describes a page-aligned range above
+the previous one. Whatever it read before a problem is still shown.
+"""
+
+import gdb
+
+from .utils import (PGSIZE, Xv6Command, Xv6Error, constants, deref, flag_string,
+                    prot_string, size_string, table, u32)
+from . import procs
+from .pgtable import pagetable_of
+
+
+class RegionList:
+    """The outcome of walking one list: nodes as (address, struct region
+    value) in list order, and the reason the walk stopped early, if any."""
+
+    def __init__(self, nodes, problem):
+        self.nodes = nodes
+        self.problem = problem
+
+
+def node_problem(r, prev_end, kernbase):
+    """Why node r cannot be part of a sorted list of user regions, or None."""
+    start, end = u32(r["start"]), u32(r["end"])
+    if start % PGSIZE or end % PGSIZE:
+        return f"range [0x{start:08x}, 0x{end:08x}) is not page aligned"
+    if start >= end:
+        return f"range [0x{start:08x}, 0x{end:08x}) is empty or reversed"
+    if end > kernbase:
+        return f"range [0x{start:08x}, 0x{end:08x}) reaches into the kernel"
+    if start < prev_end:
+        return (f"range [0x{start:08x}, 0x{end:08x}) starts below the end of the "
+                f"previous region (0x{prev_end:08x}): list not sorted, or regions overlap")
+    return None
+
+
+def walk_regions(head):
+    """Walk the list starting at address head (a struct region *)."""
+    limit = constants["NREGION"] + 1
+    kernbase = constants["KERNBASE"]
+    nodes, seen = [], {}
+    addr, prev_end = head, 0
+    while addr:
+        where = f"region node {len(nodes)} at 0x{addr:08x}"
+        if addr in seen:
+            return RegionList(nodes, f"the list loops: {where} is node {seen[addr]} again")
+        if len(nodes) >= limit:
+            return RegionList(nodes, f"gave up after {limit} nodes, more than NREGION "
+                                     f"({limit - 1}) allows: corrupt list?")
+        if addr < kernbase:
+            return RegionList(nodes, f"{where}: not a kernel address (bad next pointer)")
+        try:
+            r = deref(addr, "struct region", f"region node {len(nodes)}")
+        except Xv6Error as e:
+            return RegionList(nodes, f"{e}: bad next pointer")
+        problem = node_problem(r, prev_end, kernbase)
+        if problem:
+            return RegionList(nodes, f"{where}: {problem}")
+        seen[addr] = len(nodes)
+        nodes.append((addr, r))
+        prev_end = u32(r["end"])
+        addr = u32(r["next"])
+    return RegionList(nodes, None)
+
+
+def proc_regions(p):
+    return walk_regions(u32(p["regions"]))
+
+
+def resident_string(pt, start, end, errors):
+    """'present/total' pages of [start, end); '?' and a note in errors if the
+    page table cannot be read."""
+    total = (end - start + PGSIZE - 1) // PGSIZE
+    try:
+        return f"{pt.resident(start, end)}/{total}"
+    except Xv6Error as e:
+        if str(e) not in errors:
+            errors.append(str(e))
+        return f"?/{total}"
+
+
+def report_list_problems(p, walk):
+    """Warnings after a table: the walk's problem, a count mismatch."""
+    nregions = int(p["nregions"])
+    if walk.problem:
+        raise Xv6Error(f"{procs.describe(p)}: region list: {walk.problem}")
+    if len(walk.nodes) != nregions:
+        gdb.write(f"note: the list has {len(walk.nodes)} regions but p->nregions is "
+                  f"{nregions} (list being changed right now?)\n")
+
+
+class Regions(Xv6Command):
+    """Walk a process's mmap region list: xv6 regions [PID] (default: this CPU's process)."""
+
+    NAME = "regions"
+    USAGE = "[PID]"
+
+    def run(self, argv):
+        p = procs.proc_from_args(argv, self.usage)
+        walk = proc_regions(p)
+        pt = pagetable_of(p)
+        errors = []
+        rows = []
+        for addr, r in walk.nodes:
+            start, end = u32(r["start"]), u32(r["end"])
+            shm = u32(r["shm"])
+            rows.append([f"0x{start:08x}", f"0x{end:08x}", f"0x{end - start:x}",
+                         prot_string(int(r["prot"])), flag_string(int(r["flags"])),
+                         resident_string(pt, start, end, errors),
+                         f"0x{shm:08x}+{u32(r['shmoff'])}" if shm else "-",
+                         f"0x{addr:08x}"])
+        count = len(walk.nodes)
+        gdb.write(f"{procs.describe(p)}: {count} region{'s' if count != 1 else ''}\n")
+        if rows:
+            gdb.write(table(["START", "END", "LENGTH", "PROT", "FLAGS", "RESIDENT", "SHM",
+                             "NODE"], rows, right=("LENGTH", "RESIDENT")))
+        for e in errors:
+            gdb.write(f"note: resident pages unknown: {e}\n")
+        report_list_problems(p, walk)
+
+
+def address_space(p, walk):
+    """The mappings getmaps() reports, in its order: (start, end, kind,
+    prot, flags) for text/data, guard and stack (if the process has a
+    stack), heap, then each region of walk."""
+    c = constants
+    rw = c["PROT_READ"] | c["PROT_WRITE"]
+    textend, stackbase = u32(p["textend"]), u32(p["stackbase"])
+    out = [(0, textend, "text", rw | c["PROT_EXEC"], 0)]
+    if stackbase:
+        out.append((textend, stackbase, "guard", c["PROT_NONE"], 0))
+        out.append((stackbase, stackbase + PGSIZE, "stack", rw, 0))
+    out.append((u32(p["heapbase"]), u32(p["sz"]), "heap", rw, 0))
+    for _, r in walk.nodes:
+        out.append((u32(r["start"]), u32(r["end"]), "region", int(r["prot"]), int(r["flags"])))
+    return out
+
+
+def mapping_at(p, va):
+    """The mapping of p that holds va, as text ('region [...) rw- private'), or None."""
+    for start, end, kind, prot, flags in address_space(p, proc_regions(p)):
+        if start <= va < end:
+            extra = " " + flag_string(flags) if kind == "region" else ""
+            return f"{kind} [0x{start:08x}, 0x{end:08x}) {prot_string(prot)}{extra}"
+    return None
+
+
+class Vmmap(Xv6Command):
+    """Show a whole address space like pmap: text, guard, stack, heap, regions: xv6 vmmap [PID]."""
+
+    NAME = "vmmap"
+    USAGE = "[PID]"
+
+    def run(self, argv):
+        p = procs.proc_from_args(argv, self.usage)
+        walk = proc_regions(p)
+        pt = pagetable_of(p)
+        errors = []
+        rows = []
+        present = total = 0
+        for start, end, kind, prot, flags in address_space(p, walk):
+            res = resident_string(pt, start, end, errors)
+            n, pages = res.split("/")
+            present += int(n) if n != "?" else 0
+            total += int(pages)
+            rows.append([f"0x{start:08x}", f"0x{end:08x}", size_string(end - start),
+                         prot_string(prot), kind,
+                         flag_string(flags) if kind == "region" else "", res])
+        gdb.write(f"{procs.describe(p)}: {len(rows)} mappings, {present} of {total} pages "
+                  f"resident\n")
+        gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT"], rows,
+                        right=("SIZE", "RESIDENT")))
+        for e in errors:
+            gdb.write(f"note: resident pages unknown: {e}\n")
+        report_list_problems(p, walk)
+
+
+Regions()
+Vmmap()

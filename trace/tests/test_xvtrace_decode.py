@@ -1,0 +1,200 @@
+"""Decoding: frames, header, records, damage, and foreign input."""
+
+import ast
+import shutil
+import struct
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from xvtrace_testlib import REPO
+from xvtrace.decode import FRAME, MAGIC_BYTES, RECORD_DTYPE, decode
+from xvtrace.schema import Schema, TraceError, schema_text_from_header
+from xvtrace.writer import Capture, Writer
+
+
+def frame_offsets(data):
+    """Byte offsets of the frames in a well-formed capture."""
+    pos, out = 0, []
+    while pos < len(data):
+        out.append(pos)
+        pos += FRAME.size + FRAME.unpack_from(data, pos)[3]
+    return out
+
+
+def test_schema_text_matches_the_kernel_macro():
+    cpp = shutil.which("i686-linux-gnu-cpp") or shutil.which("cpp")
+    if cpp is None:
+        pytest.skip("no C preprocessor")
+    src = '#include "traceevents.h"\nTRACE_SCHEMA\n'
+    out = subprocess.run([cpp, "-P", "-I", str(REPO / "xv6" / "kernel"), "-"], input=src,
+                         capture_output=True, text=True, check=True).stdout
+    # The macro expands to adjacent C string literals; Python joins them alike.
+    literal = out[out.index('"xvtrace "'):].strip()
+    assert ast.literal_eval("(" + literal + ")") == schema_text_from_header()
+
+
+def test_schema_parses_events_and_enums():
+    s = Schema.parse(schema_text_from_header())
+    assert s.by_name["page_owner"].fields == ("pa", "owner", "pid", "va")
+    assert s.value("owner", "region") == 3
+    assert s.label("reason", s.value("reason", "nomem")) == "nomem"
+    assert "pa" in s.hex_fields
+    assert len(s.events) == len(s.by_name) and all(0 < e < 31 for e in s.events)
+
+
+def test_decode_round_trip(clean_capture):
+    trace = decode(clean_capture)
+    assert trace.warnings == []
+    assert trace.header.ncpu == 2 and trace.header.page_size == 4096
+    assert trace.header.kernbase == 0x80000000 and trace.header.tsc_hz == 10**9
+    assert trace.records.dtype == RECORD_DTYPE
+    assert np.all(np.diff(trace.records["tsc"].astype(np.int64)) >= 0)  # merged by time
+    assert set(trace.records["cpu"].tolist()) == {0, 1}
+    etype, fields = trace.event(0)
+    assert etype.name == "trace_ctl" and fields == {"on": 1, "mask": 0x7FFFFFFF}
+    names = [trace.schema.events[int(t)].name for t in trace.records["type"]]
+    i = names.index("procname")
+    assert trace.event(i)[1] == {"name": "initcode"}
+    assert trace.times[i] == pytest.approx(1.2e-3)
+    assert "page_owner  pa=0x500000 owner=pgtable pid=0 va=0x0" in trace.format_record(3)
+
+
+def test_damaged_frame_in_the_middle_is_skipped():
+    cap = Capture(ncpu=1)
+    for i in range(300):
+        cap.add(i * 1e-6, "page_alloc", pa=0x1000 * i)
+    data = bytearray(cap.to_bytes(per_frame=50))
+    offsets = frame_offsets(data)
+    assert len(offsets) == 7          # header + 6 frames of 50
+    data[offsets[3] + 40] ^= 0xFF     # one byte of frame 3's payload
+    trace = decode(data)
+    assert len(trace.records) == 250
+    assert trace.damaged == 1 and trace.missing_frames == 1
+    assert any("damaged frame" in w and "checksum" in w for w in trace.warnings)
+    kept = trace.records["a0"] // 0x1000
+    assert set(kept.tolist()) == set(range(300)) - set(range(100, 150))
+
+
+def test_damaged_length_and_stray_bytes_resynchronise():
+    cap = Capture(ncpu=1)
+    for i in range(200):
+        cap.add(i * 1e-6, "page_free", pa=0x1000 * i)
+    data = bytearray(cap.to_bytes(per_frame=50))
+    offsets = frame_offsets(data)
+    struct.pack_into("<H", data, offsets[2] + 6, 0xFFF0)   # wild length
+    data[offsets[4]:offsets[4]] = b"noise\x00XVT"           # junk before a frame
+    trace = decode(data)
+    assert len(trace.records) == 150
+    assert trace.damaged == 1
+    assert any("stray bytes" in w for w in trace.warnings)
+
+
+def test_truncated_tail_keeps_complete_frames(clean_capture):
+    offsets = frame_offsets(clean_capture)
+    cut = clean_capture[:offsets[-1] + 20]
+    trace = decode(cut)
+    assert trace.truncated
+    assert any("ends inside a frame" in w for w in trace.warnings)
+    whole = decode(clean_capture)
+    assert 0 < len(trace.records) < len(whole.records)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty capture"),
+    (b"\x7fELF\x01\x01\x01" + bytes(200), "not an xv6 trace"),
+    (bytes(range(256)) * 40, "not an xv6 trace"),
+])
+def test_foreign_input_is_rejected(data, message):
+    with pytest.raises(TraceError, match=message):
+        decode(data)
+
+
+def test_records_without_a_header_cannot_be_decoded():
+    w = Writer(ncpu=1)
+    data = w.record_frames(0, w.record(5, "page_alloc", fields={"pa": 0x1000}))
+    with pytest.raises(TraceError, match="no valid stream header"):
+        decode(data)
+
+
+def test_unsupported_version_is_rejected():
+    w = Writer(ncpu=1)
+    frame = bytearray(w.header_frame())
+    struct.pack_into("<I", frame, FRAME.size, 99)
+    w2 = Writer(ncpu=1)
+    data = w2.frame(1, 0xFF, bytes(frame[FRAME.size:]))
+    with pytest.raises(TraceError, match="version 99"):
+        decode(data)
+
+
+def test_unknown_event_ids_are_skipped():
+    w = Writer(ncpu=1)
+    recs = w.record(10, "page_alloc", fields={"pa": 0x1000})
+    recs += struct.pack("<QHBBI4I", 20, 29, 0, 0, 0, 1, 2, 3, 4)   # id 29: not in schema
+    recs += w.record(30, "page_free", fields={"pa": 0x1000})
+    trace = decode(w.header_frame() + w.record_frames(0, recs))
+    assert trace.unknown == 1
+    assert trace.event(1) == (None, {})
+    assert "event29" in trace.format_record(1)
+
+
+def test_missing_frame_is_counted(clean_capture):
+    offsets = frame_offsets(clean_capture)
+    data = clean_capture[:offsets[1]] + clean_capture[offsets[2]:]
+    trace = decode(data)
+    assert trace.missing_frames == 1
+    assert any("1 frame(s) missing" in w for w in trace.warnings)
+
+
+def test_capture_that_starts_late_is_flagged():
+    cap = Capture(ncpu=1)
+    cap.writer.seq = 700          # the kernel repeats its header: we caught a later one
+    cap.add(0.001, "page_alloc", pa=0x1000)
+    trace = decode(cap.to_bytes())
+    assert trace.first_seq == 700
+    assert any("starts at frame 700" in w for w in trace.warnings)
+
+
+def test_a_later_header_of_the_same_boot_wins():
+    w = Writer(ncpu=1)
+    early = w.header_frame()          # sent before all CPUs were counted
+    w.ncpu = 4
+    data = early + w.record_frames(0, w.record(5, "page_alloc", fields={"pa": 0x1000}))
+    data += w.header_frame()
+    trace = decode(data)
+    assert trace.header.ncpu == 4 and trace.warnings == []
+
+
+def test_rate_unknown_uses_ticks():
+    cap = Capture(ncpu=1, tsc_hz=0, tsc0=1000)
+    cap.add(500, "page_alloc", pa=0x1000)
+    trace = decode(cap.to_bytes())
+    assert not trace.rate_known and trace.time_unit == "ticks"
+    assert trace.times[0] == 500
+
+
+def test_decodes_a_million_events_per_second():
+    w = Writer(ncpu=2)
+    n = 300_000
+    recs = np.zeros(n, dtype=RECORD_DTYPE)
+    recs["tsc"] = np.arange(n, dtype=np.uint64) * 10
+    recs["type"] = w.schema.by_name["page_alloc"].id
+    recs["cpu"] = (np.arange(n) // 64) % 2
+    raw = recs.tobytes()
+    data = w.header_frame() + b"".join(
+        w.record_frames(int(recs["cpu"][i]), raw[i * 32:(i + 64) * 32]) for i in range(0, n, 64))
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        trace = decode(data)
+        best = min(best, time.perf_counter() - t0)
+    assert len(trace.records) == n
+    rate = n / best
+    print(f"decode: {rate / 1e6:.2f} million events/s")
+    assert rate > 1e6
+
+
+def test_magic_bytes_spell_the_format():
+    assert MAGIC_BYTES == b"XVTF"

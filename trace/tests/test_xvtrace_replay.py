@@ -1,0 +1,112 @@
+"""Replay: address spaces and physical memory at a time, and the change stream."""
+
+from xvtrace_testlib import MS, session
+from xvtrace import replay
+from xvtrace.decode import decode
+
+
+def trace_of(cap):
+    return decode(cap.to_bytes())
+
+
+def test_state_before_anything():
+    st = replay.state_at(trace_of(session()), -1.0)
+    assert st.index == 0 and st.time is None and st.processes == {}
+
+
+def test_state_after_exec_and_fork():
+    trace = trace_of(session())
+    st = replay.state_at(trace, 3.6 * MS)
+    init, sh = st.processes[1], st.processes[2]
+    assert (init.name, init.state, init.parent) == ("init", "running", 0)
+    assert init.text == (0, 0x1000) and init.stack == (0x2000, 0x3000)
+    assert init.heap == (0x3000, 0x3000)
+    assert (sh.name, sh.parent) == ("sh", 1)
+    assert sh.text == init.text                            # fork copies the layout
+    assert sh.page_counts() == {"kstack": 1, "proc": 2, "pgtable": 1}
+    assert sh.resident(0, 0x1000) == [(0x0, 0x505000)]
+    mem = st.memory
+    assert mem.total == 1024 and mem.used == 9 and mem.free == 1015
+    assert mem.counts["pgtable"] == 3 and mem.counts["kstack"] == 2
+
+
+def test_region_and_its_resident_pages():
+    trace = trace_of(session())
+    st = replay.state_at(trace, 4.6 * MS)
+    sh = st.processes[2]
+    [r] = sh.regions
+    assert (r.start, r.end, r.prot, r.flags, r.rwx()) == (0x7FFFD000, 0x7FFFF000, 3, 0x22, "rw-")
+    assert sh.resident(r.start, r.end) == [(0x7FFFD000, 0x508000)]
+    assert st.memory.pages[0x508000].owner == "region"
+
+
+def test_munmap_splits_and_heap_grows():
+    st = replay.state_at(trace_of(session()), 7.5 * MS)
+    sh = st.processes[2]
+    assert [(r.start, r.end) for r in sh.regions] == [(0x7FFFE000, 0x7FFFF000)]
+    assert sh.heap == (0x3000, 0x4000)
+    assert sh.resident(*sh.heap) == [(0x3000, 0x509000)]
+
+
+def test_mprotect_splits_a_region():
+    extra = [(4.2, "mprotect", {"addr": 0x7FFFE000, "length": 0x1000, "prot": 1,
+                                "result": 0, "running": 2})]
+    st = replay.state_at(trace_of(session(extra=extra)), 4.3 * MS)
+    regions = [(r.start, r.end, r.rwx()) for r in st.processes[2].regions]
+    assert regions == [(0x7FFFD000, 0x7FFFE000, "rw-"), (0x7FFFE000, 0x7FFFF000, "r--")]
+
+
+def test_failed_calls_change_nothing():
+    extra = [(4.2, "mprotect", {"addr": 0x7FFFE000, "length": 0x1000, "prot": 1,
+                                "result": -1, "running": 2}),
+             (4.3, "mmap", {"hint": 0, "length": 0x1000, "prot": 3, "flags": 0x22, "running": 2}),
+             (4.31, "mmap_ret", {"result": -1, "running": 2})]
+    st = replay.state_at(trace_of(session(extra=extra)), 4.4 * MS)
+    assert len(st.processes[2].regions) == 1
+
+
+def test_fork_copies_regions():
+    extra = [(7.2, "fork", {"parent": 2, "child": 3, "running": 2})]
+    st = replay.state_at(trace_of(session(extra=extra)), 7.3 * MS)
+    child = st.processes[3]
+    assert [(r.start, r.end) for r in child.regions] == [(0x7FFFE000, 0x7FFFF000)]
+    assert child.name == "sh" and child.parent == 2
+
+
+def test_exit_then_reap():
+    trace = trace_of(session())
+    assert replay.state_at(trace, 8.5 * MS).processes[2].state == "zombie"
+    end = replay.state_at(trace, 1.0)
+    assert 2 not in end.processes and end.memory.used == 5
+
+
+def test_snapshots_do_not_change_later():
+    trace = trace_of(session())
+    (t1, early), (t2, late) = replay.states_at(trace, [4.6 * MS, 9.5 * MS])
+    assert len(early.processes[2].regions) == 1 and early.memory.used == 10
+    assert late.memory.used == 5 and 2 not in late.processes
+    assert early.processes[2].resident(0x7FFFD000, 0x7FFFF000) == [(0x7FFFD000, 0x508000)]
+
+
+def test_change_stream():
+    changes = list(replay.changes(trace_of(session())))
+    assert len(changes) == 45
+    kinds = {c.event: c.kind for c in changes}
+    assert kinds["page_owner"] == "page" and kinds["mmap_ret"] == "region"
+    assert kinds["exec"] == "layout" and kinds["fork"] == "process"
+    assert kinds["fault"] == "fault" and kinds["mmap"] == "request"
+    [unmap] = [c for c in changes if c.event == "munmap"]
+    assert [r.start for r in unmap.detail["removed"]] == [0x7FFFD000]
+    assert [r.start for r in unmap.detail["added"]] == [0x7FFFE000]
+    [fork] = [c for c in changes if c.event == "fork" and c.detail["child"] == 2]
+    assert fork.pid == 2
+    frees = [c for c in changes if c.event == "page_free"]
+    assert all(c.detail["page"] is None and c.detail["old"] is not None for c in frees)
+
+
+def test_replayer_steps_and_live_state():
+    rp = replay.Replayer(trace_of(session()))
+    rp.run_until(2.6 * MS)
+    assert rp.state.processes[1].name == "init"
+    change = rp.step()
+    assert change.event == "page_alloc" and rp.state.index == 17

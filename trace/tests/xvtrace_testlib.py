@@ -1,0 +1,84 @@
+"""Helpers for the xvtrace tests: small synthetic captures built in memory.
+
+`session()` writes the life of a tiny system the way the kernel would
+trace it: boot, init forked and exec'd, a child that maps, faults, grows
+its heap, unmaps, exits and is reaped, leaving nothing behind. Tests add
+or remove events to break one invariant at a time.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TRACE_DIR = Path(__file__).resolve().parents[1]
+REPO = TRACE_DIR.parent
+sys.path.insert(0, str(TRACE_DIR))
+
+from xvtrace.writer import Capture  # noqa: E402
+
+PAGE = 4096
+MS = 1e-3
+
+
+def session(capture=None, leak_heap=False, skip=(), extra=()):
+    """A clean two-CPU session. leak_heap: never free the child's heap page.
+    skip: names of steps to leave out. extra: (t, event, kwargs) to add."""
+    cap = capture or Capture(ncpu=2, tsc_hz=1_000_000_000)
+
+    def add(step, t, event, **kw):
+        if step not in skip:
+            cap.add(t * MS, event, **kw)
+
+    add("ctl", 0.0, "trace_ctl", on=1, mask=0x7FFFFFFF)
+    add("mem", 0.1, "mem_range", start=0x400000, end=0x800000)
+    add("kpgdir", 0.2, "page_alloc", pa=0x500000)
+    add("kpgdir", 0.21, "page_owner", pa=0x500000, owner="pgtable", pid=0, va=0)
+    # init: pid 1
+    add("init", 1.0, "page_alloc", pa=0x501000, pid=0)
+    add("init", 1.01, "page_owner", pa=0x501000, owner="kstack", pid=1, va=0)
+    add("init", 1.1, "fork", parent=0, child=1)
+    add("init", 1.2, "procname", pid=1, name="initcode")
+    for i, (pa, owner, va) in enumerate([(0x502000, "proc", 0x0), (0x503000, "proc", 0x2000),
+                                         (0x504000, "pgtable", 0x0)]):
+        add("init", 2.0 + i * 0.1, "page_alloc", pa=pa, running=1, cpu=1)
+        add("init", 2.01 + i * 0.1, "page_owner", pa=pa, owner=owner, pid=1, va=va, cpu=1)
+    add("init", 2.5, "exec", textend=0x1000, stackbase=0x2000, heapbase=0x3000, sz=0x3000,
+        running=1, cpu=1)
+    add("init", 2.6, "procname", pid=1, name="init", cpu=1)
+    # sh: pid 2, forked by init on cpu 0
+    for i, (pa, owner, va) in enumerate([(0x50a000, "kstack", 0), (0x505000, "proc", 0x0),
+                                         (0x506000, "proc", 0x2000), (0x507000, "pgtable", 0)]):
+        add("fork2", 3.0 + i * 0.1, "page_alloc", pa=pa, running=1)
+        add("fork2", 3.01 + i * 0.1, "page_owner", pa=pa, owner=owner, pid=2, va=va, running=1)
+    add("fork2", 3.5, "fork", parent=1, child=2, running=1)
+    add("exec2", 3.6, "procname", pid=2, name="sh", running=2)
+    add("mmap", 4.0, "mmap", hint=0, length=0x2000, prot=3, flags=0x22, running=2)
+    add("mmap", 4.01, "mmap_ret", result=0x7FFFD000, running=2)
+    add("fault", 4.5, "page_alloc", pa=0x508000, running=2)
+    add("fault", 4.51, "page_owner", pa=0x508000, owner="region", pid=2, va=0x7FFFD000)
+    add("fault", 4.52, "fault", va=0x7FFFD010, access="write", outcome="mapped",
+        eip=0x40, running=2)
+    add("kmalloc", 5.0, "kmalloc", addr=0x80200040, size=64, **{"class": 2}, pid=2)
+    add("kmfree", 5.5, "kmfree", addr=0x80200040, size=64, **{"class": 2}, pid=2)
+    add("heap", 6.0, "page_alloc", pa=0x509000, running=2)
+    add("heap", 6.01, "page_owner", pa=0x509000, owner="proc", pid=2, va=0x3000)
+    add("heap", 6.02, "heap", old=0x3000, new=0x4000, running=2)
+    add("munmap", 7.0, "page_free", pa=0x508000, running=2)
+    add("munmap", 7.01, "munmap", addr=0x7FFFD000, length=0x1000, result=0, running=2)
+    add("exit", 8.0, "exit", pid=2)
+    for i, pa in enumerate([0x505000, 0x506000, 0x509000, 0x507000, 0x50a000]):
+        if not (leak_heap and pa == 0x509000):
+            add("reap", 9.0 + i * 0.01, "page_free", pa=pa, running=1)
+    add("reap", 9.5, "reap", pid=2, running=1)
+    for t, event, kw in extra:
+        cap.add(t * MS, event, **kw)
+    return cap
+
+
+def run_cli(*args, cwd=None):
+    """Run python3 -m xvtrace ARGS; returns the CompletedProcess."""
+    env = dict(os.environ, PYTHONPATH=str(TRACE_DIR))
+    env.pop("XVTRACE_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "xvtrace", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
