@@ -16,7 +16,7 @@
 
 #define MAP_FAILED ((void *)-1)
 
-#define NREGION 64       // most regions one process may have
+#define NREGION 8192     // most regions one process may have
 
 // What a getmaps() record describes.
 #define MAPKIND_TEXT   1  // program text and data

@@ -599,11 +599,14 @@ int sys_mprotect(void) {
 // ---- getmaps ---------------------------------------------------------
 
 struct maps_req {
-  struct mapinfo *buf;   // kernel buffer
-  int n;                 // capacity
+  struct mapinfo *buf;   // the caller's buffer, already checked writable
+  int n;                 // its capacity
   int filled;
 };
 
+// Append one record. The buffer is in the calling process's memory and
+// its pages are present (argptr_w faulted them in), so writing it cannot
+// fault even with locks held.
 static void add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
                     int kind, int prot, int flags) {
   struct mapinfo *m;
@@ -633,7 +636,7 @@ static int collect_maps(struct proc *p, void *arg) {
     add_map(q, p->pgdir, p->stackbase, p->stackbase + PGSIZE, MAPKIND_STACK, rw, 0);
   }
   add_map(q, p->pgdir, p->heapbase, p->sz, MAPKIND_HEAP, rw, 0);
-  for (r = p->regions; r; r = r->next)
+  for (r = p->regions; r && q->filled < q->n; r = r->next)
     add_map(q, p->pgdir, r->start, r->end, MAPKIND_REGION, r->prot, r->flags);
   release(&p->regionlock);
   return q->filled;
@@ -641,7 +644,6 @@ static int collect_maps(struct proc *p, void *arg) {
 
 int sys_getmaps(void) {
   int pid, n, r;
-  struct mapinfo *ubuf;
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
@@ -650,18 +652,13 @@ int sys_getmaps(void) {
     return fail(SYS_getmaps, ERR_BADLEN);
   if (n > NREGION + 4)
     n = NREGION + 4;
-  if (argptr_w(1, (char **)&ubuf, n * sizeof(struct mapinfo)) < 0)
+  if (argptr_w(1, (char **)&q.buf, n * sizeof(struct mapinfo)) < 0)
     return fail(SYS_getmaps, ERR_BADADDR);
-  if (n == 0)
-    return 0;
-  if ((q.buf = kmalloc(n * sizeof(struct mapinfo))) == 0)
-    return fail(SYS_getmaps, ERR_NOMEM);
   q.n = n;
   q.filled = 0;
+  if (n == 0)
+    return 0;
   r = with_proc(pid <= 0 ? myproc()->pid : pid, collect_maps, &q);
-  if (r > 0)
-    memmove(ubuf, q.buf, r * sizeof(struct mapinfo));
-  kmfree(q.buf);
   if (r < 0)
     return fail(SYS_getmaps, ERR_NOPROC);
   return r;

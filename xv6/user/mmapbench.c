@@ -1,0 +1,154 @@
+// mmapbench: costs of the region operations, in TSC cycles.
+//
+// Run under QEMU with -icount (make bench), where the TSC advances with
+// the number of guest instructions executed, so the figures are
+// deterministic and comparable between runs; without -icount they are
+// wall-clock noise. Each row is the median of several repetitions.
+#include "types.h"
+#include "user.h"
+#include "mman.h"
+
+#define PGSIZE 4096
+#define REPS 9
+
+static inline uint64 rdtsc(void) {
+  uint lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64)hi << 32) | lo;
+}
+
+static uint median(uint *v, int n) {
+  int i, j;
+  for (i = 1; i < n; i++)
+    for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+      uint t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  return v[n / 2];
+}
+
+static void row(char *what, uint cycles, char *unit) {
+  printf(1, "| %s | %d | %s |\n", what, cycles, unit);
+}
+
+static char *map(uint len, int flags) {
+  char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+  if (p == MAP_FAILED) {
+    printf(2, "mmapbench: mmap of %d bytes failed\n", len);
+    exit();
+  }
+  return p;
+}
+
+// mmap+munmap of one page with n regions already mapped.
+static void bench_with_regions(int n) {
+  uint t[REPS], i;
+  uint64 t0;
+  char **keep = malloc(n * sizeof(char *));
+  // Single pages with holes between them, so no two are adjacent.
+  for (i = 0; i < n; i++)
+    keep[i] = mmap((void *)(0x40000000 + i * 2 * PGSIZE), PGSIZE, PROT_READ,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  for (i = 0; i < REPS; i++) {
+    t0 = rdtsc();
+    char *p = map(PGSIZE, 0);
+    munmap(p, PGSIZE);
+    t[i] = rdtsc() - t0;
+  }
+  for (i = 0; i < n; i++)
+    munmap(keep[i], PGSIZE);
+  free(keep);
+  printf(1, "| mmap+munmap with %d regions mapped | %d | cycles |\n", n, median(t, REPS));
+}
+
+// First touch of a lazy page against zeroing an already present page.
+static void bench_fault(void) {
+  uint t[REPS], z[REPS], i;
+  int npages = 64;
+  uint64 t0;
+  for (i = 0; i < REPS; i++) {
+    char *p = map(npages * PGSIZE, 0);
+    int k;
+    t0 = rdtsc();
+    for (k = 0; k < npages; k++)
+      p[k * PGSIZE] = 1;
+    t[i] = (rdtsc() - t0) / npages;
+    t0 = rdtsc();
+    for (k = 0; k < npages; k++)
+      memset(p + k * PGSIZE, 0, PGSIZE);
+    z[i] = (rdtsc() - t0) / npages;
+    munmap(p, npages * PGSIZE);
+  }
+  row("first-touch fault, per page", median(t, REPS), "cycles");
+  row("zeroing a present page (memset), per page", median(z, REPS), "cycles");
+}
+
+// 64 MiB: lazy mapping against MAP_POPULATE.
+static void bench_populate(void) {
+  uint lazy[3], pop[3], touch[3], i, len = 64 * 1024 * 1024;
+  uint64 t0;
+  for (i = 0; i < 3; i++) {
+    t0 = rdtsc();
+    char *p = map(len, 0);
+    lazy[i] = rdtsc() - t0;
+    t0 = rdtsc();
+    for (uint a = 0; a < len; a += PGSIZE)
+      p[a] = 1;
+    touch[i] = rdtsc() - t0;
+    munmap(p, len);
+    t0 = rdtsc();
+    p = map(len, MAP_POPULATE);
+    pop[i] = rdtsc() - t0;
+    munmap(p, len);
+  }
+  row("mmap 64 MiB lazily", median(lazy, 3), "cycles");
+  row("then touching all of it", median(touch, 3), "cycles");
+  row("mmap 64 MiB with MAP_POPULATE", median(pop, 3), "cycles");
+}
+
+// fork+exit+wait of a process with 16 MiB of touched private memory.
+static void bench_fork(void) {
+  uint t[5], i, len = 16 * 1024 * 1024;
+  uint64 t0;
+  char *p = map(len, MAP_POPULATE);
+  for (i = 0; i < 5; i++) {
+    t0 = rdtsc();
+    int pid = fork();
+    if (pid == 0)
+      exit();
+    wait();
+    t[i] = rdtsc() - t0;
+  }
+  munmap(p, len);
+  for (i = 0; i < 5; i++) {
+    t0 = rdtsc();
+    if (fork() == 0)
+      exit();
+    wait();
+    t[i] = rdtsc() - t0;
+  }
+  row("fork+exit+wait, no regions (baseline)", median(t, 5), "cycles");
+  p = map(len, MAP_POPULATE);
+  for (i = 0; i < 5; i++) {
+    t0 = rdtsc();
+    if (fork() == 0)
+      exit();
+    wait();
+    t[i] = rdtsc() - t0;
+  }
+  munmap(p, len);
+  row("fork+exit+wait with 16 MiB mapped and touched", median(t, 5), "cycles");
+}
+
+int main(int argc, char *argv[]) {
+  printf(1, "| operation | median | unit |\n|---|---|---|\n");
+  bench_with_regions(1);
+  bench_with_regions(16);
+  bench_with_regions(256);
+  bench_with_regions(4096);
+  bench_fault();
+  bench_populate();
+  bench_fork();
+  exit();
+}
