@@ -16,12 +16,21 @@ import gdb
 
 
 class Xv6Prefix(gdb.Command):
-    """Walk live xv6 kernel state. Each sub-command takes an optional pid
-    where it makes sense; without one it uses the process running on the
-    selected CPU (GDB thread N is CPU N-1)."""
+    """Walk live xv6 kernel state.
+
+Commands that take a PID default to the process running on the selected
+CPU (GDB thread N is CPU N-1: switch with 'thread N'). The functions
+$xv6_proc(PID) and $xv6_current() give a struct proc *, e.g.
+'print *$xv6_proc(3)->regions'."""
 
     def __init__(self):
         super().__init__("xv6", gdb.COMMAND_DATA, gdb.COMPLETE_COMMAND, prefix=True)
+
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            gdb.write(f"xv6: no command '{arg.split()[0]}'; 'help xv6' lists them\n")
+        else:
+            gdb.execute("help xv6")
 
 
 Xv6Prefix()

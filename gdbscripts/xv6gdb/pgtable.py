@@ -110,8 +110,9 @@ class PageTable:
             if not pde & PTE_P:
                 continue
             if pde & PTE_PS:
+                base = pde & 0xFFC00000
                 for i in range(NENTRIES):
-                    yield (index << 22) | (i << 12), (pde & 0xFFC00000) + i * PGSIZE | (pde & 0xFFF)
+                    yield (index << 22) | (i << 12), (base + i * PGSIZE) | (pde & 0xFFF)
                 continue
             for i, pte in enumerate(self.ptes(index)):
                 if pte & PTE_P:
@@ -139,7 +140,13 @@ def runs(pages):
 
 
 class Pte(Xv6Command):
-    """Translate a user address: xv6 pte [PID] VA shows PDE, PTE, flags, physical address."""
+    """Translate a user address: xv6 pte [PID] VA shows PDE, PTE, flags, physical address.
+
+Usage: xv6 pte [PID] VA
+VA may be any expression (0x40001000, $esp, tf->eip). Shows the page
+directory entry and page table entry that map VA (address and value),
+their flag bits, the physical address, and which mapping of the process
+(text, guard, stack, heap or a region) holds VA."""
 
     NAME = "pte"
     USAGE = "[PID] VA"
@@ -187,7 +194,13 @@ class Pte(Xv6Command):
 
 
 class Pgtable(Xv6Command):
-    """List a process's user page mappings, compressed into runs: xv6 pgtable [PID]."""
+    """List a process's user page mappings, compressed into runs: xv6 pgtable [PID].
+
+Usage: xv6 pgtable [PID]
+Every present page below KERNBASE, consecutive pages with the same
+P/W/U bits merged into one line. FIRST PA is the physical address of
+the run's first page; '(scattered)' means the run is not physically
+contiguous."""
 
     NAME = "pgtable"
     USAGE = "[PID]"

@@ -75,6 +75,18 @@ def selected_cpu():
     raise Xv6Error(f"GDB thread {thread.num} matches none of the kernel's {n} CPUs")
 
 
+def lock_holder(lock):
+    """'cpu N' if the spinlock is held (by cpus[N]), '' if it is free."""
+    if not int(lock["locked"]):
+        return ""
+    cpu = u32(lock["cpu"])
+    cpus = symbol("cpus")
+    base, size = u32(cpus[0].address), cpus[0].type.sizeof
+    if cpu and base <= cpu < base + size * array_length(cpus):
+        return f"cpu {(cpu - base) // size}"
+    return "held"
+
+
 def current_proc():
     """The process the selected CPU is running: the one whose kernel stack
     holds $esp (right even while cpus[].proc is being switched), else the
@@ -110,7 +122,12 @@ def describe(p):
 
 
 class Ps(Xv6Command):
-    """List processes: pid, parent, state, name, size, regions, CPU running it."""
+    """List processes: pid, parent, state, name, size, regions, CPU running it.
+
+Usage: xv6 ps
+Every ptable entry that is not UNUSED. SIZE is p->sz (text, data, stack
+and heap); NREGIONS is p->nregions; CPU is the index i of the cpus[i]
+whose proc points at the process, '-' if none does."""
 
     NAME = "ps"
 

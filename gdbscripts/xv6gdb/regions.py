@@ -9,7 +9,7 @@ the previous one. Whatever it read before a problem is still shown.
 
 import gdb
 
-from .utils import (PGSIZE, Xv6Command, Xv6Error, constants, deref, flag_string,
+from .utils import (PGSIZE, Xv6Command, Xv6Error, constants, deref, flag_string, plural,
                     prot_string, size_string, table, u32)
 from . import procs
 from .pgtable import pagetable_of
@@ -87,6 +87,9 @@ def resident_string(pt, start, end, errors):
 def report_list_problems(p, walk):
     """Warnings after a table: the walk's problem, a count mismatch."""
     nregions = int(p["nregions"])
+    holder = procs.lock_holder(p["regionlock"])
+    if holder:
+        gdb.write(f"note: p->regionlock is held by {holder}: the list may be changing\n")
     if walk.problem:
         raise Xv6Error(f"{procs.describe(p)}: region list: {walk.problem}")
     if len(walk.nodes) != nregions:
@@ -95,7 +98,15 @@ def report_list_problems(p, walk):
 
 
 class Regions(Xv6Command):
-    """Walk a process's mmap region list: xv6 regions [PID] (default: this CPU's process)."""
+    """Walk a process's mmap region list: xv6 regions [PID] (default: this CPU's process).
+
+Usage: xv6 regions [PID]
+One line per node of p->regions, in list order: the range, its length,
+PROT (rwx), FLAGS (MAP_ names), RESIDENT (pages present in the page
+table / pages in the region), SHM (the shared object and the page index
+of the region's start in it) and NODE (the struct region's address).
+A damaged list (a loop, a bad pointer, a bad range, more than NREGION
+nodes) ends the walk with one line saying what is wrong."""
 
     NAME = "regions"
     USAGE = "[PID]"
@@ -114,8 +125,7 @@ class Regions(Xv6Command):
                          resident_string(pt, start, end, errors),
                          f"0x{shm:08x}+{u32(r['shmoff'])}" if shm else "-",
                          f"0x{addr:08x}"])
-        count = len(walk.nodes)
-        gdb.write(f"{procs.describe(p)}: {count} region{'s' if count != 1 else ''}\n")
+        gdb.write(f"{procs.describe(p)}: {plural(len(walk.nodes), 'region')}\n")
         if rows:
             gdb.write(table(["START", "END", "LENGTH", "PROT", "FLAGS", "RESIDENT", "SHM",
                              "NODE"], rows, right=("LENGTH", "RESIDENT")))
@@ -151,7 +161,12 @@ def mapping_at(p, va):
 
 
 class Vmmap(Xv6Command):
-    """Show a whole address space like pmap: text, guard, stack, heap, regions: xv6 vmmap [PID]."""
+    """Show a whole address space like pmap: text, guard, stack, heap, regions: xv6 vmmap [PID].
+
+Usage: xv6 vmmap [PID]
+The mappings getmaps() reports, in the same order: text and data
+[0, textend), the guard page, the stack page, the heap [heapbase, sz),
+then each region; with the pages present in the page table."""
 
     NAME = "vmmap"
     USAGE = "[PID]"
@@ -170,7 +185,7 @@ class Vmmap(Xv6Command):
             total += int(pages)
             rows.append([f"0x{start:08x}", f"0x{end:08x}", size_string(end - start),
                          prot_string(prot), kind,
-                         flag_string(flags) if kind == "region" else "", res])
+                         flag_string(flags), res])
         gdb.write(f"{procs.describe(p)}: {len(rows)} mappings, {present} of {total} pages "
                   f"resident\n")
         gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT"], rows,

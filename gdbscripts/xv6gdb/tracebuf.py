@@ -18,8 +18,7 @@ from pathlib import Path
 
 import gdb
 
-from .utils import (Xv6Command, Xv6Error, array_length, has_symbol, parse_int, read_bytes,
-                    symbol, types, u32)
+from .utils import Xv6Command, Xv6Error, array_length, parse_int, read_bytes, types, u32
 from . import procs
 
 DEFAULT_COUNT = 20
@@ -67,10 +66,18 @@ class Ring:
         return b"".join(chunks)
 
 
+def trace_var(name):
+    """A variable of trace.c (most are static there), or None."""
+    try:
+        return gdb.parse_and_eval(f"'trace.c'::{name}")
+    except gdb.error:
+        return None
+
+
 def read_rings():
-    if not has_symbol("rings"):
-        raise Xv6Error("the kernel has no trace rings (symbol 'rings' from trace.c)")
-    rings = symbol("rings")
+    rings = trace_var("rings")
+    if rings is None:
+        raise Xv6Error("the kernel has no trace rings ('rings' in trace.c)")
     n = procs.ncpu() or 1
     return [Ring(i, rings[i]) for i in range(min(n, array_length(rings)))]
 
@@ -78,11 +85,10 @@ def read_rings():
 def schema_text(pkg):
     """The schema the kernel sends (its 'schema' string), else the one
     built from traceevents.h."""
-    if has_symbol("schema"):
-        s = symbol("schema")
-        if s.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
-            raw = read_bytes(u32(s.address), array_length(s), "trace schema")
-            return raw.split(b"\0", 1)[0].decode("ascii", "replace")
+    s = trace_var("schema")
+    if s is not None and s.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
+        raw = read_bytes(u32(s.address), array_length(s), "trace schema")
+        return raw.split(b"\0", 1)[0].decode("ascii", "replace")
     return pkg.schema.schema_text_from_header()
 
 
@@ -93,10 +99,11 @@ def capture(rings, last=None):
     if recsize != pkg.decode.RECORD_SIZE:
         raise Xv6Error(f"struct tracerec is {recsize} bytes but the host decoder reads "
                        f"{pkg.decode.RECORD_SIZE}-byte records")
-    tsc_hz = u32(symbol("tschz")) if has_symbol("tschz") else 0
-    tsc0 = int(symbol("tsc0")) if has_symbol("tsc0") else 0
-    writer = pkg.writer.Writer(schema_text=schema_text(pkg), ncpu=len(rings), tsc_hz=tsc_hz,
-                               tsc0=tsc0, ring_records=rings[0].size if rings else 0)
+    tschz, tsc0 = trace_var("tschz"), trace_var("tsc0")
+    tsc0 = int(tsc0) if tsc0 is not None else 0
+    writer = pkg.writer.Writer(schema_text=schema_text(pkg), ncpu=len(rings),
+                               tsc_hz=int(tschz) if tschz is not None else 0, tsc0=tsc0,
+                               ring_records=rings[0].size if rings else 0)
     out = [writer.header_frame()]
     total = 0
     for ring in rings:
@@ -113,15 +120,23 @@ def capture(rings, last=None):
 
 def summary(rings):
     on = ""
-    if has_symbol("ctl"):
-        ctl = symbol("ctl")
+    ctl = trace_var("ctl")
+    if ctl is not None:
         on = f"tracing {'on' if int(ctl['on']) else 'off'}, mask 0x{u32(ctl['mask']):x}; "
     parts = [f"cpu{r.cpu}: {r.count} in memory, {r.unsent} unsent, {r.lost} lost" for r in rings]
     return on + "; ".join(parts)
 
 
 class Trace(Xv6Command):
-    """Decode the last N events in the trace rings (default 20); xv6 trace dump FILE saves a capture."""
+    """Decode the last N events in the trace rings (default 20), or dump them to FILE.
+
+Usage: xv6 trace [N]
+       xv6 trace dump FILE
+The records still in the per-CPU rings, sent to the host or not, merged
+by time and decoded with the host package trace/xvtrace. 'dump' writes
+them as a capture in the COM2 stream format (docs/trace.md), which
+'PYTHONPATH=trace python3 -m xvtrace list FILE' and the other xvtrace
+commands read."""
 
     NAME = "trace"
     USAGE = "[N] | dump FILE"

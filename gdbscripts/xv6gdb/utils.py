@@ -59,6 +59,9 @@ def symbol(name):
     if sym is None:
         sym = gdb.lookup_static_symbol(name)
     if sym is None:
+        if not gdb.objfiles():
+            raise Xv6Error("no kernel symbols loaded: 'symbol-file out/kernel' "
+                           "(make gdb does that)")
         raise Xv6Error(f"the kernel has no symbol '{name}'")
     return sym.value()
 
@@ -91,9 +94,11 @@ class Constants:
 
     The headers are found from the debug info (the directory of proc.c), or
     else in the source tree this package belongs to. Only object-like
-    macros whose value is an integer expression are kept."""
+    macros whose value is an integer expression are kept. kmalloc.c is read
+    too, for SLAB_MAGIC."""
 
     HEADERS = ("param.h", "memlayout.h", "mman.h")
+    OPTIONAL = ("kmstat.h", "kmalloc.c")     # read if present
 
     def __init__(self):
         self._values = None
@@ -104,9 +109,9 @@ class Constants:
     def kernel_dir(self):
         candidates = []
         try:
-            symtab = gdb.lookup_global_symbol("ptable") or gdb.lookup_static_symbol("ptable")
-            if symtab is not None and symtab.symtab is not None:
-                candidates.append(Path(symtab.symtab.fullname()).parent)
+            sym = gdb.lookup_global_symbol("ptable")
+            if sym is not None and sym.symtab is not None:
+                candidates.append(Path(sym.symtab.fullname()).parent)
         except gdb.error:
             pass
         candidates.append(Path(__file__).resolve().parents[2] / "xv6" / "kernel")
@@ -120,8 +125,13 @@ class Constants:
     def _load(self):
         values = {}
         kdir = self.kernel_dir()
-        for header in self.HEADERS:
-            text = (kdir / header).read_text()
+        for header in self.HEADERS + self.OPTIONAL:
+            if header in self.OPTIONAL and not (kdir / header).is_file():
+                continue
+            try:
+                text = (kdir / header).read_text()
+            except OSError as e:
+                raise Xv6Error(f"cannot read {kdir / header}: {e.strerror}") from None
             text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
             text = re.sub(r"//[^\n]*", "", text)
             for name, body in _DEFINE.findall(text):
@@ -138,6 +148,11 @@ class Constants:
         except KeyError:
             raise Xv6Error(f"no #define {name} in the kernel headers "
                            f"({', '.join(self.HEADERS)})") from None
+
+    def get(self, name, default=None):
+        if self._values is None:
+            self._values = self._load()
+        return self._values.get(name, default)
 
     def with_prefix(self, prefix):
         """{name: value} of every constant whose name starts with prefix."""
@@ -227,18 +242,6 @@ def deref(pointer, type_name, what):
     return fetch(gdb.Value(addr).cast(types.pointer(type_name)).dereference(), what)
 
 
-def c_string(char_array, limit=None):
-    """A char array or char* as text, up to the first NUL; odd bytes escaped."""
-    if char_array.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
-        addr = int(char_array.address)
-        limit = limit or array_length(char_array)
-    else:
-        addr = int(char_array)
-        limit = limit or 64
-    raw = read_bytes(addr, limit, "string").split(b"\0", 1)[0]
-    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in raw)
-
-
 def u32(value):
     return int(value) & 0xFFFFFFFF
 
@@ -266,6 +269,11 @@ def size_string(nbytes):
         if nbytes >= 1 << shift and nbytes % (1 << shift) == 0:
             return f"{nbytes >> shift}{unit}"
     return f"{nbytes}B" if nbytes < 1024 else f"{nbytes / 1024:.1f}K"
+
+
+def plural(n, word):
+    """'1 region', '4 regions'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def prot_string(prot):
@@ -321,15 +329,23 @@ class Xv6Command(gdb.Command):
     def invoke(self, arg, from_tty):
         self.dont_repeat()
         try:
+            if not gdb.selected_inferior().threads():
+                raise Xv6Error("not connected to the kernel: 'target remote 127.0.0.1:PORT' "
+                               "(make gdb does that, with QEMU started by make qemu-gdb)")
             self.run(gdb.string_to_argv(arg))
         except Xv6Error as e:
             gdb.write(f"xv6: {e}\n")
         except gdb.MemoryError as e:
             gdb.write(f"xv6: {e}{paging_note()}\n")
         except gdb.error as e:
-            gdb.write(f"xv6: {e}\n")
+            hint = ""
+            if str(e).startswith("There is no member named"):
+                hint = " (the kernel's structs changed: gdbscripts/xv6gdb needs updating)"
+            gdb.write(f"xv6: {e}{hint}\n")
         except KeyboardInterrupt:
             gdb.write("xv6: interrupted\n")
+        except Exception as e:      # a bug here must not cost the user a traceback
+            gdb.write(f"xv6: internal error in 'xv6 {self.NAME}': {type(e).__name__}: {e}\n")
 
     def usage(self):
         raise Xv6Error(f"usage: xv6 {self.NAME} {self.USAGE}".rstrip())

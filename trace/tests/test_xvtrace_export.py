@@ -14,7 +14,7 @@ from xvtrace.decode import decode
 @pytest.fixture
 def trace():
     extra = [(5.0, "lost", {"cpu": 1, "count": 7}),
-             (5.2, "syserr", {"sysno": 24, "reason": "nomem", "value": 0x100000, "running": 2})]
+             (5.2, "syserr", {"sysno": 24, "err": "nomem", "value": 0x100000, "running": 2})]
     return decode(session(extra=extra).to_bytes())
 
 
@@ -33,7 +33,9 @@ def test_perfetto_json(tmp_path, trace):
     assert any(e["ph"] == "i" and e["name"] == "LOST 7 events" for e in events)
     assert any(e["ph"] == "i" and e["name"] == "error nomem" for e in events)
     counters = [e for e in events if e["ph"] == "C" and e["name"] == "physical pages"]
-    assert counters[-1]["args"]["free"] == 1024 - 5
+    assert counters[-1]["args"]["free"] == 1024 - 6
+    pages = [e for e in events if e["ph"] == "C" and e["name"] == "pages" and e["pid"] == 2]
+    assert pages[-1]["args"] == {"user": 4, "region": 0}
     slices = {e["name"] for e in events if e["ph"] == "X"}
     assert {"initcode", "init", "sh", "zombie"} <= slices
     assert doc["otherData"]["lost_events"] == 7
@@ -59,10 +61,12 @@ def test_babeltrace2_reads_the_ctf_export(tmp_path, trace):
     lines = run.stdout.splitlines()
     assert len(lines) == len(trace.records)
     out = run.stdout
-    assert "page_owner: { cpu_id = 0 }, { pid = 2 }, { pa = 0x508000, " \
-           'owner = ( "region" : container = 3 ), pid = 2, va = 0x7FFFD000 }' in out
+    assert 'page_alloc: { cpu_id = 0 }, { pid = 2 }, ' \
+           '{ pa = 0x508000, owner = ( "region" : container = 3 ) }' in out
+    assert "page_map: { cpu_id = 0 }, { pid = 2 }, " \
+           "{ va = 0x7FFFD000, pa = 0x508000, shared = 0, pid = 2 }" in out
     assert 'procname: { cpu_id = 0 }, { pid = 2 }, { name = "sh" }' in out
-    assert 'fault: ' in out and '( "write" : container = 1 )' in out
+    assert 'errcode = 0x6, outcome = ( "mapped" : container = 0 )' in out
     assert "mmap_ret: { cpu_id = 0 }, { pid = 2 }, { result = 0x7FFFD000 }" in out
     assert "[00:00:00.004520000]" in out                  # TSC rate applied
     assert "discarded 7 events" in run.stderr             # LOST became discarded events

@@ -18,7 +18,7 @@ KFLAGS = ["-m32", "-O2", "-Wall", "-Werror", "-fno-pic", "-fno-pie", "-fno-built
           "-fno-strict-aliasing", "-fno-omit-frame-pointer", "-fno-stack-protector",
           "-ffreestanding", "-nostdinc", "-ggdb", "-I", str(KERNEL)]
 TRACESTAT = ["on", "mask", "emitted", "lost", "buffered", "sent", "frames", "tsc_khz",
-             "ring_records"]
+             "ring_records", "lossless", "stalls"]
 
 
 @pytest.mark.skipif(CROSS is None, reason="no i686-linux-gnu-gcc")
@@ -74,13 +74,14 @@ def test_counters_match_the_stream(hostrun):
     assert status["lost"] == trace.lost == 100
     assert lost_by_cpu(trace) == {1: 100}
     assert status["on"] == 1 and status["mask"] == 0x7FFFFFFF
+    assert status["lossless"] == 1 and status["stalls"] > 0
 
 
 def test_overflow_keeps_the_oldest_and_reports_the_rest(hostrun):
     trace, _ = hostrun
     ev = names(trace)
     frees = [i for i, n in enumerate(ev) if n == "page_free"]
-    assert len(frees) == 2048 - 0                       # a full ring of them
+    assert len(frees) == 2048                           # a full ring of them
     pas = [trace.event(i)[1]["pa"] for i in frees]
     assert pas == [0x1000 * i for i in range(2048)]     # the newest were dropped
     i = ev.index("lost")
@@ -101,6 +102,14 @@ def test_records_carry_cpu_pid_and_fields(hostrun):
     assert trace.records["cpu"][ev.index("mem_range")] == 0      # before mpinit
 
 
+def test_lossless_mode_waits_instead_of_dropping(hostrun):
+    trace, _ = hostrun
+    ev = names(trace)
+    addrs = [trace.event(i)[1]["addr"] for i, n in enumerate(ev) if n == "kmalloc"]
+    assert addrs == [0x80100000 + 16 * i for i in range(2 * 2048)]
+    assert ev.count("lost") == 1                        # only the earlier, lossy one
+
+
 def test_mask_off_and_tracectl(hostrun):
     trace, _ = hostrun
     ev = names(trace)
@@ -111,7 +120,33 @@ def test_mask_off_and_tracectl(hostrun):
     assert ctl == [{"on": 1, "mask": 0x7FFFFFFF}, {"on": 1, "mask": 0x7FFFFFEF},
                    {"on": 1, "mask": 0x7FFFFFFF}, {"on": 0, "mask": 0x7FFFFFFF},
                    {"on": 1, "mask": 0x7FFFFFFF}]
-    i = ev.index("syserr")
-    assert trace.schema.format_fields(trace.schema.by_name["syserr"],
-                                      [trace.records[a][i] for a in ("a0", "a1", "a2", "a3")]) \
-        == "sysno=30 reason=badarg value=0x63"
+    errs = [trace.format_record(i) for i, n in enumerate(ev) if n == "syserr"]
+    assert errs[0].endswith("sysno=24 err=nomem value=0x0")
+    assert errs[1].endswith("sysno=30 err=badarg value=0x63")
+    i = ev.index("page_map")
+    assert trace.event(i)[1] == {"va": 0x7FFFD000, "pa": 0x500000, "shared": 0, "pid": 1}
+    assert trace.event(i - 1)[1] == {"pa": 0x500000, "owner": 3}
+
+
+@pytest.mark.skipif(CROSS is None, reason="no i686-linux-gnu-gcc")
+def test_kernel_constants_agree_with_the_event_tables(tmp_path):
+    """Where the kernel has its own names for values that go into events
+    (kalloc_as() owners in defs.h, fault_handler() verdicts), they must
+    equal the ones traceevents.h gives the host."""
+    import re
+    from xvtrace.schema import Schema, schema_text_from_header
+    schema = Schema.parse(schema_text_from_header())
+    defs = (KERNEL / "defs.h").read_text()
+    pairs = [(f"PG_{label.upper()}", f"OWNER_{label.upper()}")
+             for label in schema.enums["owner"].values()]
+    pairs += [(f"FAULT_{label.upper()}", f"OUTCOME_{label.upper()}")
+              for label in schema.enums["outcome"].values()]
+    pairs = [(k, t) for k, t in pairs if re.search(rf"\b{k}\b", defs)]
+    if not pairs:
+        pytest.skip("defs.h has no names of its own for these values")
+    src = tmp_path / "agree.c"
+    src.write_text('#include "types.h"\n#include "defs.h"\n#include "traceevents.h"\n' +
+                   "".join(f'_Static_assert((int){k} == (int){t}, "{k} != {t}");\n' for k, t in pairs))
+    run = subprocess.run([CROSS, *KFLAGS, "-c", str(src), "-o", str(tmp_path / "agree.o")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

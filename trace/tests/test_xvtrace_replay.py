@@ -20,32 +20,36 @@ def test_state_after_exec_and_fork():
     init, sh = st.processes[1], st.processes[2]
     assert (init.name, init.state, init.parent) == ("init", "running", 0)
     assert init.text == (0, 0x1000) and init.stack == (0x2000, 0x3000)
-    assert init.heap == (0x3000, 0x3000)
+    assert init.heap == (0x3000, 0x3000) and init.user_pages() == 3
     assert (sh.name, sh.parent) == ("sh", 1)
-    assert sh.text == init.text                            # fork copies the layout
-    assert sh.page_counts() == {"kstack": 1, "proc": 2, "pgtable": 1}
-    assert sh.resident(0, 0x1000) == [(0x0, 0x505000)]
+    assert sh.text == init.text and sh.user_pages() == 3      # fork copies the layout
     mem = st.memory
-    assert mem.total == 1024 and mem.used == 9 and mem.free == 1015
-    assert mem.counts["pgtable"] == 3 and mem.counts["kstack"] == 2
+    assert mem.total == 1024 and mem.used == 11 and mem.free == 1013
+    assert mem.counts["pgtable"] == 3 and mem.counts["kstack"] == 2 and mem.counts["user"] == 6
+    assert mem.pages[0x505000].owner == "user" and mem.pages[0x505000].pid == 1
+
+
+def test_initcode_has_no_layout_until_exec():
+    st = replay.state_at(trace_of(session()), 1.5 * MS)
+    assert st.processes[1].name == "initcode" and st.processes[1].heap is None
 
 
 def test_region_and_its_resident_pages():
-    trace = trace_of(session())
-    st = replay.state_at(trace, 4.6 * MS)
+    st = replay.state_at(trace_of(session()), 4.6 * MS)
     sh = st.processes[2]
     [r] = sh.regions
     assert (r.start, r.end, r.prot, r.flags, r.rwx()) == (0x7FFFD000, 0x7FFFF000, 3, 0x22, "rw-")
     assert sh.resident(r.start, r.end) == [(0x7FFFD000, 0x508000)]
     assert st.memory.pages[0x508000].owner == "region"
+    assert st.memory.maps[0x508000] == ((2, 0x7FFFD000),)
 
 
 def test_munmap_splits_and_heap_grows():
     st = replay.state_at(trace_of(session()), 7.5 * MS)
     sh = st.processes[2]
     assert [(r.start, r.end) for r in sh.regions] == [(0x7FFFE000, 0x7FFFF000)]
-    assert sh.heap == (0x3000, 0x4000)
-    assert sh.resident(*sh.heap) == [(0x3000, 0x509000)]
+    assert sh.heap == (0x3000, 0x4000) and sh.user_pages() == 4
+    assert sh.mapped == {} and 0x508000 not in st.memory.pages
 
 
 def test_mprotect_splits_a_region():
@@ -65,36 +69,40 @@ def test_failed_calls_change_nothing():
     assert len(st.processes[2].regions) == 1
 
 
-def test_fork_copies_regions():
-    extra = [(7.2, "fork", {"parent": 2, "child": 3, "running": 2})]
-    st = replay.state_at(trace_of(session(extra=extra)), 7.3 * MS)
+def test_fork_copies_regions_and_shared_pages_have_two_mappers():
+    extra = [(7.2, "page_map", {"va": 0x7FFFE000, "pa": 0x508000, "shared": 1, "pid": 3,
+                                "running": 2}),
+             (7.3, "fork", {"parent": 2, "child": 3, "running": 2})]
+    cap = session(extra=extra, skip={"munmap"})
+    st = replay.state_at(trace_of(cap), 7.4 * MS)
     child = st.processes[3]
-    assert [(r.start, r.end) for r in child.regions] == [(0x7FFFE000, 0x7FFFF000)]
+    assert [(r.start, r.end) for r in child.regions] == [(0x7FFFD000, 0x7FFFF000)]
     assert child.name == "sh" and child.parent == 2
+    assert st.memory.maps[0x508000] == ((2, 0x7FFFD000), (3, 0x7FFFE000))
 
 
 def test_exit_then_reap():
     trace = trace_of(session())
     assert replay.state_at(trace, 8.5 * MS).processes[2].state == "zombie"
     end = replay.state_at(trace, 1.0)
-    assert 2 not in end.processes and end.memory.used == 5
+    assert 2 not in end.processes and end.memory.used == 6
 
 
 def test_snapshots_do_not_change_later():
     trace = trace_of(session())
     (t1, early), (t2, late) = replay.states_at(trace, [4.6 * MS, 9.5 * MS])
-    assert len(early.processes[2].regions) == 1 and early.memory.used == 10
-    assert late.memory.used == 5 and 2 not in late.processes
-    assert early.processes[2].resident(0x7FFFD000, 0x7FFFF000) == [(0x7FFFD000, 0x508000)]
+    assert len(early.processes[2].regions) == 1 and early.memory.used == 12
+    assert early.processes[2].mapped == {0x7FFFD000: 0x508000}
+    assert late.memory.used == 6 and 2 not in late.processes
 
 
 def test_change_stream():
     changes = list(replay.changes(trace_of(session())))
-    assert len(changes) == 45
+    assert len(changes) == 41
     kinds = {c.event: c.kind for c in changes}
-    assert kinds["page_owner"] == "page" and kinds["mmap_ret"] == "region"
-    assert kinds["exec"] == "layout" and kinds["fork"] == "process"
-    assert kinds["fault"] == "fault" and kinds["mmap"] == "request"
+    assert kinds["page_alloc"] == "page" and kinds["page_map"] == "map"
+    assert kinds["mmap_ret"] == "region" and kinds["exec"] == "layout"
+    assert kinds["fork"] == "process" and kinds["fault"] == "fault" and kinds["mmap"] == "request"
     [unmap] = [c for c in changes if c.event == "munmap"]
     assert [r.start for r in unmap.detail["removed"]] == [0x7FFFD000]
     assert [r.start for r in unmap.detail["added"]] == [0x7FFFE000]
@@ -109,4 +117,4 @@ def test_replayer_steps_and_live_state():
     rp.run_until(2.6 * MS)
     assert rp.state.processes[1].name == "init"
     change = rp.step()
-    assert change.event == "page_alloc" and rp.state.index == 17
+    assert change.event == "page_free" and rp.state.index == 14

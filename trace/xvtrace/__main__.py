@@ -149,18 +149,13 @@ def cmd_replay(args):
         p = st.processes[pid]
         print(f"pid {pid} {p.name or '?'} ({p.state}), parent {p.parent}")
         for label, area in p.areas():
-            n = len(p.resident(area.start, area.end))
+            n = (area.end - area.start + page - 1) // page
             print(f"  {label:<6} {area.start:#010x}-{area.end:#010x}  "
-                  f"{n} of {(area.end - area.start + page - 1) // page} pages resident")
+                  f"{n} page{'s' * (n != 1)}")
         for r in p.regions:
             n = len(p.resident(r.start, r.end))
             print(f"  region {r.start:#010x}-{r.end:#010x} {r.rwx()} flags {r.flags:#x}  "
                   f"{n} of {(r.end - r.start) // page} pages resident")
-        counts = p.page_counts()
-        other = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())
-                          if o not in ("proc", "region"))
-        if other:
-            print(f"  kernel pages: {other}")
         objs = st.kmalloc_of(pid)
         if objs:
             print(f"  kmalloc: {len(objs)} objects, {sum(o.size for o in objs)} bytes")
@@ -189,7 +184,9 @@ def cmd_events(args):
     for e in sorted(schema.events.values(), key=lambda e: e.id):
         print(f"{e.id:3} {e.name:<11} {' '.join(e.fields)}")
     for enum, labels in sorted(schema.enums.items()):
-        print(f"enum {enum}: " + ", ".join(f"{v} {label}" for v, label in sorted(labels.items())))
+        signed = sorted((v - (1 << 32) if v >= 1 << 31 else v, label)
+                        for v, label in labels.items())
+        print(f"enum {enum}: " + ", ".join(f"{v} {label}" for v, label in signed))
     return EXIT_OK
 
 

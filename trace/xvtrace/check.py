@@ -2,25 +2,34 @@
 leak detector that tests run over the trace of a suite.
 
 Checked while replaying (replay.py raises the problems):
-  - a page is freed only while allocated, and once; never allocated twice;
+  - a page is freed only while allocated, once, and not while a process
+    still maps it; it is never allocated twice, nor mapped while free;
+  - a process maps a virtual page once, and unmaps only what it maps;
   - no mmap region overlaps another region, the heap, stack or text of its
     process, and the heap never grows into a region;
-  - a page fault is mapped only inside a region, the heap, stack or text;
-  - when a process is reaped it holds no page (memory, region, page table,
-    kernel stack) and no kmalloc object charged to it;
+  - a page fault is mapped only inside a region (or the heap or stack);
+  - when a process is reaped it maps no region page and no kmalloc object
+    is charged to it;
   - a kernel object is freed only while live, once, with the size and
     class it was allocated with.
 
+Checked at the end of the trace, when the system should be quiet:
+  - user pages in use are exactly those of the live processes' [0, sz);
+  - there are no more kernel stacks than live processes;
+  - every private region page is mapped by some process;
+  - no shared-object page is left when no process has a region.
+
 A trace with missing events cannot prove anything: events the kernel lost,
 frames damaged or missing, a capture cut short or started late, tracing
-turned off or events masked make the verdict INCONCLUSIVE (exit 3) unless
-a problem was found anyway (FAIL, exit 1). PASS exits 0.
+turned off or events masked make the verdict INCONCLUSIVE (exit 3), and
+the problems found are only possible ones. Otherwise FAIL (exit 1) if a
+problem was found, else PASS (exit 0).
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .replay import Replayer
+from .replay import Problem, Replayer
 
 PASS, FAIL, INCONCLUSIVE = 0, 1, 3
 
@@ -34,9 +43,10 @@ class Report:
 
     @property
     def status(self):
-        if self.problems:
-            return FAIL
-        return INCONCLUSIVE if self.incomplete else PASS
+        # Missing events can both hide problems and make up false ones.
+        if self.incomplete:
+            return INCONCLUSIVE
+        return FAIL if self.problems else PASS
 
     @property
     def verdict(self):
@@ -54,11 +64,44 @@ def lost_by_cpu(trace):
     return out
 
 
+def end_problems(trace, st):
+    """Problems with the state at the end of the trace (see the module doc)."""
+    out = []
+    t = st.time
+    live = list(st.processes.values())
+    counts = st.memory.counts
+
+    def problem(kind, message):
+        out.append(Problem(t, None, kind, 0, "at the end: " + message))
+
+    # Processes whose layout the trace never showed (they existed before
+    # tracing started) make the user-page count unknowable; half-forked
+    # ones ('new') hold no user pages of their own yet.
+    unknown = [p for p in live if p.heap is None and p.state != "new"]
+    held = sum(p.user_pages() or 0 for p in live)
+    if counts["user"] > held and not unknown:
+        problem("leak-user", f"{counts['user']} user pages in use, but the live processes "
+                f"hold {held}")
+    if counts["kstack"] > len(live):
+        problem("leak-kstack", f"{counts['kstack']} kernel stacks in use for {len(live)} "
+                "live process(es)")
+    orphans = sorted(pa for pa, pg in st.memory.pages.items()
+                     if pg.owner == "region" and pa not in st.memory.maps)
+    if orphans:
+        sample = " ".join(hex(pa) for pa in orphans[:4])
+        problem("leak-region", f"{len(orphans)} region page(s) mapped by no process "
+                f"(e.g. {sample})")
+    if counts["shared"] and not any(p.regions for p in live):
+        problem("leak-shared", f"{counts['shared']} shared-object page(s) in use, but no "
+                "process has a region")
+    return out
+
+
 def check(trace):
     """Replay the whole trace and report on it."""
     rp = Replayer(trace)
     st = rp.run_to(len(trace.records))
-    report = Report(problems=list(st.problems), state=st)
+    report = Report(problems=list(st.problems) + end_problems(trace, st), state=st)
 
     lost = lost_by_cpu(trace)
     if lost:
@@ -98,8 +141,8 @@ def format_report(trace, report, limit=50):
     lines = [f"{trace.source or 'trace'}: {len(trace.records)} records, "
              f"{trace.header.ncpu} CPU(s), {span}"]
     for p in report.problems[:limit]:
-        lines.append(f"problem {p.kind} at t={trace.format_time(p.time)} "
-                     f"(record {p.index}): {p.message}")
+        where = f" (record {p.index})" if p.index is not None else ""
+        lines.append(f"problem {p.kind} at t={trace.format_time(p.time)}{where}: {p.message}")
     if len(report.problems) > limit:
         lines.append(f"... and {len(report.problems) - limit} more problems")
     lines.extend(report.notes)
@@ -108,5 +151,6 @@ def format_report(trace, report, limit=50):
         after = " (problems above may come from the missing events)" if report.problems else ""
         lines.append(f"incomplete trace: {why}{after}")
     n = len(report.problems)
-    lines.append(f"verdict: {report.verdict}" + (f" ({n} problem{'s' * (n != 1)})" if n else ""))
+    counted = f" ({n} {'possible ' * bool(report.incomplete)}problem{'s' * (n != 1)})"
+    lines.append(f"verdict: {report.verdict}" + (counted if n else ""))
     return lines

@@ -57,16 +57,16 @@ def events(trace):
                                  "pages": (r.end - r.start) // trace.header.page_size,
                                  "prot": r.prot, "flags": hex(r.flags)}})
 
-    # Every counter sample names every owner, so a series drops back to 0.
+    # Every counter sample names every series, so each drops back to 0.
     owners = sorted(trace.schema.enums.get("owner", {}).values())
 
-    def page_counters(pids, ts):
-        for pid in pids:
-            p = st.processes.get(pid)
-            if pid and p is not None:
-                counts = Counter(pg.owner for pg in p.pages.values())
-                out.append({"ph": "C", "name": "pages", "pid": pid, "ts": ts,
-                            "args": {o: counts[o] for o in owners}})
+    def process_counter(pid, ts):
+        p = st.processes.get(pid)
+        if pid and p is not None:
+            out.append({"ph": "C", "name": "pages", "pid": pid, "ts": ts,
+                        "args": {"user": p.user_pages() or 0, "region": len(p.mapped)}})
+
+    def memory_counter(ts):
         args = {o: st.memory.counts[o] for o in owners}
         if st.memory.total:
             args["free"] = st.memory.free
@@ -78,10 +78,13 @@ def events(trace):
         last_ts = ts
         pid, d = ch.pid, ch.detail
         if ch.kind == "page":
-            pids = {pg.pid for pg in (d.get("page"), d.get("old")) if pg is not None}
-            page_counters(pids, ts)
+            memory_counter(ts)
+        elif ch.kind == "map":
+            process_counter(pid, ts)
         elif ch.kind in ("region", "layout", "process"):
             region_events(pid, ts, ch)
+            if ch.kind == "layout":
+                process_counter(pid, ts)
         if ch.event == "exec":
             close_image(pid, ts)
             images[pid] = [ts, ""]
@@ -97,7 +100,7 @@ def events(trace):
             images[pid] = [ts, "zombie"]
         elif ch.event == "reap":
             close_image(pid, ts)
-        if ch.event == "heap":
+        if ch.event == "heap" and pid in st.processes:
             out.append({"ph": "C", "name": "heap bytes", "pid": pid, "ts": ts,
                         "args": {"heap": max(0, d["new"] - st.processes[pid].heap.start)}})
         elif ch.kind == "kmalloc":
@@ -107,12 +110,13 @@ def events(trace):
                         "args": {"bytes": kbytes[pid]}})
         elif ch.kind == "fault":
             outcome = trace.schema.label("outcome", d.get("outcome", 0))
+            code = d.get("errcode", 0)
             out.append({"ph": "i", "s": "t", "name": f"fault {outcome}", "cat": "fault",
                         "pid": pid, "tid": pid, "ts": ts,
                         "args": {"va": hex(d["va"]), "eip": hex(d.get("eip", 0)),
-                                 "access": trace.schema.label("access", d.get("access", 0))}})
+                                 "access": "write" if code & 2 else "read"}})
         elif ch.kind == "error":
-            reason = trace.schema.label("reason", d.get("reason", 0))
+            reason = trace.schema.label("err", d.get("err", 0))
             out.append({"ph": "i", "s": "t", "name": f"error {reason}", "cat": "syscall",
                         "pid": pid, "tid": pid, "ts": ts,
                         "args": {"sysno": d.get("sysno"), "value": hex(d.get("value", 0))}})

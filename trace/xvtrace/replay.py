@@ -19,7 +19,7 @@ Data model
 State
     index       records applied so far (trace.records[:index])
     time        time of the last applied record (None before the first)
-    processes   {pid: Process}: processes forked or named and not yet reaped
+    processes   {pid: Process}: processes seen and not yet reaped
     memory      Memory: physical pages in use
     kmalloc     {addr: KObject}: live kernel objects
     lost        events the kernel dropped so far (LOST records)
@@ -30,16 +30,17 @@ State
 
 Process
     pid, parent (0 if unknown), name
-    state       'new' (pages seen, fork not finished), 'running', 'zombie'
+    state       'new' (seen, fork not finished), 'running', 'zombie'
     text        Range [0, textend) of text and data, or None before exec
     stack       Range of the user stack page, or None
     heap        Range [heapbase, sz), or None
     regions     [Region] sorted by start: the mmap regions
-    pages       {pa: Page}: every physical page charged to the process
-                (its memory, regions, page tables, kernel stack)
+    mapped      {va: pa}: region pages present in its page table
     born, exited   times (exited is None while it runs)
-    resident(start, end)  -> sorted [(va, pa)] of its pages mapped there
-    page_counts()         -> {owner: pages}
+    resident(start, end)  -> sorted [(va, pa)] of region pages mapped there
+    user_pages()          -> pages of text, data, guard, stack and heap:
+                             the kernel allocates [0, sz) eagerly, so these
+                             are all resident and not traced one by one
 
 Region (immutable: a split, unmap or mprotect replaces it by new ones)
     uid         unique within one replay, for tracking spans
@@ -49,23 +50,23 @@ Region (immutable: a split, unmap or mprotect replaces it by new ones)
     since       time it took this shape
 
 Page (immutable)
-    pa, owner   owner: 'kernel' (or not attributed), 'proc', 'pgtable',
-                'region', 'pipe', 'kmalloc', 'kstack' (the OWNER enum)
-    pid         process it is charged to, 0 for none
-    va          user address it is mapped at (proc and region pages), else
-                the value the kernel gave (0 for most)
+    pa
+    owner       what it is for: 'kernel', 'user', 'pgtable', 'region',
+                'shared', 'pipe', 'kmalloc', 'kstack' (the OWNER enum)
+    pid         process running when it was allocated (0 if none)
     since       time allocated
 
 Memory
     total       pages the allocator manages (MEM_RANGE events; 0 if unknown)
     pages       {pa: Page}: allocated pages
     counts      {owner: pages}; free = total - len(pages)
+    maps        {pa: ((pid, va), ...)}: who maps each region page
 
 KObject         addr, size, cls (size class), pid (charged to, 0 = kernel), since
 
 Change (what the iterator yields, one per applied record)
     index, time, event (name), pid (process affected, 0 if none)
-    kind        'trace' | 'memory' | 'page' | 'kmalloc' | 'request' |
+    kind        'trace' | 'memory' | 'page' | 'map' | 'kmalloc' | 'request' |
                 'region' | 'layout' | 'process' | 'fault' | 'error' | 'other'
     detail      dict: the record's fields, plus for 'page' "page" (the new
                 Page, or None once freed) and "old"; for 'region', 'layout'
@@ -91,7 +92,6 @@ class Page:
     pa: int
     owner: str
     pid: int
-    va: int
     since: float
 
 
@@ -120,6 +120,7 @@ class KObject:
 @dataclass(slots=True)
 class Process:
     pid: int
+    page_size: int = 4096
     parent: int = 0
     name: str = ""
     state: str = "new"
@@ -127,19 +128,21 @@ class Process:
     stack: Range = None
     heap: Range = None
     regions: list = field(default_factory=list)
-    pages: dict = field(default_factory=dict)
+    mapped: dict = field(default_factory=dict)
     born: float = None
     exited: float = None
 
     def copy(self):
-        return replace(self, regions=list(self.regions), pages=dict(self.pages))
+        return replace(self, regions=list(self.regions), mapped=dict(self.mapped))
 
     def resident(self, start, end):
-        return sorted((p.va, p.pa) for p in self.pages.values()
-                      if p.owner in ("proc", "region") and start <= p.va < end)
+        return sorted((va, pa) for va, pa in self.mapped.items() if start <= va < end)
 
-    def page_counts(self):
-        return dict(Counter(p.owner for p in self.pages.values()))
+    def user_pages(self):
+        """Pages of [0, sz), or None before the layout is known."""
+        if self.heap is None:
+            return None
+        return (self.heap.end + self.page_size - 1) // self.page_size
 
     def areas(self):
         """(label, Range) of text, stack and heap, those known."""
@@ -152,6 +155,7 @@ class Memory:
     total: int = 0
     pages: dict = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
+    maps: dict = field(default_factory=dict)
 
     @property
     def used(self):
@@ -162,7 +166,7 @@ class Memory:
         return self.total - len(self.pages) if self.total else None
 
     def copy(self):
-        return Memory(self.total, dict(self.pages), Counter(self.counts))
+        return Memory(self.total, dict(self.pages), Counter(self.counts), dict(self.maps))
 
 
 @dataclass(slots=True)
@@ -255,9 +259,13 @@ class Replayer:
         self.state.problems.append(Problem(self._t, self._i, kind, pid, message))
 
     def proc(self, pid):
+        """Process pid, created on first mention. pid 0 is the kernel, not
+        a process: what is done to it is not kept."""
         p = self.state.processes.get(pid)
         if p is None:
-            p = self.state.processes[pid] = Process(pid, born=self._t)
+            p = Process(pid, self.page, born=self._t)
+            if pid != 0:
+                self.state.processes[pid] = p
         return p
 
     def region(self, start, end, prot, flags):
@@ -272,22 +280,29 @@ class Replayer:
         return f"pid {pid} ({p.name})" if p and p.name else f"pid {pid}"
 
     def set_page(self, pa, page):
-        """Install page (or None to free) at pa, keeping owners' books."""
+        """Install page (or None to free) at pa, keeping the counts."""
         mem = self.state.memory
         old = mem.pages.get(pa)
         if old is not None:
             mem.counts[old.owner] -= 1
-            owner = self.state.processes.get(old.pid) if old.pid else None
-            if owner is not None:
-                owner.pages.pop(pa, None)
         if page is None:
             mem.pages.pop(pa, None)
         else:
             mem.pages[pa] = page
             mem.counts[page.owner] += 1
-            if page.pid:
-                self.proc(page.pid).pages[pa] = page
         return old
+
+    def unmap(self, pid, va, pa):
+        """Forget that pid maps pa at va."""
+        mem = self.state.memory
+        left = tuple(m for m in mem.maps.get(pa, ()) if m != (pid, va))
+        if left:
+            mem.maps[pa] = left
+        else:
+            mem.maps.pop(pa, None)
+        p = self.state.processes.get(pid)
+        if p is not None and p.mapped.get(va) == pa:
+            del p.mapped[va]
 
     def carve(self, p, start, end):
         """Cut [start, end) out of p's regions. Returns (removed, added):
@@ -345,14 +360,15 @@ class Replayer:
         pa = f["pa"]
         old = self.state.memory.pages.get(pa)
         if old is not None:
-            self.problem("double-alloc", old.pid,
-                         f"page {pa:#x} allocated again while in use ({old.owner} of "
-                         f"{self.describe(old.pid)} since t={self.trace.format_time(old.since)})")
-        page = Page(pa, "kernel", 0, 0, self._t)
+            self.problem("double-alloc", pid,
+                         f"page {pa:#x} allocated again while in use ({old.owner} page "
+                         f"since t={self.trace.format_time(old.since)})")
+        owner = self._owner_names.get(f.get("owner", 0), str(f.get("owner")))
+        page = Page(pa, owner, pid, self._t)
         self.set_page(pa, page)
         self._freed.pop(pa, None)
         f["page"], f["old"] = page, old
-        return "page", 0
+        return "page", pid
 
     def _on_page_free(self, pid, f):
         pa = f["pa"]
@@ -364,21 +380,37 @@ class Replayer:
                              f"{self.trace.format_time(self._freed[pa])})")
             else:
                 self.problem("free-unallocated", pid, f"page {pa:#x} freed but never allocated")
+        for mpid, va in self.state.memory.maps.get(pa, ()):
+            self.problem("free-mapped", mpid, f"page {pa:#x} freed while {self.describe(mpid)} "
+                         f"still maps it at {va:#x}")
+            self.unmap(mpid, va, pa)
         self._freed[pa] = self._t
         f["page"], f["old"] = None, old
-        return "page", old.pid if old else 0
+        return "page", pid
 
-    def _on_page_owner(self, pid, f):
-        pa = f["pa"]
-        old = self.state.memory.pages.get(pa)
-        if old is None:
-            self.problem("owner-unallocated", f["pid"], f"page {pa:#x} given an owner "
-                         "but not allocated")
-        owner = self._owner_names.get(f["owner"], str(f["owner"]))
-        page = Page(pa, owner, f["pid"], f["va"], old.since if old else self._t)
-        self.set_page(pa, page)
-        f["page"], f["old"] = page, old
-        return "page", f["pid"]
+    def _on_page_map(self, pid, f):
+        va, pa, target = f["va"], f["pa"], f["pid"]
+        mem = self.state.memory
+        if pa not in mem.pages:
+            self.problem("map-free-page", target, f"{self.describe(target)} maps page {pa:#x} "
+                         f"at {va:#x}, but the page is not allocated")
+        p = self.proc(target)
+        if va in p.mapped:
+            self.problem("map-twice", target, f"{self.describe(target)}: {va:#x} mapped again "
+                         f"(to {pa:#x}) while mapped to {p.mapped[va]:#x}")
+            self.unmap(target, va, p.mapped[va])
+        p.mapped[va] = pa
+        mem.maps[pa] = mem.maps.get(pa, ()) + ((target, va),)
+        return "map", target
+
+    def _on_page_unmap(self, pid, f):
+        va, pa, target = f["va"], f["pa"], f["pid"]
+        p = self.state.processes.get(target)
+        if p is None or p.mapped.get(va) != pa:
+            self.problem("unmap-unmapped", target, f"{self.describe(target)} unmaps {va:#x} -> "
+                         f"{pa:#x}, which it does not map")
+        self.unmap(target, va, pa)
+        return "map", target
 
     def _on_kmalloc(self, pid, f):
         st = self.state
@@ -455,7 +487,7 @@ class Replayer:
     def _on_fault(self, pid, f):
         p = self.state.processes.get(pid)
         outcome = self.schema.label("outcome", f.get("outcome", 0))
-        if outcome == "mapped" and p is not None and p.text is not None:
+        if outcome == "mapped" and p is not None:
             va = f["va"]
             inside = any(r.start <= va < r.end for r in p.regions) or \
                 any(a.start <= va < a.end for _, a in p.areas())
@@ -493,7 +525,7 @@ class Replayer:
         p = self.proc(pid)
         p.state = "running"
         p.text = Range(0, f["textend"])
-        p.stack = Range(f["stackbase"], f["stackbase"] + self.page)
+        p.stack = Range(f["stackbase"], f["stackbase"] + self.page) if f["stackbase"] else None
         p.heap = Range(f["heapbase"], max(f["heapbase"], f["sz"]))
         f["removed"], f["added"] = p.regions, []
         p.regions = []
@@ -512,11 +544,12 @@ class Replayer:
         f["removed"], f["added"] = (p.regions if p else []), []
         if p is None:
             return "process", f["pid"]
-        if p.pages:
-            counts = ", ".join(f"{n} {o}" for o, n in sorted(p.page_counts().items()))
-            sample = " ".join(hex(pa) for pa in sorted(p.pages)[:4])
-            self.problem("leak-pages", p.pid, f"{who} reaped still holding {len(p.pages)} "
-                         f"page(s): {counts} (e.g. {sample})")
+        if p.mapped:
+            sample = " ".join(hex(va) for va in sorted(p.mapped)[:4])
+            self.problem("leak-pages", p.pid, f"{who} reaped still mapping {len(p.mapped)} "
+                         f"region page(s) (e.g. at {sample})")
+            for va, pa in list(p.mapped.items()):
+                self.unmap(p.pid, va, pa)
         objs = st.kmalloc_of(p.pid)
         if objs:
             self.problem("leak-kmalloc", p.pid, f"{who} reaped with {len(objs)} kmalloc "

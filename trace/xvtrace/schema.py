@@ -65,8 +65,9 @@ class Schema:
                         raise ValueError(line)
                     events.append(EventType(int(words[1]), words[2].lower(), slots))
                 elif words[0] == "enum":
+                    # Values are compared with 32-bit fields: -1 is 0xFFFFFFFF.
                     enum = enums.setdefault(words[1].lower(), {})
-                    enum[int(words[2])] = words[3].lower()
+                    enum[int(words[2]) & 0xFFFFFFFF] = words[3].lower()
                 elif words[0] == "hex":
                     hexf.extend(words[1:])
                 elif words[0] == "text":
@@ -161,7 +162,7 @@ def schema_text_from_header(path=None):
     for m in re.finditer(r"X\(\s*" + args + r"\s*\)", _macro_body(source, "TRACE_EVENTS")):
         name, eid, *fields = m.groups()
         lines.append(f"event {eid} {name} {' '.join(fields)}")
-    for m in re.finditer(r"X\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)",
+    for m in re.finditer(r"X\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(-?\w+)\s*\)",
                          _macro_body(source, "TRACE_ENUMS")):
         enum, name, value = m.groups()
         lines.append(f"enum {enum} {value} {name}")

@@ -7,10 +7,11 @@
 // A full ring drops new events and counts them; the count goes into the
 // ring as a LOST record as soon as there is room again. The one consumer
 // of all rings is whichever CPU holds the drain lock; it takes records out
-// a frame at a time and writes the frame to COM2. head is written only by
-// the producer and tail only by the consumer, each published with release
-// order and read with acquire order, so a slot is never read before it is
-// filled nor refilled before it is read.
+// a frame at a time and writes the frame to COM2, off the traced paths:
+// from the idle loop, a little from each timer tick, and on a flush.
+// head is written only by the producer and tail only by the consumer, each
+// published with release order and read with acquire order, so a slot is
+// never read before it is filled nor refilled before it is read.
 
 #include "types.h"
 #include "param.h"
@@ -48,6 +49,7 @@ struct tracering {
   uint pending;   // dropped since the last LOST record (producer only)
   uint lost;      // dropped in all (producer only)
   uint emitted;   // recorded in all (producer only)
+  uint stalls;    // times the producer waited for room (producer only)
 };
 
 // Frame header on the wire, followed by length bytes of payload. crc is
@@ -85,6 +87,7 @@ static struct {
   struct spinlock lock;          // serialises changes of on and mask
   int on;
   uint mask;
+  int lossless;                  // a full ring waits for room instead of dropping
 } ctl;
 
 static struct tracering rings[NCPU];
@@ -93,13 +96,15 @@ static uint64 tschz;
 static uint tsckhz;
 static uint crctab[256];
 
-// The drain lock: held, with interrupts off, by the CPU writing frames.
-// It guards everything below it, except that anyone may set header_due.
+// The drain lock: held, with interrupts off, by the CPU writing a frame,
+// for one frame at most. It guards everything below it, except that anyone
+// may set header_due.
 static uint drainlock;
 static volatile int header_due;  // send the stream header before more records
 static uint frameseq;
 static uint frames_since_header;
 static uint sent;                // records sent
+static uint nextring;            // where the next drain starts looking
 static struct tracerec outbuf[TRACE_FRAME_RECS];
 
 // Interrupts off, as pushcli() does, but without touching struct cpu:
@@ -165,6 +170,8 @@ ring_report_lost(struct tracering *r, uint64 tsc, uint cpu)
   return 0;
 }
 
+static void make_room(uint id);
+
 // Record an event on this CPU; pid < 0 means the running process.
 // Inlined into its two callers: it is the whole cost of an event.
 static inline __attribute__((always_inline)) void
@@ -178,6 +185,8 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
 
   if (pid < 0)
     pid = c->proc ? c->proc->pid : 0;
+  if (ctl.lossless && r->head - r->tail >= TRACE_RING - 1)
+    make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
       ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) == 0) {
     r->emitted++;
@@ -312,14 +321,16 @@ ring_drain(uint id, uint max)
   return n;
 }
 
-// Send one frame from each ring holding at least min records, at most max
-// records in all. Returns the number of records sent, or -1 if another CPU
-// is draining.
+// Send one frame: from ring id if id >= 0, else from the next ring, in
+// turn, that holds at least min records. Returns the number of records
+// sent, or -1 if another CPU holds the drain lock. The lock is held with
+// interrupts off, so its holder is always running and waiting for it is
+// short: one frame takes TRACE_FRAME_RECS * ~50 us under QEMU.
 static int
-drain_round(uint min, uint max)
+drain_one(int id, uint min, uint max)
 {
   uint eflags = intr_off();
-  uint id, n = 0;
+  uint i, n = 0;
 
   if (xchg(&drainlock, 1) != 0) {
     intr_restore(eflags);
@@ -327,67 +338,87 @@ drain_round(uint min, uint max)
   }
   if (header_due || frames_since_header >= TRACE_HEADER_EVERY)
     header_send();
-  for (id = 0; id < NCPU && n < max; id++)
-    if (rings[id].head - rings[id].tail >= min)
-      n += ring_drain(id, max - n);
+  if (id >= 0) {
+    n = ring_drain(id, max);
+  } else {
+    for (i = 0; i < NCPU && n == 0; i++) {
+      id = (nextring + i) % NCPU;
+      if (rings[id].head - rings[id].tail >= min)
+        n = ring_drain(id, max);
+    }
+    nextring = (id + 1) % NCPU;
+  }
   xchg(&drainlock, 0);
   intr_restore(eflags);
   return n;
 }
 
-// Called by each CPU's scheduler when it has nothing to run: send one
-// frame per ring, then return to look for work again. Rings with only a
-// few records wait until a timer tick has passed, so that a trickle of
-// events travels in full frames rather than one frame each.
+// Send frames until max records are sent or no ring holds min records.
+static void
+drain(uint min, uint max)
+{
+  int n;
+
+  while (max > 0 && (n = drain_one(-1, min, max)) > 0)
+    max -= n;
+}
+
+// In lossless mode, called by a producer whose ring id is full: send a
+// frame of it, or wait while another CPU drains. Interrupts are off.
+static void
+make_room(uint id)
+{
+  struct tracering *r = &rings[id];
+
+  r->stalls++;
+  while (r->head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= TRACE_RING - 1)
+    if (drain_one(id, 1, TRACE_FRAME_RECS) < 0)
+      __builtin_ia32_pause();
+}
+
+// Called by each CPU's scheduler when it has nothing to run: send what is
+// buffered, up to TRACE_IDLE_RECS records. Rings with only a few records
+// wait until a timer tick has passed, so that a trickle of events travels
+// in full frames rather than one frame each.
 void
 trace_idle(void)
 {
   static uint lastticks;
-  uint now = ticks;
+  uint now = ticks, min = TRACE_FRAME_RECS;
 
   report_lost();
   if (now != lastticks) {
     lastticks = now;
-    drain_round(1, NCPU * TRACE_FRAME_RECS);
-  } else {
-    drain_round(TRACE_FRAME_RECS / 2, NCPU * TRACE_FRAME_RECS);
+    min = 1;
   }
+  drain(min, TRACE_IDLE_RECS);
 }
 
-// Called on every CPU's timer interrupt, so a busy machine drains too.
-// Bounded, to keep the interrupt short.
+// Called on every CPU's timer interrupt, so that a busy machine drains
+// too. Bounded: the interrupt handler must stay short.
 void
 trace_tick(void)
 {
-  uint left = TRACE_TICK_RECS;
-  int n;
-
   report_lost();
-  while (left > 0 && (n = drain_round(1, left)) > 0)
-    left -= n;
+  drain(1, TRACE_TICK_RECS);
 }
 
-// Send everything recorded before the call. Spins while another CPU
-// drains; that CPU holds the drain lock only for one round, interrupts off.
+// Send everything recorded before the call, and a fresh stream header.
 void
 trace_flush(void)
 {
   uint head[NCPU];
-  uint id, done;
+  uint id;
 
   report_lost();
   header_due = 1;
   for (id = 0; id < NCPU; id++)
     head[id] = __atomic_load_n(&rings[id].head, __ATOMIC_ACQUIRE);
-  for (;;) {
-    done = 1;
-    for (id = 0; id < NCPU; id++)
-      if ((int)(head[id] - __atomic_load_n(&rings[id].tail, __ATOMIC_ACQUIRE)) > 0)
-        done = 0;
-    if (done && !header_due)
-      return;
-    drain_round(1, NCPU * TRACE_FRAME_RECS);
-  }
+  for (id = 0; id < NCPU; id++)
+    while ((int)(head[id] - __atomic_load_n(&rings[id].tail, __ATOMIC_ACQUIRE)) > 0)
+      drain_one(id, 1, TRACE_FRAME_RECS);
+  while (header_due)
+    drain_one(-1, 1, 0);
 }
 
 // Measure the TSC against PIT channel 2 (1193182 Hz) counting down 10 ms,
@@ -465,6 +496,7 @@ trace_status(int what)
     case TRACESTAT_EMITTED:  n += r->emitted; break;
     case TRACESTAT_LOST:     n += r->lost; break;
     case TRACESTAT_BUFFERED: n += r->head - r->tail; break;
+    case TRACESTAT_STALLS:   n += r->stalls; break;
     }
   }
   switch (what) {
@@ -474,6 +506,7 @@ trace_status(int what)
   case TRACESTAT_FRAMES:   return frameseq;
   case TRACESTAT_TSCKHZ:   return tsckhz;
   case TRACESTAT_RINGSIZE: return TRACE_RING;
+  case TRACESTAT_LOSSLESS: return ctl.lossless;
   }
   return n;
 }
@@ -497,6 +530,10 @@ sys_tracectl(void)
   case TRACECTL_FLUSH:
     trace_flush();
     return 0;
+  case TRACECTL_LOSSLESS:
+    old = ctl.lossless;
+    ctl.lossless = arg != 0;
+    return old;
   case TRACECTL_STATUS:
     if (arg < 0 || arg >= TRACESTAT_COUNT)
       break;
@@ -506,6 +543,6 @@ sys_tracectl(void)
     trace_set(ctl.on, arg & TRACE_ALL_EVENTS);
     return old;
   }
-  trace_emit(EV_SYSERR, SYS_tracectl, REASON_BADARG, op, 0);
+  trace_emit(EV_SYSERR, SYS_tracectl, ERR_BADARG, op, 0);
   return -1;
 }

@@ -11,9 +11,13 @@
 #define XV6_TRACE_H
 #include "traceevents.h"
 
+// Sending one record to COM2 takes about 50 us under QEMU (a port write
+// per byte), hence short frames, small drains from interrupts and bigger
+// ones when idle.
 #define TRACE_RING         2048  // records per CPU ring (a power of two)
-#define TRACE_FRAME_RECS   64    // records per frame sent to the host
-#define TRACE_TICK_RECS    256   // most records one timer tick drains
+#define TRACE_FRAME_RECS   16    // most records per frame sent to the host
+#define TRACE_IDLE_RECS    256   // most records one idle-loop call drains
+#define TRACE_TICK_RECS    32    // most records one timer tick drains
 #define TRACE_HEADER_EVERY 256   // repeat the stream header every so many frames
 
 // Stream framing (docs/trace.md, "Frames").
@@ -37,6 +41,13 @@ trace_emit(uint type, uint a0, uint a1, uint a2, uint a3)
 {
   if (trace_live & (1u << type))
     trace_record(type, a0, a1, a2, a3);
+}
+
+// A system call failed for reason err (an ERR_ value).
+static inline void
+trace_syserr(int sysno, int err)
+{
+  trace_emit(EV_SYSERR, sysno, err, 0, 0);
 }
 
 // mmap's five values take two records: the request, then its result.

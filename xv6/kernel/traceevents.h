@@ -20,79 +20,82 @@
 // X(NAME, id, field0, field1, field2, field3)
 #define TRACE_EVENTS(X)                                                     \
   /* The trace itself. */                                                   \
-  X(LOST,       1, cpu,     count,     _,        _)                         \
+  X(LOST,        1, cpu,     count,     _,        _)                        \
     /* count events were dropped on cpu because its ring was full */        \
-  X(TRACE_CTL,  2, on,      mask,      _,        _)                         \
+  X(TRACE_CTL,   2, on,      mask,      _,        _)                        \
     /* tracing turned on or off, or the event mask changed */               \
   /* Physical pages (kalloc.c). */                                          \
-  X(MEM_RANGE,  3, start,   end,       _,        _)                         \
+  X(MEM_RANGE,   3, start,   end,       _,        _)                        \
     /* physical pages [start, end) given to the page allocator at boot */   \
-  X(PAGE_ALLOC, 4, pa,      _,         _,        _)                         \
-  X(PAGE_FREE,  5, pa,      _,         _,        _)                         \
-  X(PAGE_OWNER, 6, pa,      owner,     pid,      va)                        \
-    /* allocated page pa holds owner's data for pid, mapped at va if any */ \
+  X(PAGE_ALLOC,  4, pa,      owner,     _,        _)                        \
+  X(PAGE_FREE,   5, pa,      _,         _,        _)                        \
+    /* the last reference went: the page is back on the free list */        \
+  /* User mappings of mmap region pages (mmap.c); pid: whose page table. */ \
+  X(PAGE_MAP,    6, va,      pa,        shared,   pid)                      \
+  X(PAGE_UNMAP,  7, va,      pa,        pid,      _)                        \
   /* Kernel objects (kmalloc.c); pid is who the object is charged to. */    \
-  X(KMALLOC,    7, addr,    size,      class,    pid)                       \
-  X(KMFREE,     8, addr,    size,      class,    pid)                       \
-  /* Address-space system calls (mmap.c); result is 0 or -1 on failure. */  \
-  X(MMAP,       9, hint,    length,    prot,     flags)                     \
-  X(MMAP_RET,  10, result,  _,         _,        _)                         \
+  X(KMALLOC,     8, addr,    size,      class,    pid)                      \
+  X(KMFREE,      9, addr,    size,      class,    pid)                      \
+  /* Address-space system calls (mmap.c); result is 0, or -1 on failure. */ \
+  X(MMAP,       10, hint,    length,    prot,     flags)                    \
+  X(MMAP_RET,   11, result,  _,         _,        _)                        \
     /* always follows MMAP of the same pid: the address, or -1 */           \
-  X(MUNMAP,    11, addr,    length,    result,   _)                         \
-  X(MPROTECT,  12, addr,    length,    prot,     result)                    \
-  X(FAULT,     13, va,      access,    outcome,  eip)                       \
-  X(HEAP,      14, old,     new,       _,        _)                         \
+  X(MUNMAP,     12, addr,    length,    result,   _)                        \
+  X(MPROTECT,   13, addr,    length,    prot,     result)                   \
+  X(FAULT,      14, va,      errcode,   outcome,  eip)                      \
+    /* a user page fault; errcode is the x86 page-fault error code */       \
+  X(HEAP,       15, old,     new,       _,        _)                        \
     /* the heap end (proc->sz) moved from old to new */                     \
   /* Processes (proc.c, exec.c). */                                         \
-  X(FORK,      15, parent,  child,     _,        _)                         \
-  X(EXEC,      16, textend, stackbase, heapbase, sz)                        \
-    /* new image: text+data [0,textend), stack page at stackbase, */        \
-    /* heap [heapbase,sz); the name follows in a PROCNAME event */          \
-  X(EXIT,      17, pid,     _,         _,        _)                         \
-  X(REAP,      18, pid,     _,         _,        _)                         \
+  X(FORK,       16, parent,  child,     _,        _)                        \
+  X(EXEC,       17, textend, stackbase, heapbase, sz)                       \
+    /* new image: text+data [0,textend), stack page at stackbase (0: */     \
+    /* none), heap [heapbase,sz); the name follows in a PROCNAME event */   \
+  X(EXIT,       18, pid,     _,         _,        _)                        \
+  X(REAP,       19, pid,     _,         _,        _)                        \
     /* the parent collected pid: all of its memory is released */           \
-  X(PROCNAME,  19, name0,   name1,     name2,    name3)                     \
+  X(PROCNAME,   20, name0,   name1,     name2,    name3)                    \
     /* up to 16 bytes of name, NUL padded; the record's pid is the one */   \
     /* named, not the running process */                                    \
-  X(SYSERR,    20, sysno,   reason,    value,    _)                         \
-    /* a system call failed for reason; value is the offending argument */
+  X(SYSERR,     21, sysno,   err,       value,    _)                        \
+    /* a system call failed; value is the offending argument, if any */
 
 // Small enumerations that event fields take values from. A field whose
 // name is an enumeration's name, in lower case, holds one of its values.
 // X(ENUM, NAME, value)
 #define TRACE_ENUMS(X)                                                      \
-  /* PAGE_OWNER.owner: what an allocated page is used for */                \
-  X(OWNER,   KERNEL,    0)  /* kernel data, or not attributed */            \
-  X(OWNER,   PROC,      1)  /* process memory: text, data, stack, heap */   \
+  /* PAGE_ALLOC.owner: what a page is for (kalloc_as) */                    \
+  X(OWNER,   KERNEL,    0)  /* kernel data, or not said */                  \
+  X(OWNER,   USER,      1)  /* process memory: text, data, stack, heap */   \
   X(OWNER,   PGTABLE,   2)  /* a page directory or page table */            \
-  X(OWNER,   REGION,    3)  /* a page of an mmap region */                  \
-  X(OWNER,   PIPE,      4)                                                  \
-  X(OWNER,   KMALLOC,   5)  /* a page of the kmalloc allocator */           \
-  X(OWNER,   KSTACK,    6)  /* a process's kernel stack */                  \
-  /* SYSERR.reason: why a system call failed */                             \
-  X(REASON,  NONE,      0)                                                  \
-  X(REASON,  BADADDR,   1)  /* address unaligned, in the kernel, or wild */ \
-  X(REASON,  BADLEN,    2)  /* length zero, negative or too long */         \
-  X(REASON,  NOMEM,     3)  /* out of physical pages or kernel memory */    \
-  X(REASON,  LIMIT,     4)  /* a per-process limit was reached */           \
-  X(REASON,  OVERLAP,   5)  /* range overlaps an existing mapping */        \
-  X(REASON,  BADFD,     6)                                                  \
-  X(REASON,  BADPROT,   7)                                                  \
-  X(REASON,  BADFLAGS,  8)                                                  \
-  X(REASON,  NOTMAPPED, 9)  /* range is not (entirely) mapped */            \
-  X(REASON,  BADHANDLE, 10) /* not a live kmalloc handle */                 \
-  X(REASON,  BADARG,    11) /* any other bad argument */                    \
-  /* FAULT.access */                                                        \
-  X(ACCESS,  READ,      0)                                                  \
-  X(ACCESS,  WRITE,     1)                                                  \
-  /* FAULT.outcome */                                                       \
+  X(OWNER,   REGION,    3)  /* a page of a private mmap region */           \
+  X(OWNER,   SHARED,    4)  /* a page of a MAP_SHARED object */             \
+  X(OWNER,   PIPE,      5)                                                  \
+  X(OWNER,   KMALLOC,   6)  /* a page of the kmalloc allocator */           \
+  X(OWNER,   KSTACK,    7)  /* a process's kernel stack */                  \
+  /* SYSERR.err: why a system call failed */                                \
+  X(ERR,     NONE,      0)                                                  \
+  X(ERR,     BADLEN,    1)  /* length zero, negative or too long */         \
+  X(ERR,     BADADDR,   2)  /* address unaligned, in the kernel, or wild */ \
+  X(ERR,     BADFLAGS,  3)                                                  \
+  X(ERR,     BADPROT,   4)                                                  \
+  X(ERR,     BADFD,     5)                                                  \
+  X(ERR,     NOMEM,     6)  /* out of physical pages or kernel memory */    \
+  X(ERR,     LIMIT,     7)  /* a per-process limit was reached */           \
+  X(ERR,     NOREGION,  8)  /* the range is not (entirely) mapped */        \
+  X(ERR,     NOPROC,    9)  /* no such process */                           \
+  X(ERR,     OVERLAP,   10) /* the range overlaps an existing mapping */    \
+  X(ERR,     BADHANDLE, 11) /* not a live kmalloc handle */                 \
+  X(ERR,     BADARG,    12) /* any other bad argument */                    \
+  /* FAULT.outcome: fault_handler()'s verdict; not MAPPED: killed */        \
   X(OUTCOME, MAPPED,    0)  /* a page was allocated and mapped */           \
-  X(OUTCOME, KILLED,    1)  /* the process was killed */
+  X(OUTCOME, BAD,      -1)  /* the access is not allowed */                 \
+  X(OUTCOME, NOMEM,    -2)  /* no memory for the page */
 
 // How readers should print fields: these in hex, these as text (their
 // bytes concatenated, up to the first NUL), all others in decimal.
 #define TRACE_HEX_FIELDS \
-  "pa va addr hint result start end textend stackbase heapbase sz old new eip value mask"
+  "pa va addr hint result start end textend stackbase heapbase sz old new eip value mask errcode"
 #define TRACE_TEXT_FIELDS "name0 name1 name2 name3"
 
 #define TRACE_EVENT_ID(name, id, f0, f1, f2, f3) EV_##name = id,
@@ -120,6 +123,9 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACECTL_FLUSH  3  // send everything buffered to the host now
 #define TRACECTL_STATUS 4  // return the counter selected by arg (TRACESTAT_)
 #define TRACECTL_MASK   5  // arg: new mask, bit i enables event id i; returns the old one
+#define TRACECTL_LOSSLESS 6  // arg 1: a CPU whose ring is full waits for room
+                             // (slower, nothing lost); 0: it drops (the
+                             // default); returns the old setting
 
 // TRACECTL_STATUS selectors. Counters are totals since boot, modulo 2^31.
 #define TRACESTAT_ON        0  // 1 if tracing is on
@@ -131,7 +137,9 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACESTAT_FRAMES    6  // frames sent to the host
 #define TRACESTAT_TSCKHZ    7  // measured TSC rate in kHz, 0 if unknown
 #define TRACESTAT_RINGSIZE  8  // records each per-CPU ring holds
-#define TRACESTAT_COUNT     9
+#define TRACESTAT_LOSSLESS  9  // 1 in lossless mode
+#define TRACESTAT_STALLS   10  // times a CPU waited for room (lossless mode)
+#define TRACESTAT_COUNT    11
 
 #define TRACE_ALL_EVENTS 0x7FFFFFFF  // the mask that enables every event
 #endif

@@ -2,10 +2,12 @@
 //
 // The GDB command tests (gdbscripts/tests/test_gdb.py) and the walkthrough
 // in docs/debugging.md stop the kernel in sys_getmaps and compare what the
-// `xv6` commands find with the table below. The program prints the same
-// table, from getmaps(), once it is allowed to go on.
+// `xv6` commands find with the table below (and the kmalloc objects this
+// program holds). The program prints what getmaps() reports once it is
+// allowed to go on.
 #include "types.h"
 #include "mman.h"
+#include "kmstat.h"
 #include "user.h"
 
 #define PG 4096
@@ -29,6 +31,9 @@ static struct {
 #define NDEMO (sizeof(demo) / sizeof(demo[0]))
 
 #define HEAP_PAGES 2
+#define NOBJECTS 3     // kernel objects held through kmalloc() handles,
+#define OBJSIZE 100    // of this many bytes each, and one of KMALLOC_MAX
+#define MAXMAPS 16     // text, guard, stack, heap and the regions, with room
 
 static const char *kinds[] = { "?", "text", "guard", "stack", "heap", "region" };
 
@@ -40,7 +45,7 @@ static void prot_string(int prot, char *out) {
 }
 
 int main(void) {
-  static struct mapinfo maps[NREGION + 4];
+  static struct mapinfo maps[MAXMAPS];
   volatile char *p;
   char prot[4];
   uint i;
@@ -63,9 +68,15 @@ int main(void) {
   }
   p = sbrk(HEAP_PAGES * PG);
   p[0] = 'h';
+  for (j = 0; j <= NOBJECTS; j++) {
+    if (kmalloc(j < NOBJECTS ? OBJSIZE : KMALLOC_MAX) == 0) {
+      printf(2, "gdbdemo: kmalloc failed\n");
+      exit();
+    }
+  }
 
   // A debugger waits here (break sys_getmaps).
-  n = getmaps(0, maps, NREGION + 4);
+  n = getmaps(0, maps, MAXMAPS);
   if (n < 0) {
     printf(2, "gdbdemo: getmaps failed\n");
     exit();

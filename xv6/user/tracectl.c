@@ -1,5 +1,5 @@
 // tracectl: control the kernel event trace.
-//   tracectl on | off | flush | status | mask HEX
+//   tracectl on | off | flush | status | mask HEX | lossless on|off
 #include "types.h"
 #include "user.h"
 #include "traceevents.h"
@@ -14,12 +14,14 @@ static const char *statnames[TRACESTAT_COUNT] = {
   [TRACESTAT_FRAMES]   "frames",
   [TRACESTAT_TSCKHZ]   "tsc_khz",
   [TRACESTAT_RINGSIZE] "ring_records",
+  [TRACESTAT_LOSSLESS] "lossless",
+  [TRACESTAT_STALLS]   "stalls",
 };
 
 static void
 usage(void)
 {
-  printf(2, "usage: tracectl on|off|flush|status|mask HEX\n");
+  printf(2, "usage: tracectl on|off|flush|status|mask HEX|lossless on|off\n");
   exit();
 }
 
@@ -84,6 +86,10 @@ main(int argc, char *argv[])
     r = tracectl(TRACECTL_MASK, mask);
     if (r >= 0)
       printf(1, "mask 0x%x (was 0x%x)\n", mask & TRACE_ALL_EVENTS, r);
+  } else if (strcmp(argv[1], "lossless") == 0) {
+    if (argc != 3 || (strcmp(argv[2], "on") != 0 && strcmp(argv[2], "off") != 0))
+      usage();
+    r = tracectl(TRACECTL_LOSSLESS, strcmp(argv[2], "on") == 0);
   } else
     usage();
   if (r < 0) {

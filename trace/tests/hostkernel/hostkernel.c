@@ -10,6 +10,7 @@
 #include "mmu.h"
 #include "spinlock.h"
 #include "proc.h"
+#include "syscall.h"
 #include "trace.h"
 
 uint64 fake_tsc = 1000000;
@@ -78,8 +79,9 @@ int main(int argc, char *argv[]) {
   ncpu = 2;
 
   oncpu(0, &init);
-  trace_emit(EV_PAGE_ALLOC, 0x500000, 0, 0, 0);
-  trace_emit(EV_PAGE_OWNER, 0x500000, OWNER_PROC, 1, 0);
+  trace_emit(EV_PAGE_ALLOC, 0x500000, OWNER_REGION, 0, 0);
+  trace_emit(EV_PAGE_MAP, 0x7FFFD000, 0x500000, 0, 1);
+  trace_syserr(SYS_mmap, ERR_NOMEM);
   trace_procname(1, "init");
   trace_mmap(0, 0x2000, 3, 0x22, 0x7FFFD000);
 
@@ -104,6 +106,14 @@ int main(int argc, char *argv[]) {
   if (tracectl(99, 0) != -1)            // bad op: -1, and a SYSERR record
     return 3;
   trace_emit(EV_REAP, 1, 0, 0, 0);
+  tracectl(TRACECTL_FLUSH, 0);
+
+  // Lossless mode: CPU 1 writes twice its ring's worth; nothing is lost.
+  tracectl(TRACECTL_LOSSLESS, 1);
+  oncpu(1, &sh);
+  for (i = 0; i < 2 * TRACE_RING; i++)
+    trace_emit(EV_KMALLOC, 0x80100000 + 16 * i, 16, 0, 2);
+  oncpu(0, &init);
   tracectl(TRACECTL_FLUSH, 0);
 
   for (i = 0; i < TRACESTAT_COUNT; i++)

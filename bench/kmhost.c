@@ -1,0 +1,403 @@
+// The real xv6/kernel/kmalloc.c, compiled for the host, with small
+// stand-ins for the kernel parts it uses: kalloc pages from a fixed pool,
+// spinlocks (each thread is a CPU), processes, system call arguments,
+// panic, cprintf and the trace. kmhost.h lists what it offers.
+//
+// This file includes kernel headers and so no libc header that declares
+// a kernel name (exit, kill, sleep, wait, memset...): the stand-ins below
+// use only stdio, setjmp and compiler builtins.
+#include "kmalloc.c"
+#include <stdarg.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <sched.h>
+#include "kmhost.h"
+
+_Static_assert(HOST_KM_NOTSLAB == KM_NOTSLAB && HOST_KM_NOTOBJECT == KM_NOTOBJECT &&
+               HOST_KM_NOTLIVE == KM_NOTLIVE, "kmhost.h error codes");
+
+// ---- CPUs, panic, console -------------------------------------------------
+
+static __thread struct cpu host_cpu;       // each thread is a CPU
+static __thread struct proc *host_curproc;
+static __thread jmp_buf *host_catch;       // set while host_try() runs
+static __thread char host_console[128];    // the last cprintf() line
+__thread char host_panic_msg[256];
+
+struct cpu *mycpu(void) { return &host_cpu; }
+struct proc *myproc(void) { return host_curproc; }
+
+void cprintf(char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(host_console, sizeof(host_console), fmt, ap);
+  va_end(ap);
+  if (!host_catch)
+    fputs(host_console, stderr);
+}
+
+void panic(char *s) {
+  snprintf(host_panic_msg, sizeof(host_panic_msg), "%spanic: %s", host_console, s);
+  if (host_catch)
+    longjmp(*host_catch, 1);
+  fprintf(stderr, "%s\n", host_panic_msg);
+  __builtin_trap();
+}
+
+int host_try(void (*fn)(void *), void *arg) {
+  jmp_buf env;
+  host_console[0] = host_panic_msg[0] = 0;
+  host_catch = &env;
+  if (setjmp(env)) {
+    host_catch = 0;
+    return 1;
+  }
+  fn(arg);
+  host_catch = 0;
+  return 0;
+}
+
+// ---- spinlocks ------------------------------------------------------------
+
+void initlock(struct spinlock *lk, char *name) {
+  lk->name = name;
+  lk->locked = 0;
+  lk->cpu = 0;
+}
+
+int holding(struct spinlock *lk) {
+  return lk->locked && lk->cpu == &host_cpu;
+}
+
+void acquire(struct spinlock *lk) {
+  if (holding(lk))
+    panic("acquire: already held");
+  while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE))
+    sched_yield();   // only two real CPUs: let the holder run
+  lk->cpu = &host_cpu;
+}
+
+void release(struct spinlock *lk) {
+  if (!holding(lk))
+    panic("release: not held");
+  lk->cpu = 0;
+  __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+}
+
+// ---- pages ----------------------------------------------------------------
+
+static char pool[HOST_POOL_PAGES][PGSIZE] __attribute__((aligned(PGSIZE)));
+
+static struct {
+  struct spinlock lock;
+  char *freelist;               // free pages, linked through their first word
+  uint used;                    // pages handed out
+  uint limit;                   // kalloc() fails at this many (0: never)
+  uchar ref[HOST_POOL_PAGES];   // 1 while a page is handed out
+} pages = { .lock = { .name = "pages" } };
+
+__attribute__((constructor)) static void pages_init(void) {
+  int i;
+  for (i = HOST_POOL_PAGES - 1; i >= 0; i--) {
+    *(char **)pool[i] = pages.freelist;
+    pages.freelist = pool[i];
+  }
+}
+
+// Index of the pool page at v, or -1 if v is not the start of one.
+static int page_index(char *v) {
+  uintptr off = (uintptr)v - (uintptr)pool;
+  if ((uintptr)v < (uintptr)pool || off >= sizeof(pool) || off % PGSIZE)
+    return -1;
+  return off / PGSIZE;
+}
+
+char *kalloc(void) {
+  char *v;
+  acquire(&pages.lock);
+  v = pages.freelist;
+  if (v && pages.limit && pages.used >= pages.limit)
+    v = 0;
+  if (v) {
+    pages.freelist = *(char **)v;
+    pages.ref[page_index(v)] = 1;
+    pages.used++;
+  }
+  release(&pages.lock);
+  return v;
+}
+
+// As the kernel's kfree: junk in freed pages shows use after free.
+void kfree(char *v) {
+  int i = page_index(v);
+  if (i < 0 || pages.ref[i] != 1)
+    panic("kfree: bad page");
+  __builtin_memset(v, 1, PGSIZE);
+  acquire(&pages.lock);
+  pages.ref[i] = 0;
+  *(char **)v = pages.freelist;
+  pages.freelist = v;
+  pages.used--;
+  release(&pages.lock);
+}
+
+char *kalloc_as(int owner) { (void)owner; return kalloc(); }
+void kfree_as(char *v, int owner) { (void)owner; kfree(v); }
+
+int krefcount(char *v) {
+  int i = page_index(v);
+  return i < 0 ? 0 : pages.ref[i];
+}
+
+void *host_kalloc(void) { return kalloc(); }
+void host_kfree(void *page) { kfree(page); }
+unsigned int host_pages_used(void) { return pages.used; }
+void host_pages_limit(unsigned int n) { pages.limit = n; }
+
+// ---- processes and system call arguments ----------------------------------
+
+static __thread int host_arg0;        // argint(0)
+static __thread char *host_argptr;    // argptr_w(0); 0 acts as a bad pointer
+
+static struct {
+  struct spinlock lock;
+  struct proc proc[NPROC];
+  char taken[NPROC];
+} procs = { .lock = { .name = "procs" } };
+
+int argint(int n, int *ip) {
+  if (n != 0)
+    return -1;
+  *ip = host_arg0;
+  return 0;
+}
+
+int argptr_w(int n, char **pp, int size) {
+  (void)size;
+  if (n != 0 || host_argptr == 0)
+    return -1;
+  *pp = host_argptr;
+  return 0;
+}
+
+struct proc *host_proc_new(int pid) {
+  int i;
+  acquire(&procs.lock);
+  for (i = 0; i < NPROC && procs.taken[i]; i++)
+    ;
+  if (i == NPROC)
+    panic("host_proc_new: too many processes");
+  procs.taken[i] = 1;
+  release(&procs.lock);
+  __builtin_memset(&procs.proc[i], 0, sizeof(struct proc));
+  procs.proc[i].pid = pid;
+  return &procs.proc[i];
+}
+
+void host_proc_set(struct proc *p) { host_curproc = p; }
+
+void host_proc_destroy(struct proc *p) {
+  kmalloc_proc_exit(p);
+  acquire(&procs.lock);
+  procs.taken[p - procs.proc] = 0;
+  release(&procs.lock);
+}
+
+int host_proc_nhandles(struct proc *p) { return p->nkmhandles; }
+
+int host_sys_kmalloc(int n) {
+  host_arg0 = n;
+  return sys_kmalloc();
+}
+
+int host_sys_kmfree(int handle) {
+  host_arg0 = handle;
+  return sys_kmfree();
+}
+
+int host_sys_kmstat(struct kmstat *st) {
+  host_argptr = (char *)st;
+  return sys_kmstat();
+}
+
+int host_kmfree_checked(void *p) {
+  return km_free(p, 0);
+}
+
+// ---- the trace ------------------------------------------------------------
+
+uint trace_live;
+
+// What the trace says about each 8-byte slot of the pool.
+struct shadowobj {
+  ushort size;
+  uchar cls;
+  uchar live;
+  int pid;
+};
+static struct shadowobj shadow[sizeof(pool) / OBJ_ALIGN];
+
+static struct {
+  struct spinlock lock;
+  uint events, syserrs, problems;
+  char first[160];
+} tr = { .lock = { .name = "trace" } };
+
+void host_trace(int on) { trace_live = on ? ~0u : 0; }
+unsigned int host_trace_events(void) { return tr.events; }
+unsigned int host_trace_syserrs(void) { return tr.syserrs; }
+unsigned int host_trace_problems(void) { return tr.problems; }
+const char *host_trace_problem(void) { return tr.first; }
+
+static void trace_problem(const char *what, uint addr) {
+  if (tr.problems++ == 0)
+    snprintf(tr.first, sizeof(tr.first), "%s (addr %#x)", what, addr);
+}
+
+// Events carry 32-bit addresses; the pool is smaller than 4 GiB, so the
+// low 32 bits of an address still say where in the pool it is.
+static struct shadowobj *shadow_of(uint addr) {
+  uint off = addr - (uint)(uintptr)pool;
+  if (off >= sizeof(pool) || off % OBJ_ALIGN)
+    return 0;
+  return &shadow[off / OBJ_ALIGN];
+}
+
+static void trace_kmalloc(uint addr, uint size, uint cls, uint pid) {
+  struct shadowobj *o = shadow_of(addr);
+  if (o == 0 || cls >= KM_NCLASS || size == 0 || size > kmclasses[cls].size ||
+      (cls > 0 && size <= kmclasses[cls - 1].size))
+    trace_problem("kmalloc event out of range", addr);
+  else if (o->live)
+    trace_problem("kmalloc returned a live object", addr);
+  else
+    *o = (struct shadowobj){ .size = size, .cls = cls, .live = 1, .pid = pid };
+}
+
+static void trace_kmfree(uint addr, uint size, uint cls, uint pid) {
+  struct shadowobj *o = shadow_of(addr);
+  if (o == 0 || !o->live)
+    trace_problem("kmfree of an object not live", addr);
+  else if (o->size != size || o->cls != cls || o->pid != (int)pid)
+    trace_problem("kmfree with another size, class or pid than kmalloc", addr);
+  else
+    o->live = 0;
+}
+
+void trace_record(uint type, uint a0, uint a1, uint a2, uint a3) {
+  acquire(&tr.lock);
+  if (type == EV_KMALLOC || type == EV_KMFREE)
+    tr.events++;
+  if (type == EV_KMALLOC)
+    trace_kmalloc(a0, a1, a2, a3);
+  else if (type == EV_KMFREE)
+    trace_kmfree(a0, a1, a2, a3);
+  else if (type == EV_SYSERR)
+    tr.syserrs++;
+  release(&tr.lock);
+}
+
+// ---- invariants -------------------------------------------------------------
+
+static int fail(char *why, int len, const char *what, struct kmclass *c) {
+  snprintf(why, len, "class %d (%u bytes): %s", (int)(c - kmclasses), c->size, what);
+  return -1;
+}
+
+// Check slab s of class c: bitmap, free list, requested sizes. Adds its
+// live objects and their requested bytes to *objects and *bytes.
+static int check_slab(struct kmclass *c, struct slab *s, uint *objects, uint *bytes,
+                      char *why, int len) {
+  uint i, k, live = 0, nfreelist = 0, n, minsize;
+
+  minsize = c == kmclasses ? 1 : (c - 1)->size + 1;
+  for (i = 0; i < c->perslab; i++) {
+    if (!inuse_test(s, i))
+      continue;
+    live++;
+    n = obj_reqsize(c, s, i);
+    if (n < minsize || n > c->size)
+      return fail(why, len, "requested size outside the class", c);
+    *bytes += n;
+  }
+  if (live != c->perslab - s->nfree)
+    return fail(why, len, "nfree disagrees with the bitmap", c);
+  for (k = s->freehead; k != FREE_END; k = *(ushort *)obj_addr(c, s, k))
+    if (k >= c->perslab || inuse_test(s, k) || ++nfreelist > c->perslab)
+      return fail(why, len, "free list broken", c);
+  if (nfreelist != s->nfree)
+    return fail(why, len, "free list length is not nfree", c);
+  *objects += live;
+  return 0;
+}
+
+// Check the partial list: links, and that only partial slabs are on it.
+static int check_partial(struct kmclass *c, uint *onlist, char *why, int len) {
+  struct slab *s, *prev = 0;
+  for (s = c->partial; s; prev = s, s = s->next) {
+    if (s->prev != prev || ++*onlist > HOST_POOL_PAGES)
+      return fail(why, len, "partial list links broken", c);
+    if (page_index((char *)s) < 0 || s->nfree == 0 || s->nfree == c->perslab)
+      return fail(why, len, "a slab on the partial list is not partial", c);
+  }
+  return 0;
+}
+
+// Check class c against every slab of it in the pool (full slabs are on
+// no list, so the pool is the only way to find them all).
+static int check_class(struct kmclass *c, char *why, int len) {
+  uint i, nslabs = 0, npartial = 0, onlist = 0, objects = 0, bytes = 0;
+  struct slab *s;
+
+  if (c->perslab == 0)
+    return c->partial || c->empty || c->pages || c->objects
+               ? fail(why, len, "unused class holds something", c) : 0;
+  if (c->hdrsize + c->perslab * c->size > PGSIZE || c->hdrsize % OBJ_ALIGN ||
+      c->size % OBJ_ALIGN)
+    return fail(why, len, "layout does not fit a page", c);
+  if (check_partial(c, &onlist, why, len) < 0)
+    return -1;
+  for (i = 0; i < HOST_POOL_PAGES; i++) {
+    s = (struct slab *)pool[i];
+    if (pages.ref[i] == 0 || s->magic != SLAB_MAGIC || &kmclasses[s->cls] != c)
+      continue;
+    nslabs++;
+    if (check_slab(c, s, &objects, &bytes, why, len) < 0)
+      return -1;
+    if (s->nfree == c->perslab && s != c->empty)
+      return fail(why, len, "an empty slab that is not the cached one", c);
+    npartial += s->nfree > 0 && s->nfree < c->perslab;
+  }
+  if (c->empty && (c->empty->magic != SLAB_MAGIC || &kmclasses[c->empty->cls] != c))
+    return fail(why, len, "cached empty slab is not a slab of the class", c);
+  if (npartial != onlist)
+    return fail(why, len, "a partial slab is not on the partial list", c);
+  if (nslabs != c->pages)
+    return fail(why, len, "pages is not the number of slabs", c);
+  if (objects != c->objects || bytes != c->bytes)
+    return fail(why, len, "objects or bytes disagree with the slabs", c);
+  if (c->allocs - c->frees != c->objects)
+    return fail(why, len, "allocs - frees is not objects", c);
+  return 0;
+}
+
+int host_check(char *why, int len) {
+  int i, r = 0;
+  for (i = 0; i < KM_NCLASS && r == 0; i++) {
+    acquire(&kmclasses[i].lock);
+    r = check_class(&kmclasses[i], why, len);
+    release(&kmclasses[i].lock);
+  }
+  return r;
+}
+
+unsigned int host_empty_slabs(void) {
+  uint n = 0;
+  int i;
+  for (i = 0; i < KM_NCLASS; i++) {
+    acquire(&kmclasses[i].lock);
+    n += kmclasses[i].empty != 0;
+    release(&kmclasses[i].lock);
+  }
+  return n;
+}

@@ -1,0 +1,32 @@
+"""viz: pictures of a kernel event trace.
+
+    python3 -m viz out/com2.bin -o out/plots      (run from the repository root)
+
+From one capture (decoded and replayed by trace/xvtrace) it draws, for a
+lecture or for debugging:
+
+    aspace.py     each process's address space over time
+    snapshot.py   every address space at one instant, one bar per process
+    physmem.py    physical pages in use over time, by owner
+    animate.py    snapshots stepping through the run (GIF; MP4 with ffmpeg)
+    report.py     index.html: the plots, the trace summary, the checker verdict
+
+The pipeline is pure until the last step: trace -> timeline.py (one replay
+pass collecting spans, resident pages, events and memory samples) ->
+matplotlib Figures -> files. addraxis.py is the segmented address axis,
+labels.py places labels without overlaps, style.py holds the palette.
+synth.py writes synthetic captures (tests, bench.py); demo.py drives
+`make demo`.
+"""
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+_TRACE_DIR = str(REPO / "trace")
+if _TRACE_DIR not in sys.path:
+    sys.path.insert(0, _TRACE_DIR)
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")      # files only: never needs a display

@@ -1,0 +1,143 @@
+"""Physical memory over time, by owner.
+
+The top panel stacks the pages in use: each of the processes with the most
+pages of their own (text, data, stack, heap and private region pages),
+the other processes together, shared region pages, and the kernel's uses
+(page tables, kernel stacks, kmalloc slabs, pipes, the rest). Free pages
+would dwarf all of that: they are stacked on top, with the axis cut a
+little above the peak (and said so); when memory is noticeably used, a
+strip below shows in-use against free at full scale.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from . import style
+
+LEFT, RIGHT, BOTTOM, TOP = 1.5, 3.4, 0.85, 1.0
+
+
+def series_style(memory):
+    """(label, colour, hatch) of every series, processes first."""
+    out = []
+    for i, label in enumerate(memory.procs):
+        out.append((label, style.PROCESS_COLORS[i % len(style.PROCESS_COLORS)],
+                    style.PROCESS_HATCHES[i % len(style.PROCESS_HATCHES)]))
+    for label in memory.series:
+        if label not in memory.procs:
+            color, hatch = style.OWNER_STYLE.get(label, ("#DDDDDD", ""))
+            out.append((label, color, hatch))
+    return out
+
+
+def figure(timeline, size=(16, 9), dpi=100):
+    with style.rc():
+        return _figure(timeline, size, dpi)
+
+
+def _figure(tl, size, dpi):
+    mem = tl.memory
+    fig = Figure(figsize=size, dpi=dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig)
+    w, h = size
+    x = mem.times
+    styles = [s for s in series_style(mem) if mem.series[s[0]].any()]
+    ys = [mem.series[label] for label, _, _ in styles]
+    used = np.sum(ys, axis=0) if ys else np.zeros(len(x))
+    peak = float(used.max()) if len(x) else 0.0
+    # Full scale only says something when memory is noticeably used.
+    strip = 1.4 if mem.total and peak >= 0.05 * mem.total else 0.0
+    gap = 0.3 if strip else 0.0
+    main_h = h - TOP - BOTTOM - strip - gap
+    ax = fig.add_axes([LEFT / w, (BOTTOM + strip + gap) / h, (w - LEFT - RIGHT) / w,
+                       main_h / h])
+    scale = style.TimeScale(tl.unit, tl.end - tl.start)
+    info = {"series": {label: mem.series[label] for label, _, _ in styles}, "times": x}
+    top = max(1.0, peak * 1.15)
+    if mem.total:
+        # Free pages go on top of the stack; the axis is cut above the peak.
+        info["free"] = free = np.maximum(mem.total - used, 0)
+        styles.append(("free", style.OWNER_STYLE["free"][0], ""))
+        ys.append(free)
+    if ys:
+        polys = ax.stackplot(x, ys, step="post", colors=[c for _, c, _ in styles],
+                             edgecolor="#333333", linewidth=0.4)
+        for poly, (_, _, hatch) in zip(polys, styles):
+            if hatch:
+                poly.set_hatch(hatch)
+    ax.set_xlim(tl.start, tl.end if tl.end > tl.start else tl.start + 1e-9)
+    ax.set_ylim(0, top)
+    if mem.total and mem.total > top:
+        ax.text(0.995, 0.975, f"free pages continue above, to {mem.total} "
+                f"({style.size_bytes(mem.total * tl.page)} managed)",
+                transform=ax.transAxes, ha="right", va="top", fontsize=12.5, style="italic",
+                color="#444444", bbox=dict(facecolor="white", edgecolor="#BBBBBB", alpha=0.9))
+    ax.set_ylabel("pages")
+    ax.grid(axis="both", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.xaxis.set_major_formatter(scale.formatter())
+    # The same scale in bytes, KiB or MiB, whichever reads better.
+    unit, div = ("MiB", 1 << 20) if top * tl.page >= 2 << 20 else ("KiB", 1 << 10)
+    per_page = tl.page / div
+    sec = ax.secondary_yaxis("right", functions=(lambda p: p * per_page,
+                                                  lambda b: b / per_page))
+    sec.set_ylabel(unit)
+
+    if strip:
+        ax.tick_params(labelbottom=False)
+        strip_ax = fig.add_axes([LEFT / w, BOTTOM / h, (w - LEFT - RIGHT) / w, strip / h],
+                                sharex=ax)
+        strip_ax.stackplot(x, [used, info["free"]], step="post",
+                           colors=["#555555", style.OWNER_STYLE["free"][0]],
+                           edgecolor="#333333", linewidth=0.6)
+        strip_ax.set_ylim(0, mem.total)
+        strip_ax.set_yticks([0, mem.total])
+        strip_ax.set_ylabel("all pages", fontsize=13)
+        strip_ax.set_xlabel(scale.label)
+        strip_ax.xaxis.set_major_formatter(scale.formatter())
+        strip_ax.text(0.995, 0.9, "full scale: in use (dark) and free (light)",
+                      transform=strip_ax.transAxes, ha="right", va="top", fontsize=12.5,
+                      bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
+    else:
+        ax.set_xlabel(scale.label)
+
+    marked = _mark_processes(ax, tl)
+    handles = [Patch(facecolor=c, edgecolor="#333333", hatch=hatch or None, label=label)
+               for label, c, hatch in reversed(styles)]
+    if marked:
+        handles += [Line2D([], [], color=style.GREEN, linestyle=(0, (4, 3)),
+                           label="process starts"),
+                    Line2D([], [], color=style.BLACK, linestyle=(0, (4, 3)),
+                           label="process exits")]
+    pos = ax.get_position()
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x1 + 0.055, pos.y1),
+               frameon=False, handlelength=2.2, handleheight=1.2, borderaxespad=0,
+               title="top of the stack first", alignment="left")
+    peak_at = float(x[int(np.argmax(used))]) if len(x) else tl.start
+    fig.text(LEFT / w, 1 - 0.18 / h, "Physical memory over time, by owner",
+             fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    fig.text(LEFT / w, 1 - 0.6 / h,
+             f"peak {int(peak)} pages in use ({style.size_bytes(int(peak) * tl.page)}) at "
+             f"{scale.format(peak_at)} · processes: their text, data, stack, heap and "
+             "private region pages",
+             fontsize=style.FONT["font.size"], color="#333333", va="top")
+    return fig, info
+
+
+def _mark_processes(ax, tl):
+    """Thin lines where the processes shown by name start and exit.
+    Returns how many were drawn."""
+    n = 0
+    for label, pid in tl.memory.procs.items():
+        life = tl.procs.get(pid)
+        if life is None:
+            continue
+        for t, color in ((life.born, style.GREEN), (life.exited, style.BLACK)):
+            if t is not None and tl.start <= t <= tl.end:
+                ax.axvline(t, color=color, linewidth=1.0, linestyle=(0, (4, 3)), alpha=0.7,
+                           zorder=2.5)
+                n += 1
+    return n

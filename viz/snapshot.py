@@ -1,0 +1,238 @@
+"""Every address space at one instant, like pmap: one bar per process.
+
+Each bar is the process's address space on the shared segmented address
+axis; areas and regions are coloured by kind, resident pages solid over a
+tint, read-only and inaccessible ranges hatched. Beside each bar a label
+names every piece ("private rw- 3/8": resident/total pages), spread
+vertically so that no two labels overlap, with a leader line to its piece.
+
+draw() paints one snapshot into an existing Axes (the animation calls it
+once per frame); figure() makes the stand-alone picture.
+"""
+
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from . import labels, mman, style
+from .addraxis import AddressAxis
+
+MAX_COLUMNS = 8
+BAR_LEFT, BAR_RIGHT, LABEL_X = -0.44, -0.14, -0.06   # within a column of width 1
+LEFT, RIGHT, BOTTOM, TOP = 1.75, 2.9, 1.05, 1.05   # margins in inches
+PRIORITY = {"private": 0, "shared": 0, "heap": 1, "stack": 2, "text": 3, "guard": 4}
+
+
+def columns_for(timeline, times, pids=None, limit=MAX_COLUMNS, mappers_only=False):
+    """The processes to give a column: those alive at any of the times
+    (restricted to pids), the most interesting first, at most limit, then
+    in pid order. mappers_only: only those with regions, if any has."""
+    alive = set()
+    for t in times:
+        alive |= {p.pid for p in timeline.snapshot_at(t, pids).procs}
+    ranked = [p.pid for p in timeline.ranked() if p.pid in alive]
+    if mappers_only:
+        mappers = [pid for pid in ranked if any(s.kind in ("private", "shared")
+                                                 for s in timeline.procs[pid].spans)]
+        ranked = mappers or ranked
+    return sorted(ranked[:limit])
+
+
+def axis_for(timeline, times, pids, page):
+    """A segmented axis holding every area of the pids at the times."""
+    ranges = []
+    for t in times:
+        for p in timeline.snapshot_at(t, pids).procs:
+            ranges += [(a.start, a.end) for a in p.areas]
+    return AddressAxis(ranges, page)
+
+
+def figure(timeline, t, pids=None, size=(16, 9), dpi=100):
+    """The snapshot at t of the given processes (default: the most
+    interesting ones alive then)."""
+    with style.rc():
+        fig = Figure(figsize=size, dpi=dpi)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
+        columns = columns_for(timeline, [t], pids)
+        axis = axis_for(timeline, [t], columns, timeline.page)
+        ax = add_axes(fig, size)
+        snap = timeline.snapshot_at(t, columns)
+        info = draw(ax, snap, axis, columns, timeline)
+        scale = style.TimeScale(timeline.unit, timeline.end - timeline.start)
+        title(fig, size, snap, scale, timeline)
+        legend(fig, ax, snap)
+        info["axis"] = axis
+        return fig, info
+
+
+def add_axes(fig, size):
+    w, h = size
+    return fig.add_axes([LEFT / w, BOTTOM / h, (w - LEFT - RIGHT) / w, (h - BOTTOM - TOP) / h])
+
+
+def title(fig, size, snap, scale, timeline):
+    w, h = size
+    fig.text(LEFT / w, 1 - 0.15 / h, f"Address spaces at t = {scale.format(snap.t)}",
+             fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    used = f"{snap.used} of {snap.total}" if snap.total else f"{snap.used}"
+    fig.text(LEFT / w, 1 - 0.58 / h,
+             f"{len(snap.procs)} processes shown · {used} physical pages in use · "
+             "labels: kind, protection, resident/total pages",
+             fontsize=style.FONT["font.size"], color="#333333", va="top")
+
+
+def draw(ax, snap, axis, columns, timeline):
+    """Paint snap into ax (columns: the pids, in column order). Returns
+    {'areas': [(pid, SnapArea)], 'resident': [(pid, start, end)],
+     'labels': [Text]}."""
+    axis.install(ax, fontsize=style.FONT["ytick.labelsize"])
+    ax.set_xlim(-0.5, len(columns) - 0.5)
+    ax.set_xticks(range(len(columns)))
+    by_pid = {p.pid: p for p in snap.procs}
+    names = []
+    for pid in columns:
+        p = by_pid.get(pid)
+        life = timeline.procs.get(pid)
+        name = p.name if p else (life.name if life else "?")
+        names.append(f"{name}\n(pid {pid})" if p else f"{name} (pid {pid})\nnot running")
+    ax.set_xticklabels(names)
+    ax.tick_params(axis="x", length=0, pad=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    info = {"areas": [], "resident": [], "labels": []}
+    band = {k: [] for k in style.KINDS}
+    solid = {k: [] for k in style.KINDS}
+    hatch = {"ro": [], "none": []}
+    page = axis.page
+    for col, pid in enumerate(columns):
+        p = by_pid.get(pid)
+        if p is None:
+            continue
+        x0, x1 = col + BAR_LEFT, col + BAR_RIGHT
+        for a in p.areas:
+            rect = [(x0, a.start), (x1, a.start), (x1, a.end), (x0, a.end)]
+            band[a.kind].append(rect)
+            info["areas"].append((pid, a))
+            prot = "none" if a.kind == "guard" else mman.protection(a.prot)
+            if prot in hatch:
+                hatch[prot].append(rect)
+            if a.kind in ("text", "stack", "heap"):
+                solid[a.kind].append(rect)
+        for start, end, kind in _resident_runs(p, page):
+            solid[kind].append([(x0, start), (x1, start), (x1, end), (x0, end)])
+            info["resident"].append((pid, start, end))
+    for kind in style.KINDS:
+        color = style.KIND_COLOR[kind]
+        if band[kind]:
+            face = "#F4F4F4" if kind == "guard" else color
+            alpha = 1.0 if kind in ("text", "stack", "heap", "guard") else style.RESERVED_ALPHA
+            ax.add_collection(PolyCollection(band[kind], facecolors=face, alpha=alpha,
+                                             edgecolors="none", zorder=1))
+            ax.add_collection(PolyCollection(band[kind], facecolors="none", edgecolors=color,
+                                             linewidths=1.4, zorder=3.5))
+        if solid[kind]:
+            ax.add_collection(PolyCollection(solid[kind], facecolors=color, edgecolors="none",
+                                             zorder=2))
+    for prot, rects in hatch.items():
+        if rects:
+            ax.add_collection(PolyCollection(rects, facecolors="none",
+                                             edgecolors=style.HATCH_COLOR, linewidths=0,
+                                             hatch=style.PROT_HATCH[prot], zorder=3))
+    info["labels"] = _labels(ax, axis, columns, by_pid)
+    return info
+
+
+def _resident_runs(p, page):
+    """Runs of adjacent resident region pages, as (start, end, kind)."""
+    regions = [a for a in p.areas if a.kind in ("private", "shared")]
+    runs = []
+    i = 0
+    vas = p.resident_vas
+    for r in regions:
+        while i < len(vas) and vas[i] < r.start:
+            i += 1
+        while i < len(vas) and vas[i] < r.end:
+            start = vas[i]
+            while i + 1 < len(vas) and vas[i + 1] == vas[i] + page and vas[i + 1] < r.end:
+                i += 1
+            runs.append((start, vas[i] + page, r.kind))
+            i += 1
+    return runs
+
+
+def _label_text(a):
+    if a.kind in ("private", "shared"):
+        return f"{a.kind} {mman.rwx(a.prot)} {a.resident}/{a.pages}"
+    if a.kind == "guard":
+        return "guard"
+    return f"{style.KIND_LABEL[a.kind]} {a.pages}p"
+
+
+def _labels(ax, axis, columns, by_pid):
+    """Labels beside each bar, spread so they do not overlap; the least
+    important are left out when a column has no room for all. The font is
+    as big as the narrowest column allows."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_px, to_data = ax.transData, ax.transData.inverted()
+    room = to_px.transform((0.5, 0))[0] - to_px.transform((LABEL_X, 0))[0] - 4
+    fontsize = 13.0
+    probe = ax.text(0, 0, "", fontsize=fontsize)
+    for p in by_pid.values():
+        for a in p.areas:
+            probe.set_text(_label_text(a))
+            width = probe.get_window_extent(renderer).width
+            if width > room:
+                fontsize = min(fontsize, 13.0 * room / width)
+    probe.remove()
+    fontsize = max(7.0, fontsize)
+    line_px = fontsize * 1.4 * fig.dpi / 72
+    lo, hi = ax.bbox.y0, ax.bbox.y1
+    texts, leaders = [], []
+    for col, pid in enumerate(columns):
+        p = by_pid.get(pid)
+        if p is None:
+            continue
+        areas = sorted(p.areas, key=lambda a: (PRIORITY[a.kind], a.start))
+        while areas:
+            shown = sorted(areas, key=lambda a: a.start)
+            wanted = [to_px.transform((col, axis.middle(a.start, a.end)))[1] for a in shown]
+            pos = labels.spread(wanted, line_px, lo, hi)
+            if pos is not None:
+                break
+            areas.pop()
+        else:
+            continue
+        x_bar, x_text = col + BAR_RIGHT, col + LABEL_X
+        for a, y in zip(shown, pos):
+            y_data = to_data.transform((0, y))[1]
+            texts.append(ax.text(x_text, y_data, _label_text(a), ha="left", va="center",
+                                 fontsize=fontsize, zorder=6, clip_on=False))
+            leaders.append([(x_bar, axis.middle(a.start, a.end)), (x_text - 0.02, y_data)])
+    if leaders:
+        ax.add_collection(LineCollection(leaders, colors="#777777", linewidths=0.8, zorder=5))
+    return texts
+
+
+def legend(fig, ax, snap):
+    kinds = {a.kind for p in snap.procs for a in p.areas}
+    handles = [Patch(facecolor=style.KIND_COLOR[k], edgecolor=style.KIND_COLOR[k],
+                     label=style.KIND_LABEL[k]) for k in style.KINDS
+               if k in kinds and k != "guard"]
+    if "guard" in kinds:
+        handles.append(Patch(facecolor="#F4F4F4", edgecolor=style.GREY, hatch="xx",
+                             label="guard page"))
+    handles.append(Patch(facecolor="#999999", edgecolor="#555555",
+                         label="solid: resident pages"))
+    handles.append(Patch(facecolor=(0.6, 0.6, 0.6, style.RESERVED_ALPHA), edgecolor="#555555",
+                         label="tint: not touched yet"))
+    prots = {mman.protection(a.prot) for p in snap.procs for a in p.areas if a.kind != "guard"}
+    for prot in ("ro", "none"):
+        if prot in prots:
+            handles.append(Patch(facecolor="white", edgecolor=style.HATCH_COLOR,
+                                 hatch=style.PROT_HATCH[prot], label=style.PROT_LABEL[prot]))
+    pos = ax.get_position()
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x1 + 0.012, pos.y1),
+               frameon=False, handlelength=2.2, handleheight=1.2, borderaxespad=0)

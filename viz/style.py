@@ -1,0 +1,146 @@
+"""Colours, hatches, fonts and time formatting shared by every picture.
+
+The palette is Okabe & Ito's, safe for the common colour-vision
+deficiencies; what must also survive a greyscale projector is carried a
+second way: protection by hatching, residency by tint against solid fill,
+kinds by position and labels.
+"""
+
+import math
+
+import matplotlib
+from matplotlib.ticker import Formatter
+
+# Okabe-Ito.
+ORANGE, SKY, GREEN, YELLOW = "#E69F00", "#56B4E9", "#009E73", "#F0E442"
+BLUE, VERMILLION, PURPLE, BLACK = "#0072B2", "#D55E00", "#CC79A7", "#000000"
+GREY = "#BBBBBB"
+
+KIND_COLOR = {"text": SKY, "guard": GREY, "stack": VERMILLION, "heap": GREEN,
+              "private": ORANGE, "shared": BLUE}
+KIND_LABEL = {"text": "text + data", "guard": "guard page", "stack": "stack",
+              "heap": "heap (sbrk)", "private": "private region", "shared": "shared region"}
+KINDS = tuple(KIND_COLOR)
+RESERVED_ALPHA = 0.28        # mapped but not yet touched: a tint of the kind's colour
+
+PROT_HATCH = {"rw": "", "ro": "///", "none": "xx"}
+PROT_LABEL = {"ro": "read-only", "none": "no access"}
+HATCH_COLOR = "#1A1A1A"
+
+# Events: (colour, marker, legend text).
+EVENT_STYLE = {
+    "mmap": (BLUE, "v", "mmap"),
+    "munmap": (VERMILLION, "X", "munmap"),
+    "mprotect": (PURPLE, "D", "mprotect"),
+    "fork": (GREEN, "|", "fork"),
+    "exec": (SKY, "|", "exec"),
+    "exit": (BLACK, "|", "exit"),
+    "fault": (VERMILLION, "*", "fault (killed)"),
+    "failed": (VERMILLION, "x", "failed call"),
+}
+PROCESS_EVENTS = ("fork", "exec", "exit")
+
+# Physical memory chart: processes cycle through these, kernel uses are greys.
+PROCESS_COLORS = (ORANGE, SKY, GREEN, YELLOW, PURPLE, VERMILLION)
+PROCESS_HATCHES = ("", "..", "", "..", "", "..")
+OWNER_STYLE = {
+    "other processes": ("#E6E6E6", "//"),
+    "shared regions": (BLUE, ".."),
+    "page tables": ("#4D4D4D", ""),
+    "kernel stacks": ("#808080", ""),
+    "kmalloc": ("#A6A6A6", "\\\\"),
+    "pipes": ("#C8C8C8", ""),
+    "kernel (other)": ("#DADADA", "++"),
+    "free": ("#F2F2F2", ""),
+}
+
+FONT = {
+    "font.size": 14,
+    "axes.titlesize": 19,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 15,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 12.5,
+    "legend.fontsize": 12.5,
+    "legend.title_fontsize": 13,
+    "hatch.linewidth": 1.2,
+    "hatch.color": HATCH_COLOR,
+    "svg.fonttype": "none",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
+
+
+def rc():
+    """Context manager with the fonts and line styles of every picture."""
+    return matplotlib.rc_context(FONT)
+
+
+def protection_key(prot):
+    from .mman import protection
+    return protection(prot)
+
+
+# ---- time ----------------------------------------------------------------
+
+class TimeScale:
+    """How to show trace times: seconds become s, ms or µs by the span
+    shown; TSC ticks stay ticks."""
+
+    def __init__(self, unit, span):
+        if unit != "s":
+            self.factor, self.suffix = 1.0, "TSC ticks"
+        elif span >= 5:
+            self.factor, self.suffix = 1.0, "s"
+        elif span >= 5e-3:
+            self.factor, self.suffix = 1e3, "ms"
+        else:
+            self.factor, self.suffix = 1e6, "µs"
+
+    @property
+    def label(self):
+        return f"time since tracing started ({self.suffix})"
+
+    def format(self, t):
+        """One time, for titles and labels: '1.25 s', '340 ms'."""
+        if self.suffix == "TSC ticks":
+            return f"{t:.4g} ticks"
+        for factor, suffix in ((1, "s"), (1e3, "ms"), (1e6, "µs")):
+            if abs(t) * factor >= 1 or suffix == "µs":
+                return f"{t * factor:.3g} {suffix}"
+
+    def formatter(self):
+        return _TimeFormatter(self.factor)
+
+
+class _TimeFormatter(Formatter):
+    """Tick labels in the scale's unit, with as many decimals as the tick
+    step needs."""
+
+    def __init__(self, factor):
+        self.factor = factor
+        self.decimals = 0
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        if len(locs) > 1:
+            step = abs(locs[1] - locs[0]) * self.factor
+            self.decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+        if self.factor == 1.0 and len(locs) and max(abs(x) for x in locs) >= 1e6:
+            self.decimals = -1
+
+    def __call__(self, x, pos=None):
+        if self.decimals < 0:
+            return f"{x:.3g}"
+        return f"{x * self.factor:.{self.decimals}f}"
+
+
+def size_bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{n} bytes"
+        n /= 1024
+
+
+def pages_text(n):
+    return f"{n} page" + ("s" if n != 1 else "")

@@ -1,0 +1,520 @@
+"""One replay pass over a trace, keeping what the pictures need.
+
+xvtrace's Replayer applies the records in order; collect() watches its
+Change stream and keeps, per process, *spans* (an area or region shape
+alive over [t0, t1) at [start, end)), *resident intervals* (a region page
+present in the page table over [t0, t1)) and *marks* (events worth a label).
+It also probes physical memory by owner at evenly spaced instants, for the
+stacked chart. Snapshots at any instant (the pmap-like bars, the animation)
+are rebuilt from the spans afterwards, without replaying again. Nothing
+here draws.
+
+Memory stays bounded by what is drawn: spans, resident intervals and marks
+(one small object each) and a fixed number of memory samples; never a copy
+of the state per record.
+"""
+
+import bisect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import mman
+
+
+
+class NoEvents(Exception):
+    """The trace, or the window asked for, holds no events."""
+
+
+FAILED = 0xFFFFFFFF                 # a result of -1
+MEMORY_SAMPLES = 1200               # probes of physical memory over the window
+# Page owners (the OWNER enumeration) as the memory chart groups them.
+KERNEL_OWNERS = (("pgtable", "page tables"), ("kstack", "kernel stacks"),
+                 ("kmalloc", "kmalloc"), ("pipe", "pipes"), ("kernel", "kernel (other)"))
+PROCESS_OWNERS = ("user", "region")   # pages attributed to processes
+
+
+@dataclass(slots=True)
+class Span:
+    """Something of kind at [start, end) in pid's address space over [t0, t1)."""
+    pid: int
+    kind: str            # text, guard, stack, heap, private, shared
+    start: int
+    end: int
+    prot: int
+    t0: float
+    t1: float = None     # None while it lives
+
+
+@dataclass(slots=True)
+class Mark:
+    """An event on a process's time line; start/end: the range it touched."""
+    t: float
+    pid: int
+    event: str           # mmap, munmap, mprotect, fork, exec, exit, fault, failed
+    text: str
+    start: int = None
+    end: int = None
+
+
+@dataclass
+class ProcLife:
+    pid: int
+    parent: int = 0
+    names: list = field(default_factory=list)
+    born: float = None
+    exited: float = None
+    reaped: float = None
+    spans: list = field(default_factory=list)
+    resident: list = field(default_factory=list)    # [va, t0, t1, shared]
+    marks: list = field(default_factory=list)
+    region_ops: int = 0
+    _arrays: dict = None
+
+    def resident_arrays(self):
+        """The resident intervals as numpy arrays va, t0, t1, shared."""
+        if self._arrays is None or len(self._arrays["va"]) != len(self.resident):
+            r = self.resident
+            self._arrays = {
+                "va": np.array([e[0] for e in r], dtype=np.float64),
+                "t0": np.array([e[1] for e in r], dtype=np.float64),
+                "t1": np.array([e[2] for e in r], dtype=np.float64),
+                "shared": np.array([e[3] for e in r], dtype=bool)}
+        return self._arrays
+
+    @property
+    def name(self):
+        return self.names[-1] if self.names else "?"
+
+    @property
+    def title(self):
+        """'demo (pid 3)', or 'sh → demo (pid 3)' after an exec."""
+        shown = [n for n in self.names if n != "initcode" or len(self.names) == 1]
+        return f"{' → '.join(shown[-2:]) or '?'} (pid {self.pid})"
+
+    def interest(self):
+        """How much there is to see: region work first, then anything."""
+        return self.region_ops * 10 + len(self.resident) + len(self.spans)
+
+
+@dataclass
+class SnapArea:
+    kind: str
+    start: int
+    end: int
+    prot: int
+    resident: int        # pages present
+    pages: int
+
+
+@dataclass
+class SnapProc:
+    pid: int
+    name: str
+    parent: int
+    areas: list          # [SnapArea] by address
+    resident_vas: list   # sorted region pages present
+
+    @property
+    def title(self):
+        return f"{self.name or '?'} (pid {self.pid})"
+
+
+@dataclass
+class Snapshot:
+    t: float
+    procs: list          # [SnapProc] by pid
+    used: int
+    total: int
+
+
+@dataclass
+class MemorySeries:
+    """Pages in use over time: times[k] and one array per label, stacked in
+    order; procs maps a process label to its pid."""
+    times: np.ndarray
+    series: dict
+    procs: dict
+    total: int
+
+    def used_at(self, t):
+        """(pages in use, pages managed) at the last sample at or before t."""
+        if len(self.times) == 0:
+            return 0, self.total
+        k = max(0, int(np.searchsorted(self.times, t, side="right")) - 1)
+        return int(sum(v[k] for v in self.series.values())), self.total
+
+
+@dataclass
+class Timeline:
+    source: str
+    unit: str                   # 's' or 'ticks'
+    page: int
+    start: float                # the window drawn
+    end: float
+    trace_start: float
+    trace_end: float
+    procs: dict                 # {pid: ProcLife}
+    memory: MemorySeries
+    records: int
+    window_records: int
+
+    def ranked(self):
+        """Processes with something in the window, most interesting first."""
+        live = [p for p in self.procs.values() if p.spans or p.marks]
+        return sorted(live, key=lambda p: (-p.interest(), p.pid))
+
+    def alive(self, span, t):
+        """Is span alive at t? (At the window's end, what is still open is.)"""
+        return span.t0 <= t and (t < span.t1 or t == span.t1 == self.end)
+
+    def snapshot_at(self, t, pids=None):
+        """Every address space at t, rebuilt from the spans: the state after
+        every record with time <= t."""
+        procs = []
+        page = self.page
+        for pid in sorted(self.procs if pids is None else pids):
+            life = self.procs.get(pid)
+            if life is None:
+                continue
+            live = [s for s in life.spans if self.alive(s, t)]
+            if not live:
+                continue
+            res = life.resident_arrays()
+            here = res["va"][(res["t0"] <= t) & ((t < res["t1"]) | (res["t1"] == self.end)
+                                                 & (t == self.end))]
+            vas = sorted(set(here.tolist()))
+            areas = []
+            for s in sorted(live, key=lambda s: s.start):
+                n = (s.end - s.start) // page
+                if s.kind in ("private", "shared"):
+                    present = bisect.bisect_left(vas, s.end) - bisect.bisect_left(vas, s.start)
+                else:
+                    present = 0 if s.kind == "guard" else n
+                areas.append(SnapArea(s.kind, s.start, s.end, s.prot, present, n))
+            procs.append(SnapProc(pid, life.name, life.parent, areas, vas))
+        return Snapshot(t, procs, *self.memory.used_at(t))
+
+    def busiest_time(self, pids=None):
+        """An instant worth a snapshot: when the most regions are mapped
+        (the middle of the longest such stretch), among pids if given."""
+        edges = []
+        for life in (self.procs[p] for p in pids) if pids else self.procs.values():
+            for s in life.spans:
+                if s.kind in ("private", "shared"):
+                    edges += [(s.t0, 1), (s.t1, -1)]
+        if not edges:
+            return self.end
+        edges.sort(key=lambda e: (e[0], e[1]))
+        best, best_len, best_t = -1, -1.0, self.end
+        live = 0
+        for i, (t, d) in enumerate(edges):
+            live += d
+            nxt = edges[i + 1][0] if i + 1 < len(edges) else self.end
+            if nxt == t and i + 1 < len(edges):
+                continue
+            if live > best or live == best and nxt - t > best_len:
+                best, best_len, best_t = live, nxt - t, (t + nxt) / 2
+        return best_t
+
+
+# ---- the pass -----------------------------------------------------------
+
+class _Collector:
+    """Watches a Replayer and records spans, residency and marks."""
+
+    def __init__(self, trace, start, end):
+        self.trace = trace
+        self.schema = trace.schema
+        self.page = trace.header.page_size
+        self.start, self.end = start, end
+        self.procs = {}
+        self.open_regions = {}       # region uid -> Span
+        self.open_areas = {}         # (pid, kind) -> Span
+        self.open_pages = {}         # (pid, va) -> resident entry
+        self.private = {}            # pid -> private region pages mapped
+        self.pending_exec = {}       # pid -> exec Mark waiting for its name
+        self.mapped_outcome = self._enum("outcome", "mapped", 0)
+
+    def _enum(self, enum, label, default):
+        try:
+            return self.schema.value(enum, label)
+        except KeyError:
+            return default
+
+    def life(self, pid, t):
+        p = self.procs.get(pid)
+        if p is None:
+            p = self.procs[pid] = ProcLife(pid, born=t)
+        return p
+
+    def mark(self, p, t, event, text, start=None, end=None):
+        if self.start <= t <= self.end:
+            m = Mark(t, p.pid, event, text, start, end)
+            p.marks.append(m)
+            return m
+        return None
+
+    # -- spans
+
+    def open_span(self, p, kind, start, end, prot, t):
+        span = Span(p.pid, kind, start, end, prot, t)
+        p.spans.append(span)
+        return span
+
+    def close(self, span, t):
+        if span is not None and span.t1 is None:
+            span.t1 = t
+
+    def sync_areas(self, proc, life, t):
+        """Open and close area spans so they match proc's text, stack, heap."""
+        want = {}
+        if proc.text is not None and proc.text.end > proc.text.start:
+            want["text"] = (proc.text.start, proc.text.end)
+            if proc.stack is not None and proc.stack.start > proc.text.end:
+                want["guard"] = (proc.text.end, proc.stack.start)
+        if proc.stack is not None:
+            want["stack"] = (proc.stack.start, proc.stack.end)
+        if proc.heap is not None and proc.heap.end > proc.heap.start:
+            want["heap"] = (proc.heap.start, proc.heap.end)
+        for kind in ("text", "guard", "stack", "heap"):
+            key = (life.pid, kind)
+            have = self.open_areas.get(key)
+            if have is not None and (have.start, have.end) == want.get(kind):
+                continue
+            self.close(have, t)
+            self.open_areas.pop(key, None)
+            if kind in want:
+                prot = 0 if kind == "guard" else mman.PROT_READ | mman.PROT_WRITE | mman.PROT_EXEC
+                self.open_areas[key] = self.open_span(life, kind, *want[kind], prot, t)
+
+    def region_changes(self, life, detail, t):
+        for r in detail.get("removed", ()):
+            self.close(self.open_regions.pop(r.uid, None), t)
+        if life.exited is not None:
+            return
+        for r in detail.get("added", ()):
+            kind = "shared" if mman.is_shared(r.flags) else "private"
+            self.open_regions[r.uid] = self.open_span(life, kind, r.start, r.end, r.prot, t)
+
+    def end_of(self, life, t):
+        """pid exited: its address space is gone."""
+        for key in [k for k in self.open_areas if k[0] == life.pid]:
+            self.close(self.open_areas.pop(key), t)
+        for uid in [u for u, s in self.open_regions.items() if s.pid == life.pid]:
+            self.close(self.open_regions.pop(uid), t)
+        for key in [k for k in self.open_pages if k[0] == life.pid]:
+            self.open_pages.pop(key)[2] = t
+        self.private.pop(life.pid, None)
+
+    # -- the change stream
+
+    def apply(self, ch, state):
+        kind = ch.kind
+        if kind == "map":
+            self.on_map(ch, state)
+        elif kind in ("region", "layout", "process", "fault"):
+            pid = ch.pid
+            if pid <= 0:
+                return
+            life = self.life(pid, ch.time)
+            if kind == "region":
+                self.on_region(ch, life)
+            elif kind == "fault":
+                self.on_fault(ch, life)
+            else:
+                self.on_process(ch, life, state)
+
+    def on_map(self, ch, state):
+        d = ch.detail
+        pid, va, t = d.get("pid", ch.pid), d.get("va"), ch.time
+        if not pid or va is None:
+            return
+        life = self.life(pid, t)
+        key = (pid, va)
+        old = self.open_pages.pop(key, None)
+        if old is not None:
+            old[2] = t
+            if not old[3]:
+                self.private[pid] = self.private.get(pid, 0) - 1
+        if ch.event == "page_map" and life.exited is None:
+            shared = bool(d.get("shared", 0))
+            entry = [va, t, None, shared]
+            life.resident.append(entry)
+            self.open_pages[key] = entry
+            if not shared:
+                self.private[pid] = self.private.get(pid, 0) + 1
+
+    def on_region(self, ch, life):
+        d, t = ch.detail, ch.time
+        ok = d.get("result", 0) != FAILED if ch.event == "mmap_ret" else d.get("result", 0) == 0
+        self.region_changes(life, d, t)
+        page = self.page
+        if ch.event == "mmap_ret":
+            life.region_ops += 1
+            pages = (d.get("length", 0) + page - 1) // page
+            if ok:
+                kind = "shared" if mman.is_shared(d.get("flags", 0)) else "private"
+                start = d["result"]
+                self.mark(life, t, "mmap", f"mmap {pages}p {kind}", start, start + pages * page)
+            else:
+                self.mark(life, t, "failed", "mmap failed")
+        elif ch.event in ("munmap", "mprotect"):
+            life.region_ops += 1
+            start = d.get("addr", 0)
+            end = start + (d.get("length", 0) + page - 1) // page * page
+            if not ok:
+                self.mark(life, t, "failed", f"{ch.event} failed", start, end)
+            elif ch.event == "munmap":
+                self.mark(life, t, "munmap", f"munmap {(end - start) // page}p", start, end)
+            else:
+                self.mark(life, t, "mprotect", f"mprotect {mman.rwx(d.get('prot', 0))}",
+                          start, end)
+
+    def on_fault(self, ch, life):
+        d = ch.detail
+        if d.get("outcome", self.mapped_outcome) != self.mapped_outcome:
+            va = d.get("va", 0)
+            self.mark(life, ch.time, "fault", f"killed: fault at {va:#x}",
+                      va - va % self.page, va - va % self.page + self.page)
+
+    def on_process(self, ch, life, state):
+        d, t, event = ch.detail, ch.time, ch.event
+        proc = state.processes.get(life.pid)
+        if event == "fork":
+            life.parent = d.get("parent", 0)
+            life.born = t
+            parent = self.procs.get(life.parent)
+            if parent is not None:
+                self.mark(parent, t, "fork", f"fork → {life.pid}")
+                if not life.names and parent.names:
+                    life.names.append(parent.name)
+            self.mark(life, t, "fork", f"forked by {life.parent}")
+        elif event == "exec":
+            for key in [k for k in self.open_pages if k[0] == life.pid]:
+                self.open_pages.pop(key)[2] = t
+            self.private.pop(life.pid, None)
+            m = self.mark(life, t, "exec", "exec")
+            if m is not None:
+                self.pending_exec[life.pid] = m
+        elif event == "procname":
+            name = d.get("name", "")
+            if name and (not life.names or life.names[-1] != name):
+                life.names.append(name)
+            m = self.pending_exec.pop(life.pid, None)
+            if m is not None:
+                m.text = f"exec {name}"
+        elif event == "exit":
+            self.mark(life, t, "exit", "exit")
+            self.region_changes(life, d, t)
+            self.end_of(life, t)
+            life.exited = t
+            return
+        elif event == "reap":
+            life.reaped = t
+            self.region_changes(life, d, t)
+            self.end_of(life, t)
+            return
+        self.region_changes(life, d, t)
+        if proc is not None and life.exited is None:
+            self.sync_areas(proc, life, t)
+
+    # -- probes of the live state
+
+    def memory_sample(self, state):
+        """(owner counts, {pid: pages of its own}) now."""
+        procs = {}
+        for pid, proc in state.processes.items():
+            user = proc.user_pages() if hasattr(proc, "user_pages") else None
+            n = (user or 0) + max(0, self.private.get(pid, 0))
+            if n:
+                procs[pid] = n
+        return dict(state.memory.counts), procs
+
+    def finish(self, end):
+        for span in list(self.open_areas.values()) + list(self.open_regions.values()):
+            self.close(span, end)
+        for entry in self.open_pages.values():
+            entry[2] = end
+        for life in self.procs.values():
+            life.spans = [s for s in life.spans if s.t1 > self.start and s.t1 > s.t0]
+            for s in life.spans:
+                s.t0 = max(s.t0, self.start)
+            life.resident = [r for r in life.resident if r[2] > self.start and r[2] > r[1]]
+            for r in life.resident:
+                r[1] = max(r[1], self.start)
+
+
+def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
+    """Replay trace up to end and return its Timeline for the window
+    [start, end] (default: the whole trace)."""
+    from xvtrace.replay import Replayer
+
+    times = trace.times
+    if len(times) == 0:
+        raise NoEvents("the trace holds no events")
+    first, last = float(times[0]), float(times[-1])
+    start = first if start is None else max(start, first)
+    end = last if end is None else min(end, last)
+    if end < start:
+        raise NoEvents(f"no events between {start:g} and {end:g} {trace.time_unit} "
+                       f"(the trace runs from {first:g} to {last:g})")
+    stop = int(np.searchsorted(times, end, side="right"))
+    in_window = stop - int(np.searchsorted(times, start, side="left"))
+
+    col = _Collector(trace, start, end)
+    rp = Replayer(trace)
+    # Memory is probed at evenly spaced instants: a probe at t sees every
+    # record with time <= t applied.
+    n = max(2, samples)
+    probes = [start + (end - start) * k / (n - 1) for k in range(n)]
+    mem_rows = []
+    tl = times[:stop].tolist()
+    k = 0
+    state = rp.state
+    for i in range(stop):
+        ti = tl[i]
+        while k < n and probes[k] < ti:
+            mem_rows.append(col.memory_sample(state))
+            k += 1
+        ch = rp.step()
+        if ch is not None:
+            col.apply(ch, state)
+    while k < n:
+        mem_rows.append(col.memory_sample(state))
+        k += 1
+    col.finish(end)
+    memory = _memory_series(probes, mem_rows, col.procs, state.memory.total)
+    return Timeline(source=trace.source, unit=trace.time_unit, page=col.page, start=start,
+                    end=end, trace_start=first, trace_end=last, procs=col.procs,
+                    memory=memory, records=len(times), window_records=in_window)
+
+
+def _memory_series(times, rows, lives, total, top=7):
+    """Stackable series: the `top` processes with the most pages of their
+    own, the rest together, then shared regions and kernel uses."""
+    n = len(times)
+    peak = {}
+    for _, procs in rows:
+        for pid, pages in procs.items():
+            peak[pid] = max(peak.get(pid, 0), pages)
+    chosen = sorted(sorted(peak, key=lambda pid: (-peak[pid], pid))[:top])
+    series, labels = {}, {}
+    for pid in chosen:
+        life = lives.get(pid)
+        label = f"{life.name if life else '?'} (pid {pid})"
+        labels[label] = pid
+        series[label] = np.array([procs.get(pid, 0) for _, procs in rows], dtype=float)
+    own = sum(series.values()) if series else np.zeros(n)
+    user = np.array([sum(c.get(o, 0) for o in PROCESS_OWNERS) for c, _ in rows], dtype=float)
+    series["other processes"] = np.maximum(user - own, 0)
+    series["shared regions"] = np.array([c.get("shared", 0) for c, _ in rows], dtype=float)
+    known = {o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) | {"shared"}
+    for owner, label in KERNEL_OWNERS:
+        values = [c.get(owner, 0) for c, _ in rows]
+        if owner == "kernel":       # anything the chart has no name for
+            values = [v + sum(m for o, m in c.items() if o not in known)
+                      for v, (c, _) in zip(values, rows)]
+        series[label] = np.array(values, dtype=float)
+    return MemorySeries(np.array(times, dtype=float), series, labels, total)
