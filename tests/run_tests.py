@@ -23,6 +23,7 @@ from harness import Step            # noqa: E402
 # A suite whose program is missing from fs.img fails ("no BEGIN line"); it is never skipped.
 SUITES = [
     ("usertests ncpu={cpus}", 600),
+    ("kmalloctest", 300),
 ]
 
 # Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).

@@ -103,6 +103,7 @@ static char *kmerr_text(int err) {
 
 // ---- slab layout --------------------------------------------------------
 
+// The smallest class that holds n bytes; 1 <= n <= KMALLOC_MAX.
 static struct kmclass *class_for(uint n) {
   struct kmclass *c;
   for (c = kmclasses; c->size < n; c++)
