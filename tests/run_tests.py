@@ -24,6 +24,9 @@ from harness import Step            # noqa: E402
 SUITES = [
     ("usertests ncpu={cpus}", 600),
     ("kmalloctest", 300),
+    ("mmaptest", 600),
+    ("mmapstress", 600),
+    ("mmapfuzz", 600),
 ]
 
 # Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).

@@ -11,13 +11,17 @@
 //  - A region page's PTE is present once touched; PTE_U is set unless
 //    the region is PROT_NONE, PTE_W iff the region has PROT_WRITE.
 //  - A MAP_SHARED region points at a shared object (struct shmobj) that
-//    owns one reference to each of its pages; the object lives while any
-//    region in any process uses it.
+//    owns one reference to each of its pages and lists the regions (in
+//    any process) that use it. A page of the object is released as soon
+//    as no region covers it; the object goes with its last region.
 //
 // Locking: only the owning process changes its list, and only with
 // p->regionlock held; it reads its own list without the lock (nobody
 // else writes it). Other readers (getmaps of another pid) hold ptable.lock
-// and then p->regionlock. shm.lock protects every shmobj's pages and ref.
+// and then p->regionlock. shmlock protects every shmobj, its users list,
+// and the start/end/shmoff of shared regions (so that a region of another
+// process can be read while deciding whether a page is still used).
+// Lock order: ptable.lock, then regionlock, then shmlock.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -43,6 +47,7 @@ struct region {
   int flags;             // MAP_* bits as created (legacy form: PRIVATE|ANONYMOUS)
   struct shmobj *shm;    // MAP_SHARED: the pages, else 0
   uint shmoff;           // MAP_SHARED: index in shm of the page at start
+  struct region *shmnext; // MAP_SHARED: next region using the same object
   struct region *next;   // next region by address
 };
 
@@ -50,7 +55,8 @@ struct region {
 // pages[] is a two-level table: dir[i] is a kalloc'd page of physical
 // addresses (0 = not yet touched) for pages i*1024 .. i*1024+1023.
 struct shmobj {
-  int ref;               // regions using this object (shm.lock)
+  int ref;               // regions using this object
+  struct region *users;  // those regions, linked by shmnext
   uint npages;
   uint ndir;
   uint **dir;            // kmalloc'd array of ndir pointers
@@ -93,27 +99,54 @@ static struct shmobj *shm_alloc(uint npages) {
     return 0;
   }
   memset(s->dir, 0, ndir * sizeof(uint *));
-  s->ref = 1;
+  s->ref = 0;
+  s->users = 0;
   s->npages = npages;
   s->ndir = ndir;
   return s;
 }
 
-static void shm_hold(struct shmobj *s) {
+static uint region_pages(struct region *r) {
+  return (r->end - r->start) / PGSIZE;
+}
+
+// Make r a user of s.
+static void shm_attach(struct shmobj *s, struct region *r) {
   acquire(&shmlock);
+  r->shm = s;
+  r->shmnext = s->users;
+  s->users = r;
   s->ref++;
   release(&shmlock);
 }
 
-// Drop one region's use of s; the last one frees every page.
-static void shm_drop(struct shmobj *s) {
+// Does any region still cover page idx of s? Caller holds shmlock.
+static int shm_covered(struct shmobj *s, uint idx) {
+  struct region *r;
+  for (r = s->users; r; r = r->shmnext)
+    if (idx >= r->shmoff && idx < r->shmoff + region_pages(r))
+      return 1;
+  return 0;
+}
+
+// Release the pages of s in [lo, hi) that no region covers any more.
+// Caller holds shmlock.
+static void shm_reclaim(struct shmobj *s, uint lo, uint hi) {
+  uint idx, *tab;
+  for (idx = lo; idx < hi; idx++) {
+    if ((tab = s->dir[idx / PER_DIR]) == 0) {
+      idx = (idx / PER_DIR + 1) * PER_DIR - 1;  // no table: skip it
+      continue;
+    }
+    if (tab[idx % PER_DIR] && !shm_covered(s, idx)) {
+      kfree_as(P2V(tab[idx % PER_DIR]), PG_SHARED);
+      tab[idx % PER_DIR] = 0;
+    }
+  }
+}
+
+static void shm_free(struct shmobj *s) {
   uint i, j;
-  int last;
-  acquire(&shmlock);
-  last = (--s->ref == 0);
-  release(&shmlock);
-  if (!last)
-    return;
   for (i = 0; i < s->ndir; i++) {
     if (!s->dir[i])
       continue;
@@ -124,6 +157,27 @@ static void shm_drop(struct shmobj *s) {
   }
   kmfree(s->dir);
   kmfree(s);
+}
+
+// r stops using its object: pages only r covered are released, and the
+// object itself when r was its last user.
+static void shm_detach(struct region *r) {
+  struct shmobj *s = r->shm;
+  struct region **pp;
+  int last;
+  acquire(&shmlock);
+  for (pp = &s->users; *pp && *pp != r; pp = &(*pp)->shmnext)
+    ;
+  if (*pp == 0)
+    panic("shm_detach: region not a user");
+  *pp = r->shmnext;
+  last = (--s->ref == 0);
+  if (!last)
+    shm_reclaim(s, r->shmoff, r->shmoff + region_pages(r));
+  release(&shmlock);
+  r->shm = 0;
+  if (last)
+    shm_free(s);
 }
 
 // Physical address of page idx of s, allocating a zeroed page on first
@@ -260,10 +314,10 @@ static void region_insert(struct proc *p, struct region *r) {
   p->nregions++;
 }
 
-// Free a region node that is no longer linked, and its object reference.
+// Free a region node that is no longer in a process's list.
 static void region_free(struct region *r) {
   if (r->shm)
-    shm_drop(r->shm);
+    shm_detach(r);
   kmfree(r);
 }
 
@@ -274,11 +328,36 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
   n->start = va;
   if (r->shm) {
     n->shmoff = r->shmoff + (va - r->start) / PGSIZE;
-    shm_hold(r->shm);
+    acquire(&shmlock);
+    n->shmnext = r->shm->users;
+    r->shm->users = n;
+    r->shm->ref++;
+    r->end = va;
+    release(&shmlock);
   }
   r->end = va;
   r->next = n;
   p->nregions++;
+}
+
+// Shrink r to [start, end) (a sub-range of it). For a shared region, the
+// object's pages it no longer covers are released if nobody else does.
+static void region_trim(struct region *r, uint start, uint end) {
+  uint oldoff, oldn;
+  if (!r->shm) {
+    r->start = start;
+    r->end = end;
+    return;
+  }
+  acquire(&shmlock);
+  oldoff = r->shmoff;
+  oldn = region_pages(r);
+  r->shmoff += (start - r->start) / PGSIZE;
+  r->start = start;
+  r->end = end;
+  shm_reclaim(r->shm, oldoff, r->shmoff);
+  shm_reclaim(r->shm, r->shmoff + region_pages(r), oldoff + oldn);
+  release(&shmlock);
 }
 
 // How many regions p would have after removing [start, end).
@@ -307,9 +386,12 @@ static int overlaps(struct proc *p, uint start, uint end) {
 
 // Remove [start, end) from p's regions: unlink or trim regions, split
 // the one that strictly contains the range (using *spare, which is then
-// set to 0), release the pages. Caller ensured a spare when needed.
+// set to 0), release their pages. Only region pages are touched: the
+// range may also cover holes, the heap or the stack, which stay as they
+// are. Caller ensured a spare when one is needed.
 static void cut_range(struct proc *p, uint start, uint end, struct region **spare) {
   struct region **pp = &p->regions, *r, *dead = 0;
+  uint lo, hi;
 
   acquire(&p->regionlock);
   while ((r = *pp) != 0) {
@@ -317,18 +399,19 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
       pp = &r->next;
       continue;
     }
+    lo = r->start > start ? r->start : start;
+    hi = r->end < end ? r->end : end;
+    unmap_range(p, lo, hi);
     if (r->start < start && r->end > end) {      // hole in the middle
       region_split(p, r, end, *spare);
       *spare = 0;
-      r->end = start;
+      region_trim(r, r->start, start);
       pp = &r->next;
     } else if (r->start < start) {               // cut the tail
-      r->end = start;
+      region_trim(r, r->start, start);
       pp = &r->next;
     } else if (r->end > end) {                   // cut the head
-      if (r->shm)
-        r->shmoff += (end - r->start) / PGSIZE;
-      r->start = end;
+      region_trim(r, end, r->end);
       pp = &r->next;
     } else {                                     // whole region
       *pp = r->next;
@@ -339,7 +422,6 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
   }
   release(&p->regionlock);
 
-  unmap_range(p, start, end);
   flush_tlb(p);
   while ((r = dead) != 0) {
     dead = r->next;
@@ -448,8 +530,12 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
   r->end = start + size;
   r->prot = prot;
   r->flags = flags;
-  if ((flags & MAP_SHARED) && (r->shm = shm_alloc(size / PGSIZE)) == 0)
-    goto nomem;
+  if (flags & MAP_SHARED) {
+    struct shmobj *obj = shm_alloc(size / PGSIZE);
+    if (obj == 0)
+      goto nomem;
+    shm_attach(obj, r);
+  }
 
   if ((flags & MAP_FIXED) && overlaps(p, start, start + size))
     cut_range(p, start, start + size, &spare);
@@ -496,14 +582,18 @@ static int check_range(uint addr, int length, uint *end) {
   return 0;
 }
 
-static int do_munmap(uint addr, int length) {
+static int do_munmap(uint addr, uint length) {
   struct proc *p = myproc();
   struct region *spare = 0;
   uint end;
   int after;
 
-  if (check_range(addr, length, &end) < 0)
-    return fail(SYS_munmap, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+  // munmap's length is unsigned: munmap(0, KERNBASE) is a valid call.
+  if (length == 0 || length > KERNBASE)
+    return fail(SYS_munmap, ERR_BADLEN);
+  if (addr % PGSIZE != 0 || addr >= KERNBASE || PGROUNDUP(length) > KERNBASE - addr)
+    return fail(SYS_munmap, ERR_BADADDR);
+  end = addr + PGROUNDUP(length);
   if (!overlaps(p, addr, end))
     return fail(SYS_munmap, ERR_NOREGION);
   after = count_after_cut(p, addr, end);
@@ -690,7 +780,7 @@ int regions_fork(struct proc *parent, struct proc *child) {
     *c = *r;
     c->next = 0;
     if (c->shm)
-      shm_hold(c->shm);
+      shm_attach(r->shm, c);
     *tail = c;
     tail = &c->next;
     child->nregions++;

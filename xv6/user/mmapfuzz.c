@@ -1,0 +1,923 @@
+// mmapfuzz: a long random stream of mmap, munmap, mprotect and sbrk calls,
+// arguments often garbage, each checked against a model of the address
+// space that implements the rules of docs/mmap.md.
+//
+//   mmapfuzz [ops=N] [seed=N | fuzz-seed<N>]...
+//
+// Each seed is one case, named fuzz-seed<N>; the default is fuzz-seed1
+// and fuzz-seed2, 3000 operations each.
+//
+// Output, parsed by the host harness (tests/harness.py):
+//   BEGIN mmapfuzz N, then PASS name | FAIL name: why per case,
+//   then END mmapfuzz. Other lines start with "# ".
+//
+// After every call the return value must be the one the model predicts;
+// every few calls and at the end the model must equal getmaps() (bounds,
+// prot, sharing and resident pages: the model knows which pages were
+// touched). Touched pages are read back now and then. Where the contract
+// leaves a choice (two gaps equally close to a hint, a hint that rounds
+// down to 0, sbrk ending exactly at a region) the model accepts either
+// answer and counts it. Each case runs in a child; the runner fails a
+// case that does not give back every page and kmalloc object.
+#include "types.h"
+#include "mmu.h"
+#include "memlayout.h"
+#include "mman.h"
+#include "sysinfo.h"
+#include "user.h"
+
+#define CASE_TIMEOUT 12000  // ticks a case may run before it is killed
+#define SETTLE_TICKS 300    // ticks to wait for a case's orphans to be reaped
+#define PG         PGSIZE
+#define RW         (PROT_READ | PROT_WRITE)
+#define GIB        0x40000000u
+#define MAXREG     400    // regions the model holds; ops that would pass it are skipped
+#define CROWDED    120    // above this, prefer big munmaps
+#define MAXTOUCH   512    // touched pages the model remembers
+#define BAND       0x20000000u  // most hints fall in a band of BANDPAGES pages
+#define BANDPAGES  512
+#define CHECK_EVERY 10    // ops between comparisons with getmaps
+#define READ_EVERY  100   // ops between reading back every touched page
+
+#define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
+
+// ---- reporting, usable in a case -----------------------------------------
+
+static int result_fd = -1;  // write end of the pipe to the runner
+
+// Report a failure as one "F why" line and exit. fmt may use up to four
+// 32-bit conversions.
+static void fail(const char *fmt, ...) __attribute__((noreturn));
+static void fail(const char *fmt, ...) {
+  static char line[120];
+  __builtin_va_list ap;
+  uint arg[4] = {0, 0, 0, 0};
+  int len = strlen(fmt), i, nargs = 0;
+  if (len > sizeof(line) - 4)
+    len = sizeof(line) - 4;
+  line[0] = 'F';
+  line[1] = ' ';
+  memmove(line + 2, fmt, len);
+  line[len + 2] = '\n';
+  line[len + 3] = 0;
+  __builtin_va_start(ap, fmt);
+  for (i = 0; i < len && nargs < 4; i++) {
+    if (fmt[i] == '%' && fmt[i + 1] == '%')
+      i++;
+    else if (fmt[i] == '%')
+      arg[nargs++] = __builtin_va_arg(ap, uint);
+  }
+  __builtin_va_end(ap);
+  printf(result_fd, line, arg[0], arg[1], arg[2], arg[3]);
+  exit();
+}
+
+#define check(cond, ...)  \
+  do {                    \
+    if (!(cond))          \
+      fail(__VA_ARGS__);  \
+  } while (0)
+
+// ---- randomness ----------------------------------------------------------
+
+static uint rng;
+
+static uint rnd(void) {
+  rng = rng * 1103515245 + 12345;
+  return rng >> 8;  // 24 bits
+}
+
+static uint rnd32(void) {
+  return (rnd() << 12) ^ rnd();
+}
+
+static uint below(uint n) {
+  return rnd() % n;
+}
+
+// ---- the model ------------------------------------------------------------
+
+// One region as the model believes it is. Regions are kept sorted.
+struct mregion {
+  uint start, end;
+  int prot;
+  int shared;
+  int populated;  // every page present (MAP_POPULATE), also after splits
+};
+
+static struct mregion model[MAXREG];
+static int nmodel;
+static uint heapbase, msz;  // the heap is [heapbase, msz), msz = sbrk(0)
+
+// A page the program touched, and the word it holds at word_addr().
+struct mpage {
+  uint va;
+  uint value;
+};
+
+static struct mpage touched[MAXTOUCH];
+static int ntouched;
+
+// Each page's test word sits at its own offset, so that a page mapped at
+// the wrong address shows.
+static uint word_addr(uint page) {
+  return page + ((page / PG) * 52) % PG;
+}
+
+static uint region_floor(void) {
+  return PGROUNDUP(msz);
+}
+
+static int find_touched(uint page) {
+  int i;
+  for (i = 0; i < ntouched; i++)
+    if (touched[i].va == page)
+      return i;
+  return -1;
+}
+
+static void forget_touched(uint lo, uint hi) {
+  int i;
+  for (i = 0; i < ntouched;)
+    if (touched[i].va >= lo && touched[i].va < hi)
+      touched[i] = touched[--ntouched];
+    else
+      i++;
+}
+
+static uint model_resident(struct mregion *r) {
+  uint n = 0;
+  int i;
+  if (r->populated)
+    return (r->end - r->start) / PG;
+  for (i = 0; i < ntouched; i++)
+    if (touched[i].va >= r->start && touched[i].va < r->end)
+      n++;
+  return n;
+}
+
+static int overlaps(uint lo, uint hi) {
+  int i;
+  for (i = 0; i < nmodel; i++)
+    if (model[i].start < hi && lo < model[i].end)
+      return 1;
+  return 0;
+}
+
+// Is [lo, hi) covered by regions without holes?
+static int covered(uint lo, uint hi) {
+  uint at = lo;
+  int i;
+  for (i = 0; i < nmodel && at < hi; i++) {
+    if (model[i].end <= at)
+      continue;
+    if (model[i].start > at)
+      return 0;
+    at = model[i].end;
+  }
+  return at >= hi;
+}
+
+// Regions there would be after removing [lo, hi).
+static int count_after_cut(uint lo, uint hi) {
+  int i, n = nmodel;
+  for (i = 0; i < nmodel; i++) {
+    if (model[i].end <= lo || model[i].start >= hi)
+      continue;
+    if (model[i].start < lo && model[i].end > hi)
+      n++;
+    else if (model[i].start >= lo && model[i].end <= hi)
+      n--;
+  }
+  return n;
+}
+
+static void insert_at(int i, struct mregion *r) {
+  memmove(&model[i + 1], &model[i], (nmodel - i) * sizeof(model[0]));
+  model[i] = *r;
+  nmodel++;
+}
+
+static void remove_at(int i) {
+  memmove(&model[i], &model[i + 1], (nmodel - i - 1) * sizeof(model[0]));
+  nmodel--;
+}
+
+// Split region i at va (strictly inside it).
+static void split_at(int i, uint va) {
+  struct mregion r = model[i];
+  model[i].end = va;
+  r.start = va;
+  insert_at(i + 1, &r);
+}
+
+// Take [lo, hi) out of the regions, splitting and trimming as needed.
+static void model_cut(uint lo, uint hi) {
+  int i;
+  for (i = 0; i < nmodel; i++) {
+    if (model[i].start < lo && model[i].end > lo)
+      split_at(i, lo);
+    else if (model[i].start < hi && model[i].end > hi)
+      split_at(i, hi);
+  }
+  for (i = 0; i < nmodel;)
+    if (model[i].start >= lo && model[i].end <= hi)
+      remove_at(i);
+    else
+      i++;
+  forget_touched(lo, hi);
+}
+
+static void model_insert(uint start, uint end, int prot, int shared, int populated) {
+  struct mregion r;
+  int i;
+  r.start = start;
+  r.end = end;
+  r.prot = prot;
+  r.shared = shared;
+  r.populated = populated;
+  for (i = 0; i < nmodel && model[i].start < start; i++)
+    ;
+  insert_at(i, &r);
+}
+
+static void model_protect(uint lo, uint hi, int prot) {
+  int i;
+  for (i = 0; i < nmodel; i++) {
+    if (model[i].start < lo && model[i].end > lo)
+      split_at(i, lo);
+    else if (model[i].start < hi && model[i].end > hi)
+      split_at(i, hi);
+  }
+  for (i = 0; i < nmodel; i++)
+    if (model[i].start >= lo && model[i].end <= hi)
+      model[i].prot = prot;
+}
+
+// ---- predictions: what docs/mmap.md says each call must do ------------------
+
+// Where a region of size bytes goes for hint: into *want, and into *alt
+// a second answer if the rule allows two (else alt = want). 0 if no gap.
+static int place(uint addr, uint size, uint *want, uint *alt) {
+  uint hint = PGROUNDDOWN(addr), gap = region_floor(), top, at, dist, best = 0;
+  uint bestdist = 0, lowest = 0, highest = 0;
+  int i = 0, found = 0, tie = 0;
+  for (;; gap = model[i++].end) {
+    top = i < nmodel ? model[i].start : MMAPTOP;
+    if (top > gap && top - gap >= size) {
+      if (!found || gap < lowest)
+        lowest = gap;
+      highest = top - size;
+      at = hint < gap ? gap : (hint > top - size ? top - size : hint);
+      dist = at > hint ? at - hint : hint - at;
+      if (!found || dist < bestdist) {
+        best = at;
+        bestdist = dist;
+        tie = 0;
+      } else if (dist == bestdist) {
+        tie = 1;
+        *alt = at;
+      }
+      found = 1;
+    }
+    if (i >= nmodel)
+      break;
+  }
+  if (!found)
+    return 0;
+  if (addr == 0) {
+    *want = *alt = highest;
+  } else if (hint == 0) {
+    // A nonzero hint below one page: "anywhere" or "closest to 0"?
+    *want = highest;
+    *alt = lowest;
+  } else {
+    *want = best;
+    if (!tie)
+      *alt = best;
+  }
+  return 1;
+}
+
+struct mmap_args {
+  uint addr;
+  int len, prot, flags, fd, offset;
+};
+
+// Returns 1 and the allowed addresses if the call must succeed, else 0.
+// *prot, *shared: what the new region will have.
+static int predict_mmap(struct mmap_args *a, uint *want, uint *alt, int *prot, int *shared) {
+  uint size, floor = region_floor();
+  int share = a->flags & (MAP_SHARED | MAP_PRIVATE);
+  if (a->len <= 0)
+    return 0;
+  size = PGROUNDUP((uint)a->len);
+  if (a->flags == 0) {
+    if (a->fd != -1)
+      return 0;
+    *prot = RW;
+    *shared = 0;
+  } else {
+    if ((a->flags & ~MAP_KNOWN) || share == 0 || share == (MAP_SHARED | MAP_PRIVATE))
+      return 0;
+    if (a->prot & ~PROT_KNOWN)
+      return 0;
+    if (!(a->flags & MAP_ANONYMOUS) && a->fd != -1)
+      return 0;
+    *prot = a->prot;
+    *shared = share == MAP_SHARED;
+  }
+  if (a->offset % PG != 0)
+    return 0;
+  if (a->flags & MAP_FIXED) {
+    if (a->addr % PG || a->addr < floor || a->addr > MMAPTOP || size > MMAPTOP - a->addr)
+      return 0;
+    if (count_after_cut(a->addr, a->addr + size) + 1 > NREGION)
+      return 0;
+    *want = *alt = a->addr;
+    return 1;
+  }
+  if (nmodel + 1 > NREGION)
+    return 0;
+  return place(a->addr, size, want, alt);
+}
+
+// Check an address range argument; sets *end.
+static int range_ok(uint addr, int len, uint *end) {
+  uint size;
+  if (addr % PG || len <= 0)
+    return 0;
+  size = PGROUNDUP((uint)len);
+  if (addr >= KERNBASE || size > KERNBASE - addr)
+    return 0;
+  *end = addr + size;
+  return 1;
+}
+
+static int predict_munmap(uint addr, int len) {
+  uint end;
+  if (!range_ok(addr, len, &end) || !overlaps(addr, end))
+    return 0;
+  return count_after_cut(addr, end) <= NREGION;
+}
+
+static int predict_mprotect(uint addr, int len, int prot) {
+  uint end;
+  int need = 0, i;
+  if (!range_ok(addr, len, &end) || (prot & ~PROT_KNOWN) || !covered(addr, end))
+    return 0;
+  for (i = 0; i < nmodel; i++)
+    need += (model[i].start < addr && model[i].end > addr) +
+            (model[i].start < end && model[i].end > end);
+  return nmodel + need <= NREGION;
+}
+
+// ---- statistics -----------------------------------------------------------------
+
+enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_SBRK, C_TOUCH, C_SYSCALL, NCALLS };
+static char *call_names[] = {"mmap", "munmap", "mprotect", "sbrk", "touch", "syscall"};
+static int calls[NCALLS], succeeded[NCALLS];
+static int ambiguous;  // answers the contract left open
+static int opno;
+
+static void count(int call, int ok) {
+  calls[call]++;
+  succeeded[call] += ok;
+}
+
+// ---- random arguments ---------------------------------------------------------
+
+static struct mregion *random_region(void) {
+  return nmodel ? &model[below(nmodel)] : 0;
+}
+
+static uint random_addr(void) {
+  struct mregion *r;
+  uint a;
+  switch (below(12)) {
+  case 0:
+    return 0;
+  case 1:
+    return below(4) * PG + (below(2) ? below(PG) : 0);               // near 0
+  case 2:
+    return KERNBASE - 4 * PG + below(8) * PG + (below(4) ? 0 : below(PG));  // near the top
+  case 3:
+    return rnd32();
+  case 4:
+    return region_floor() + below(16) * PG - 4 * PG;                 // around the heap top
+  case 5: case 6: case 7: case 8:
+    if ((r = random_region()) == 0)
+      return BAND;
+    a = (below(2) ? r->start : r->end) + below(9) * PG - 4 * PG;
+    return below(10) ? a : a + below(PG);
+  default:
+    return BAND + below(BANDPAGES) * PG;
+  }
+}
+
+static int random_len(void) {
+  switch (below(24)) {
+  case 0: return 0;
+  case 1: return -(int)below(3 * PG);
+  case 2: return (int)rnd32();
+  case 3: return 0x7FFFFFFF;
+  case 4: return below(2) ? GIB : 0x4000000 + below(PG);
+  case 5: case 6: return 1 + below(3 * PG);
+  default: return (1 + below(16)) * PG;
+  }
+}
+
+static int random_prot(void) {
+  return below(12) ? below(8) : (int)rnd32();
+}
+
+static int random_flags(void) {
+  static int bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE};
+  int f = 0, i;
+  switch (below(16)) {
+  case 0:
+    return 0;
+  case 1:
+    return (int)rnd32();
+  case 2:
+    for (i = 0; i < 5; i++)
+      if (below(2))
+        f |= bits[i];
+    return f;
+  default:
+    f = below(3) ? MAP_PRIVATE : MAP_SHARED;
+    if (below(10))
+      f |= MAP_ANONYMOUS;
+    if (below(10) < 3)
+      f |= MAP_FIXED;
+    if (below(10) == 0)
+      f |= MAP_POPULATE;
+    return f;
+  }
+}
+
+// ---- the operations -----------------------------------------------------------
+
+static void describe(char *call, uint a, uint b, uint c) {
+  printf(1, "# op %d: %s(%x, %x, %x)\n", opno, call, a, b, c);
+}
+
+static void op_mmap(void) {
+  struct mmap_args a;
+  uint want = 0, alt = 0, got;
+  int ok, prot = 0, shared = 0;
+  a.addr = random_addr();
+  a.len = random_len();
+  a.prot = random_prot();
+  a.flags = random_flags();
+  a.fd = below(10) ? -1 : (int)below(20);
+  a.offset = below(10) ? 0 : (below(2) ? (int)below(4) * PG : (int)rnd32());
+  // Populating is only safe for small lengths: the model cannot say
+  // when memory runs out.
+  if ((a.flags & MAP_POPULATE) && (uint)a.len > 16 * PG)
+    a.flags &= ~MAP_POPULATE;
+  ok = predict_mmap(&a, &want, &alt, &prot, &shared);
+  got = (uint)mmap((void *)a.addr, a.len, a.prot, a.flags, a.fd, a.offset);
+  count(C_MMAP, got != (uint)MAP_FAILED);
+  if (!ok && got != (uint)MAP_FAILED) {
+    describe("mmap", a.addr, a.len, a.flags);
+    fail("op %d: mmap succeeded at %x, the model says it fails", opno, got);
+  }
+  if (ok && got != want && got != alt) {
+    describe("mmap", a.addr, a.len, a.flags);
+    fail("op %d: mmap returned %x, the model says %x", opno, got, want);
+  }
+  if (!ok)
+    return;
+  if (want != alt)
+    ambiguous++;
+  if (a.flags & MAP_FIXED)
+    model_cut(got, got + PGROUNDUP((uint)a.len));
+  model_insert(got, got + PGROUNDUP((uint)a.len), prot, shared,
+               a.flags != 0 && (a.flags & MAP_POPULATE));
+}
+
+static void call_munmap(uint addr, int len) {
+  int ok = predict_munmap(addr, len), got = munmap((void *)addr, len);
+  count(C_MUNMAP, got == 0);
+  if (got != (ok ? 0 : -1)) {
+    describe("munmap", addr, len, 0);
+    fail("op %d: munmap returned %d, the model says %d", opno, got, ok ? 0 : -1);
+  }
+  if (ok)
+    model_cut(addr, addr + PGROUNDUP((uint)len));
+}
+
+static void op_munmap(void) {
+  call_munmap(random_addr(), random_len());
+}
+
+// From the start of one region to the end of a later one.
+static void op_munmap_span(void) {
+  int i = below(nmodel), j = i + below(nmodel - i);
+  call_munmap(model[i].start, model[j].end - model[i].start);
+}
+
+static void op_mprotect(void) {
+  uint addr = random_addr();
+  int len = random_len(), prot = random_prot(), ok, got;
+  struct mregion *r;
+  // Ranges made of whole regions succeed more often than random ones.
+  if (below(2) && (r = random_region()) != 0) {
+    addr = r->start + below((r->end - r->start) / PG) * PG;
+    len = r->end - addr;
+  }
+  ok = predict_mprotect(addr, len, prot);
+  got = mprotect((void *)addr, len, prot);
+  count(C_MPROTECT, got == 0);
+  if (got != (ok ? 0 : -1)) {
+    describe("mprotect", addr, len, prot);
+    fail("op %d: mprotect returned %d, the model says %d", opno, got, ok ? 0 : -1);
+  }
+  if (ok)
+    model_protect(addr, addr + PGROUNDUP((uint)len), prot);
+}
+
+static void op_sbrk(void) {
+  int n, ok, edge = 0;
+  uint limit = nmodel ? model[0].start : MMAPTOP, want, got;
+  switch (below(6)) {
+  case 0: n = 0; break;
+  case 1: n = -(int)below(4 * PG); break;
+  case 2: n = (int)rnd32(); break;
+  case 3: n = (int)(limit - msz) + (int)below(3 * PG) - PG; break;  // near the lowest region
+  default: n = below(4 * PG); break;
+  }
+  want = msz + n;
+  if (n > 0)
+    ok = want > msz && want <= limit;
+  else
+    ok = want <= msz && want >= heapbase;
+  // Growing to end exactly at a region: does that "reach" it?
+  if (n > 0 && want == limit)
+    edge = 1;
+  // Growth the model allows must not run out of memory.
+  if (ok && n > 0 && n > 64 * PG)
+    return;
+  got = (uint)sbrk(n);
+  count(C_SBRK, got != (uint)-1);
+  if (edge) {
+    ambiguous++;
+    ok = got != (uint)-1;
+  }
+  if (got != (ok ? msz : (uint)-1)) {
+    describe("sbrk", n, msz, limit);
+    fail("op %d: sbrk(%d) returned %x, the model says %x", opno, n, got, ok ? msz : -1);
+  }
+  if (ok)
+    msz = want;
+}
+
+// Read or write the test word of a random page in a random region.
+static void op_touch(void) {
+  struct mregion *r = random_region();
+  uint page, v;
+  int t;
+  if (r == 0 || r->prot == PROT_NONE)
+    return;
+  page = r->start + below((r->end - r->start) / PG) * PG;
+  t = find_touched(page);
+  if (t < 0 && ntouched == MAXTOUCH)
+    return;
+  v = *(volatile uint *)word_addr(page);
+  count(C_TOUCH, 1);
+  check(v == (t < 0 ? 0 : touched[t].value), "op %d: %x holds %x, expected %x", opno,
+        word_addr(page), v, t < 0 ? 0 : touched[t].value);
+  if (t < 0) {
+    t = ntouched++;
+    touched[t].va = page;
+    touched[t].value = 0;
+  }
+  if (r->prot & PROT_WRITE) {
+    touched[t].value = rnd32();
+    *(volatile uint *)word_addr(page) = touched[t].value;
+  }
+}
+
+// A system call reads or writes a region page through a pipe. It must
+// fault the page in, or fail with -1 where the user could not do it.
+static void op_syscall(void) {
+  struct mregion *r = random_region();
+  uint page, v, back;
+  int p[2], t, got, into = below(2), allowed;
+  if (r == 0)
+    return;
+  page = r->start + below((r->end - r->start) / PG) * PG;
+  t = find_touched(page);
+  if (t < 0 && ntouched == MAXTOUCH)
+    return;
+  // Whether a call that fails faults the page in first is not part of
+  // the contract: only try failing calls on pages already present.
+  allowed = into ? (r->prot & PROT_WRITE) != 0 : r->prot != PROT_NONE;
+  if (!allowed && t < 0 && !r->populated)
+    return;
+  check(pipe(p) == 0, "op %d: pipe failed", opno);
+  if (into) {  // the kernel writes the page
+    v = rnd32();
+    check(write(p[1], &v, 4) == 4, "op %d: pipe write failed", opno);
+    got = read(p[0], (void *)word_addr(page), 4);
+  } else {     // the kernel reads the page
+    got = write(p[1], (void *)word_addr(page), 4);
+    v = t < 0 ? 0 : touched[t].value;
+    if (got == 4) {
+      check(read(p[0], &back, 4) == 4, "op %d: pipe read failed", opno);
+      check(back == v, "op %d: write() from %x sent %x, expected %x", opno, word_addr(page),
+            back, v);
+    }
+  }
+  close(p[0]);
+  close(p[1]);
+  count(C_SYSCALL, got == 4);
+  check(got == (allowed ? 4 : -1), "op %d: %s at %x returned %d", opno,
+        into ? "read() into a region" : "write() from a region", word_addr(page), got);
+  if (!allowed)
+    return;
+  if (t < 0) {
+    t = ntouched++;
+    touched[t].va = page;
+  }
+  touched[t].value = v;
+}
+
+// ---- comparing the model with the kernel -----------------------------------------
+
+static struct mapinfo maps[MAXREG + 8];
+
+static void compare_maps(void) {
+  int n = getmaps(0, maps, MAXREG + 8), i;
+  struct mapinfo *m;
+  struct mregion *r;
+  check(n == 4 + nmodel, "op %d: getmaps shows %d regions, the model %d", opno, n - 4, nmodel);
+  check(maps[3].kind == MAPKIND_HEAP && maps[3].start == heapbase && maps[3].end == msz,
+        "op %d: heap ends at %x, the model says %x", opno, maps[3].end, msz);
+  for (i = 0; i < nmodel; i++) {
+    m = &maps[4 + i];
+    r = &model[i];
+    if (m->start != r->start || m->end != r->end) {
+      printf(1, "# region %d: kernel %x-%x", i, m->start, m->end);
+      printf(1, ", model %x-%x\n", r->start, r->end);
+      fail("op %d: region %d is %x-%x in the kernel", opno, i, m->start, m->end);
+    }
+    check(m->kind == MAPKIND_REGION, "op %d: region %x has kind %d", opno, m->start, m->kind);
+    check(m->prot == r->prot, "op %d: region %x has prot %x, the model %x", opno, m->start,
+          m->prot, r->prot);
+    check(((m->flags & MAP_SHARED) != 0) == r->shared, "op %d: region %x sharing wrong", opno,
+          m->start);
+    check(m->resident == model_resident(r), "op %d: region %x has %d pages resident, model %d",
+          opno, m->start, m->resident, model_resident(r));
+  }
+}
+
+// Every touched page still holds what was written.
+static void read_back(void) {
+  int i, j;
+  uint v;
+  for (i = 0; i < ntouched; i++) {
+    for (j = 0; j < nmodel; j++)
+      if (touched[i].va >= model[j].start && touched[i].va < model[j].end)
+        break;
+    check(j < nmodel, "op %d: the model lost the region of %x", opno, touched[i].va);
+    if (model[j].prot == PROT_NONE)
+      continue;
+    v = *(volatile uint *)word_addr(touched[i].va);
+    check(v == touched[i].value, "op %d: %x holds %x, expected %x", opno,
+          word_addr(touched[i].va), v, touched[i].value);
+  }
+}
+
+// ---- the case -----------------------------------------------------------------
+
+static uint seed = 1;
+static int nops = 3000;
+
+static void one_op(void) {
+  int k = below(100);
+  if (nmodel >= MAXREG - 2 || (nmodel > CROWDED && k < 40)) {
+    op_munmap_span();
+    return;
+  }
+  if (k < 35)
+    op_mmap();
+  else if (k < 52)
+    op_munmap();
+  else if (k < 65)
+    op_mprotect();
+  else if (k < 70)
+    op_sbrk();
+  else if (k < 92)
+    op_touch();
+  else
+    op_syscall();
+}
+
+static void fuzz(void) {
+  uint start_sz;
+  int i;
+  rng = seed;
+  nmodel = ntouched = ambiguous = 0;
+  memset(calls, 0, sizeof(calls));
+  memset(succeeded, 0, sizeof(succeeded));
+  printf(1, "# fuzz: seed %d, %d operations\n", seed, nops);
+  i = getmaps(0, maps, MAXREG + 8);
+  check(i == 4, "the fuzzer starts with %d mappings, not 4", i);
+  heapbase = maps[3].start;
+  start_sz = msz = maps[3].end;
+  check(msz == (uint)sbrk(0), "getmaps heap end %x, sbrk(0) %x", msz, (uint)sbrk(0));
+  for (opno = 1; opno <= nops; opno++) {
+    one_op();
+    if (opno % CHECK_EVERY == 0)
+      compare_maps();
+    if (opno % READ_EVERY == 0)
+      read_back();
+    if (opno % 1000 == 0)
+      printf(1, "# op %d: %d regions, %d touched pages\n", opno, nmodel, ntouched);
+  }
+  compare_maps();
+  read_back();
+  for (i = 0; i < NCALLS; i++)
+    printf(1, "# %s: %d calls, %d succeeded\n", call_names[i], calls[i], succeeded[i]);
+  printf(1, "# %d answers where the contract allows two\n", ambiguous);
+  // Give everything back: the runner checks that nothing leaked.
+  while (nmodel > 0)
+    call_munmap(model[0].start, model[0].end - model[0].start);
+  check(sbrk(start_sz - msz) != (char *)-1, "shrinking the heap back failed");
+  msz = start_sz;
+  compare_maps();
+}
+
+// ---- the runner -----------------------------------------------------------------
+
+struct verdict {
+  int passed;        // saw "P"
+  char reason[100];  // first "F" reason, empty if none
+};
+
+// Read result lines up to the "E" line the runner itself wrote last.
+static void read_results(int fd, struct verdict *v) {
+  static char line[128];
+  int len = 0;
+  char c;
+  v->passed = 0;
+  v->reason[0] = 0;
+  while (read(fd, &c, 1) == 1) {
+    if (c != '\n') {
+      if (len < sizeof(line) - 1)
+        line[len++] = c;
+      continue;
+    }
+    line[len] = 0;
+    len = 0;
+    if (strcmp(line, "E") == 0)
+      return;
+    if (strcmp(line, "P") == 0)
+      v->passed = 1;
+    else if (line[0] == 'F' && v->reason[0] == 0) {
+      memmove(v->reason, line + 2, sizeof(v->reason) - 1);
+      v->reason[sizeof(v->reason) - 1] = 0;
+    }
+  }
+}
+
+// Run fn in a child next to a watchdog child that sleeps CASE_TIMEOUT
+// ticks; whichever exits first decides, the other is killed. Returns 1
+// if the case timed out. The watchdog is forked first so that nothing
+// the runner allocates shows up in the case's own memory counts.
+static int run_child(void (*fn)(void), int p[2]) {
+  int pid, watchdog, first;
+  watchdog = fork();
+  if (watchdog == 0) {
+    sleep(CASE_TIMEOUT);
+    exit();
+  }
+  pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    result_fd = p[1];
+    fn();
+    printf(result_fd, "P\n");
+    exit();
+  }
+  if (pid < 0)
+    printf(p[1], "F runner: fork failed\n");
+  first = (watchdog < 0 || pid < 0) ? pid : wait();
+  if (watchdog > 0)
+    kill(first == pid ? watchdog : pid);
+  while (wait() >= 0)
+    ;
+  return watchdog > 0 && first == watchdog;
+}
+
+// Wait up to SETTLE_TICKS for orphans to be reaped; returns how many
+// processes are left over.
+static int settle(int nproc) {
+  struct sysinfo si;
+  int t;
+  for (t = 0;; t++) {
+    sysinfo(&si);
+    if (si.nproc <= nproc || t == SETTLE_TICKS)
+      return si.nproc - nproc;
+    sleep(1);
+  }
+}
+
+static void run_case(char *name) {
+  struct sysinfo before, after;
+  struct verdict v;
+  int p[2], timed_out, left, pages, objects;
+
+  sysinfo(&before);
+  if (pipe(p) < 0) {
+    printf(1, "FAIL %s: runner: pipe failed\n", name);
+    return;
+  }
+  timed_out = run_child(fuzz, p);
+  write(p[1], "E\n", 2);
+  read_results(p[0], &v);
+  close(p[0]);
+  close(p[1]);
+  left = settle(before.nproc);
+  sysinfo(&after);
+  // Pages kmalloc keeps for later are not lost.
+  pages = (int)(before.freepages + before.kmalloc_pages) -
+          (int)(after.freepages + after.kmalloc_pages);
+  objects = (int)after.kmalloc_objects - (int)before.kmalloc_objects;
+
+  if (timed_out)
+    printf(1, "FAIL %s: timed out after %d ticks\n", name, CASE_TIMEOUT);
+  else if (v.reason[0])
+    printf(1, "FAIL %s: %s\n", name, v.reason);
+  else if (!v.passed)
+    printf(1, "FAIL %s: exited without a result (crashed?)\n", name);
+  else if (left > 0)
+    printf(1, "FAIL %s: left %d processes running\n", name, left);
+  else if (pages != 0 || objects != 0)
+    printf(1, "FAIL %s: leaked %d pages, %d kmalloc objects\n", name, pages, objects);
+  else
+    printf(1, "PASS %s\n", name);
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  while (*prefix)
+    if (*s++ != *prefix++)
+      return 0;
+  return 1;
+}
+
+// A case name is fuzz-seed<N>; returns 0 if name is not one.
+static int seed_of(char *name, uint *out) {
+  char *d = name + 9;
+  if (!starts_with(name, "fuzz-seed") || *d < '0' || *d > '9')
+    return 0;
+  for (*out = 0; *d >= '0' && *d <= '9'; d++)
+    *out = *out * 10 + (*d - '0');
+  return *d == 0;
+}
+
+// Run the case for seed s, named fuzz-seed<s>.
+static void run_seed(uint s) {
+  static char name[24] = "fuzz-seed";
+  char digits[12];
+  int n = 0;
+  seed = s;
+  do {
+    digits[n++] = '0' + s % 10;
+  } while ((s /= 10) != 0);
+  for (s = 0; n > 0; s++)
+    name[9 + s] = digits[--n];
+  name[9 + s] = 0;
+  run_case(name);
+}
+
+#define NDEFAULT 2  // default cases: fuzz-seed1, fuzz-seed2
+
+int main(int argc, char *argv[]) {
+  int i, ncases = 0;
+  uint s;
+
+  for (i = 1; i < argc; i++)
+    if (starts_with(argv[i], "ops="))
+      nops = atoi(argv[i] + 4);
+    else
+      ncases++;
+  printf(1, "BEGIN mmapfuzz %d\n", ncases ? ncases : NDEFAULT);
+  for (i = 1; i < argc; i++) {
+    if (starts_with(argv[i], "ops="))
+      continue;
+    if (starts_with(argv[i], "seed="))
+      run_seed(atoi(argv[i] + 5));
+    else if (seed_of(argv[i], &s))
+      run_seed(s);
+    else
+      printf(1, "FAIL %s: no such case\n", argv[i]);
+  }
+  for (s = 1; ncases == 0 && s <= NDEFAULT; s++)
+    run_seed(s);
+  printf(1, "END mmapfuzz\n");
+  exit();
+}
