@@ -158,9 +158,13 @@ endif
 test: all
 	$(PYTHON) tests/run_tests.py $(TEST_CPUS)
 
+bench: all
+	$(MAKE) --no-print-directory -C bench kmalloc
+	$(PYTHON) bench/guest.py mmapbench
+
 clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test clean FORCE
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test bench demo clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
