@@ -343,7 +343,7 @@ static int predict_mmap(struct mmap_args *a, uint *want, uint *alt, int *prot, i
   return place(a->addr, size, want, alt);
 }
 
-// Check an address range argument; sets *end.
+// Check mprotect's address range; sets *end.
 static int range_ok(uint addr, int len, uint *end) {
   uint size;
   if (addr % PG || len <= 0)
@@ -355,9 +355,13 @@ static int range_ok(uint addr, int len, uint *end) {
   return 1;
 }
 
-static int predict_munmap(uint addr, int len) {
+// munmap's length is unsigned: munmap(0, KERNBASE) is fine.
+static int predict_munmap(uint addr, uint len) {
   uint end;
-  if (!range_ok(addr, len, &end) || !overlaps(addr, end))
+  if (addr % PG || len == 0 || addr >= KERNBASE || len > KERNBASE - addr)
+    return 0;
+  end = addr + PGROUNDUP(len);
+  if (!overlaps(addr, end))
     return 0;
   return count_after_cut(addr, end) <= NREGION;
 }
@@ -498,7 +502,7 @@ static void op_mmap(void) {
                a.flags != 0 && (a.flags & MAP_POPULATE));
 }
 
-static void call_munmap(uint addr, int len) {
+static void call_munmap(uint addr, uint len) {
   int ok = predict_munmap(addr, len), got = munmap((void *)addr, len);
   count(C_MUNMAP, got == 0);
   if (got != (ok ? 0 : -1)) {
@@ -506,11 +510,14 @@ static void call_munmap(uint addr, int len) {
     fail("op %d: munmap returned %d, the model says %d", opno, got, ok ? 0 : -1);
   }
   if (ok)
-    model_cut(addr, addr + PGROUNDUP((uint)len));
+    model_cut(addr, addr + PGROUNDUP(len));
 }
 
 static void op_munmap(void) {
-  call_munmap(random_addr(), random_len());
+  uint addr = random_addr();
+  // Now and then everything from addr up: lengths up to KERNBASE - addr
+  // are valid, since munmap's length is unsigned.
+  call_munmap(addr, below(40) ? (uint)random_len() : KERNBASE - addr);
 }
 
 // From the start of one region to the end of a later one.

@@ -677,6 +677,7 @@ static void test_munmap_bad(void) {
   check(munmap((void *)a, 0) < 0, "munmap of length 0 succeeded");
   check(munmap((void *)a, -PG) < 0, "munmap of length -PG succeeded");
   check(munmap((void *)a, 0x80000000) < 0, "munmap of length 2 GiB succeeded");
+  check(munmap((void *)PG, KERNBASE) < 0, "munmap(PG, KERNBASE) succeeded");
   check(munmap((void *)a, 4 * PG) < 0, "munmap past KERNBASE succeeded");
   check(munmap((void *)KERNBASE, PG) < 0, "munmap of the kernel succeeded");
   check(munmap((void *)0xFFFFF000, PG) < 0, "munmap at 4G-4K succeeded");
@@ -700,11 +701,11 @@ static void test_munmap_outside(void) {
   xmunmap(heap, b + PG - heap);  // heap and the lower region
   check(peek(heap) == 0x4ea9, "munmap from the heap up changed the heap");
   expect_unmapped(b, b + PG);
-  xmunmap(0, MMAPTOP);           // everything
-  check(count_regions() == 0, "regions left after munmap(0, MMAPTOP)");
-  check(data_word == 0x5eed && on_stack == 0x57ac, "munmap(0, MMAPTOP) changed data/stack");
-  check(peek(heap) == 0x4ea9, "munmap(0, MMAPTOP) changed the heap");
-  check(maps[3].end == heap + PG, "munmap(0, MMAPTOP) changed the heap's size");
+  xmunmap(0, KERNBASE);          // everything (the length is unsigned)
+  check(count_regions() == 0, "regions left after munmap(0, KERNBASE)");
+  check(data_word == 0x5eed && on_stack == 0x57ac, "munmap(0, KERNBASE) changed data/stack");
+  check(peek(heap) == 0x4ea9, "munmap(0, KERNBASE) changed the heap");
+  check(maps[3].end == heap + PG, "munmap(0, KERNBASE) changed the heap's size");
 }
 
 // munmap gives pages back at once, not at exit.
