@@ -158,6 +158,9 @@ endif
 test: all
 	$(PYTHON) tests/run_tests.py $(TEST_CPUS)
 
+demo: all
+	$(PYTHON) viz/demo.py
+
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
 	$(PYTHON) bench/guest.py mmapbench
