@@ -2,6 +2,7 @@
 // file that defines it.
 #ifndef XV6_DEFS_H
 #define XV6_DEFS_H
+#include "traceevents.h"
 struct buf;
 struct context;
 struct file;
@@ -70,9 +71,16 @@ extern uchar    ioapicid;
 void            ioapicinit(void);
 
 // kalloc.c
-// Who a page is for (the trace attributes every page to an owner).
-enum pageowner { PG_KERNEL, PG_USER, PG_PGTABLE, PG_REGION, PG_SHARED, PG_PIPE,
-                 PG_KMALLOC, PG_KSTACK };
+// Who a page is for: the trace attributes every page to an owner, one of
+// the OWNER_ values listed in traceevents.h.
+#define PG_KERNEL  OWNER_KERNEL
+#define PG_USER    OWNER_USER
+#define PG_PGTABLE OWNER_PGTABLE
+#define PG_REGION  OWNER_REGION
+#define PG_SHARED  OWNER_SHARED
+#define PG_PIPE    OWNER_PIPE
+#define PG_KMALLOC OWNER_KMALLOC
+#define PG_KSTACK  OWNER_KSTACK
 char*           kalloc(void);
 char*           kalloc_as(int owner);
 void            kfree(char*);
@@ -155,6 +163,7 @@ void            wakeup(void*);
 void            wakeup1(void*);
 void            yield(void);
 int             nprocs_inuse(void);
+void            trace_image(struct proc*);
 int             with_proc(int pid, int (*fn)(struct proc*, void*), void *arg);
 
 // swtch.S

@@ -198,6 +198,7 @@ exec(char *path, char **argv)
   p->tf->eip = elf.entry;
   p->tf->esp = sp;
   switchuvm(p);
+  trace_image(p);
   freevm(oldpgdir);
   return 0;
 

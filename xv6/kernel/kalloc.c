@@ -11,6 +11,7 @@
 #include "memlayout.h"
 #include "mmu.h"
 #include "spinlock.h"
+#include "trace.h"
 
 extern char end[];  // first address after the kernel image (kernel.ld)
 
@@ -64,17 +65,24 @@ static void free_range(void *vstart, void *vend) {
   }
 }
 
+static void *first_start, *first_end;
+
 // Phase 1, boot CPU only: the pages the entry page table maps.
 void kinit1(void *vstart, void *vend) {
   initlock(&kmem.lock, "kmem");
   kmem.use_lock = 0;
+  first_start = vstart;
+  first_end = vend;
   free_range(vstart, vend);
 }
 
 // Phase 2: the rest of RAM, once the full kernel page table is in use.
+// The trace is running by now: it learns both ranges here.
 void kinit2(void *vstart, void *vend) {
   free_range(vstart, vend);
   kmem.use_lock = 1;
+  trace_emit(EV_MEM_RANGE, V2P(PGROUNDUP((uint)first_start)), V2P(first_end), 0, 0);
+  trace_emit(EV_MEM_RANGE, V2P(PGROUNDUP((uint)vstart)), V2P(vend), 0, 0);
 }
 
 // Drop one reference to page v; free it when none remain. Fills freed
@@ -96,11 +104,12 @@ void kfree(char *v) {
   lock();
   push_free(v);
   unlock();
+  trace_emit(EV_PAGE_FREE, V2P(v), 0, 0, 0);
 }
 
-// Allocate one page; returns its kernel virtual address, or 0 if none.
-// The page's contents are garbage.
-char *kalloc(void) {
+// Allocate one page for owner (an OWNER_ value, for the trace); returns
+// its kernel virtual address, or 0 if none. The contents are garbage.
+char *kalloc_as(int owner) {
   struct freepage *f;
   lock();
   f = kmem.freelist;
@@ -110,15 +119,16 @@ char *kalloc(void) {
     kmem.ref[V2P(f) / PGSIZE] = 1;
   }
   unlock();
+  if (f)
+    trace_emit(EV_PAGE_ALLOC, V2P(f), owner, 0, 0);
   return (char *)f;
 }
 
-// kalloc/kfree for a page whose owner the trace should record.
-char *kalloc_as(int owner) {
-  (void)owner;
-  return kalloc();
+char *kalloc(void) {
+  return kalloc_as(OWNER_KERNEL);
 }
 
+// kfree with the owner named, for symmetry with kalloc_as.
 void kfree_as(char *v, int owner) {
   (void)owner;
   kfree(v);

@@ -32,13 +32,7 @@
 #include "x86.h"
 #include "mman.h"
 #include "syscall.h"
-
-// Trace hooks, no-ops until the trace is wired in.
-#define trace_emit(ev, a, b, c, d) do { } while (0)
-#define trace_syserr(sysno, reason) do { } while (0)
-enum { EV_PAGE_MAP, EV_PAGE_UNMAP, EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_FAULT };
-enum { ERR_BADLEN = 1, ERR_BADADDR, ERR_BADFLAGS, ERR_BADPROT, ERR_BADFD, ERR_NOMEM,
-       ERR_LIMIT, ERR_NOREGION, ERR_NOPROC };
+#include "trace.h"
 
 struct region {
   uint start;            // page aligned
@@ -236,7 +230,7 @@ static int map_page(struct proc *p, struct region *r, uint va) {
     kfree(mem);
     return -1;
   }
-  trace_emit(EV_PAGE_MAP, va, V2P(mem), r->shm != 0, 0);
+  trace_emit(EV_PAGE_MAP, va, V2P(mem), r->shm != 0, p->pid);
   return 0;
 }
 
@@ -252,7 +246,7 @@ static void unmap_range(struct proc *p, uint start, uint end) {
       continue;
     }
     if (*pte & PTE_P) {
-      trace_emit(EV_PAGE_UNMAP, a, PTE_ADDR(*pte), 0, 0);
+      trace_emit(EV_PAGE_UNMAP, a, PTE_ADDR(*pte), p->pid, 0);
       kfree(P2V(PTE_ADDR(*pte)));
       *pte = 0;
     }
@@ -565,7 +559,7 @@ int sys_mmap(void) {
       argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
     return fail(SYS_mmap, ERR_BADADDR);
   r = do_mmap(addr, length, prot, flags, fd, offset);
-  trace_emit(EV_MMAP, addr, length, (prot & 0xFFFF) | (flags << 16), r);
+  trace_mmap(addr, length, prot, flags, r);
   return r;
 }
 
@@ -803,6 +797,7 @@ int regions_fork(struct proc *parent, struct proc *child) {
         kfree(mem);
         goto fail;
       }
+      trace_emit(EV_PAGE_MAP, a, V2P(mem), r->shm != 0, child->pid);
     }
   }
   return 0;
@@ -865,6 +860,5 @@ int fault_handler(uint va, uint err) {
     goto out;  // present: this was a protection fault
   result = map_page(p, r, page) < 0 ? FAULT_NOMEM : 0;
 out:
-  trace_emit(EV_FAULT, va, err, result, 0);
   return result;
 }

@@ -36,7 +36,7 @@ pipealloc(struct file **rf, struct file **wf)
   *rf = *wf = 0;
   if((*rf = filealloc()) == 0 || (*wf = filealloc()) == 0)
     goto fail;
-  if((p = (struct pipe*)kalloc()) == 0)
+  if((p = (struct pipe*)kalloc_as(OWNER_PIPE)) == 0)
     goto fail;
 
   initlock(&p->lock, "pipe");

@@ -12,6 +12,7 @@
 #include "x86.h"
 #include "proc.h"
 #include "spinlock.h"
+#include "trace.h"
 
 struct {
   struct spinlock lock;
@@ -74,7 +75,7 @@ static struct proc *allocproc(void) {
   p->pid = nextpid++;
   release(&ptable.lock);
 
-  if ((p->kstack = kalloc()) == 0) {
+  if ((p->kstack = kalloc_as(OWNER_KSTACK)) == 0) {
     p->state = UNUSED;
     return 0;
   }
@@ -124,6 +125,7 @@ void userinit(void) {
   p->tf->eip = 0;
   safestrcpy(p->name, "initcode", sizeof(p->name));
   p->cwd = namei("/");
+  trace_image(p);
 
   acquire(&ptable.lock);
   p->state = RUNNABLE;
@@ -147,6 +149,7 @@ int growproc(int n) {
       return -1;
     newsz = deallocuvm(p->pgdir, sz, newsz);
   }
+  trace_emit(EV_HEAP, p->sz, newsz, 0, 0);
   p->sz = newsz;
   switchuvm(p);  // flush the TLB
   return 0;
@@ -180,6 +183,8 @@ int fork(void) {
   np->cwd = idup(cur->cwd);
   safestrcpy(np->name, cur->name, sizeof(cur->name));
   pid = np->pid;
+  trace_emit(EV_FORK, cur->pid, pid, 0, 0);
+  trace_procname(pid, np->name);
 
   acquire(&ptable.lock);
   np->state = RUNNABLE;
@@ -194,6 +199,12 @@ bad:
   np->state = UNUSED;
   release(&ptable.lock);
   return -1;
+}
+
+// Tell the trace about p's new image and name (exec, userinit).
+void trace_image(struct proc *p) {
+  trace_exec(p->pid, p->textend, p->stackbase, p->heapbase, p->sz);
+  trace_procname(p->pid, p->name);
 }
 
 // Give p's children to init. Caller holds ptable.lock.
@@ -229,6 +240,7 @@ void exit(void) {
   // directory itself is freed by the parent's wait().
   regions_exit(cur);
   kmalloc_proc_exit(cur);
+  trace_emit(EV_EXIT, cur->pid, 0, 0, 0);
 
   acquire(&ptable.lock);
   wakeup1(cur->parent);
@@ -240,6 +252,7 @@ void exit(void) {
 
 // Free a ZOMBIE child's remaining resources. Caller holds ptable.lock.
 static void reap(struct proc *p) {
+  trace_emit(EV_REAP, p->pid, 0, 0, 0);
   kfree(p->kstack);
   p->kstack = 0;
   freevm(p->pgdir);

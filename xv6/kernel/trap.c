@@ -9,6 +9,7 @@
 #include "x86.h"
 #include "traps.h"
 #include "spinlock.h"
+#include "trace.h"
 
 struct gatedesc idt[256];
 extern uint vectors[];  // vectors.S
@@ -29,6 +30,7 @@ void idtinit(void) {
 }
 
 static void timer_tick(void) {
+  trace_tick();  // drain some of this CPU's trace buffer
   if (cpuid() == 0) {
     acquire(&tickslock);
     ticks++;
@@ -95,8 +97,12 @@ void trap(struct trapframe *tf) {
     lapiceoi();
     break;
   case T_PGFLT:
-    if ((tf->cs & 3) == DPL_USER && (fault = fault_handler(rcr2(), tf->err)) == 0)
-      break;
+    if ((tf->cs & 3) == DPL_USER) {
+      fault = fault_handler(rcr2(), tf->err);
+      trace_emit(EV_FAULT, rcr2(), tf->err, fault, tf->eip);
+      if (fault == 0)
+        break;
+    }
     // fall through
   default:
     if (myproc() == 0 || (tf->cs & 3) == 0) {

@@ -37,7 +37,7 @@ pte_t *walkpgdir(pde_t *pgdir, const void *va, int alloc) {
   if (*pde & PTE_P) {
     pgtab = (pte_t *)P2V(PTE_ADDR(*pde));
   } else {
-    if (!alloc || (pgtab = (pte_t *)kalloc()) == 0)
+    if (!alloc || (pgtab = (pte_t *)kalloc_as(OWNER_PGTABLE)) == 0)
       return 0;
     memset(pgtab, 0, PGSIZE);
     // Permissions are enforced by the PTEs; the PDE is permissive.
@@ -100,7 +100,7 @@ static pde_t *build_kpgdir(void) {
 // A new page directory with the kernel mapped and nothing else.
 pde_t *setupkvm(void) {
   pde_t *pgdir;
-  if ((pgdir = (pde_t *)kalloc()) == 0)
+  if ((pgdir = (pde_t *)kalloc_as(OWNER_PGTABLE)) == 0)
     return 0;
   memset(pgdir, 0, PGSIZE / 2);
   memmove(&pgdir[PDX(KERNBASE)], &kpgdir[PDX(KERNBASE)], PGSIZE / 2);
@@ -141,7 +141,7 @@ void inituvm(pde_t *pgdir, char *init, uint sz) {
   char *mem;
   if (sz >= PGSIZE)
     panic("inituvm: more than a page");
-  if ((mem = kalloc()) == 0)
+  if ((mem = kalloc_as(OWNER_USER)) == 0)
     panic("inituvm: out of memory");
   memset(mem, 0, PGSIZE);
   if (mappages(pgdir, 0, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0)
@@ -177,7 +177,7 @@ int allocuvm(pde_t *pgdir, uint oldsz, uint newsz) {
   if (newsz < oldsz)
     return oldsz;
   for (a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
-    if ((mem = kalloc()) == 0)
+    if ((mem = kalloc_as(OWNER_USER)) == 0)
       goto fail;
     memset(mem, 0, PGSIZE);
     if (mappages(pgdir, (char *)a, PGSIZE, V2P(mem), PTE_W | PTE_U) < 0) {
@@ -268,7 +268,7 @@ pde_t *copyuvm(pde_t *pgdir, uint sz) {
     if ((pte = walkpgdir(pgdir, (void *)i, 0)) == 0 || !(*pte & PTE_P))
       panic("copyuvm: page not present");
     pa = PTE_ADDR(*pte);
-    if ((mem = kalloc()) == 0)
+    if ((mem = kalloc_as(OWNER_USER)) == 0)
       goto bad;
     memmove(mem, P2V(pa), PGSIZE);
     if (mappages(d, (void *)i, PGSIZE, V2P(mem), PTE_FLAGS(*pte)) < 0) {
