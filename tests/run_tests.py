@@ -43,12 +43,33 @@ HOST_TEST_DIRS = ["tests", "trace", "viz", "gdbscripts"]
 
 
 def guest_steps(cpus, only_suite=None):
-    """The steps of one boot: smoke tests, then the suites (or just only_suite)."""
-    steps = [] if only_suite else [Step(cmd, expect, timeout=30) for cmd, expect in SMOKE]
+    """The steps of one boot: smoke tests, then the suites (or just only_suite).
+
+    The trace runs lossless (a CPU whose ring is full sends it out itself instead of dropping
+    events) so that the checker can judge the whole run; it is flushed at the end."""
+    steps = [Step("tracectl lossless on", "", timeout=30)]
+    if not only_suite:
+        steps += [Step(cmd, expect, timeout=30) for cmd, expect in SMOKE]
     suites = [(cmd.format(cpus=cpus), limit) for cmd, limit in SUITES]
     if only_suite:
         suites = [s for s in suites if s[0].split()[0] == only_suite] or [(only_suite, 600)]
-    return steps + [Step(cmd, timeout=limit) for cmd, limit in suites]
+    steps += [Step(cmd, timeout=limit) for cmd, limit in suites]
+    return steps + [Step("tracectl flush", "", timeout=120)]
+
+
+def check_trace(capture):
+    """Run the trace checker over a boot's capture: the kernel leak detector."""
+    began = time.monotonic()
+    proc = subprocess.run(["/usr/bin/python3", "-B", "-m", "xvtrace", "check", str(capture)],
+                          cwd=harness.ROOT, env={"PYTHONPATH": str(harness.ROOT / "trace")},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    verdict = proc.stdout.strip().splitlines()[-1:] or ["(no output)"]
+    ok = proc.returncode == 0
+    if not ok:
+        print("\n".join(proc.stdout.strip().splitlines()[-15:]))
+    print(f"{'PASS' if ok else 'FAIL'} trace check of {capture.name}: {verdict[0]} "
+          f"({time.monotonic() - began:.1f} s)", flush=True)
+    return ok
 
 
 def run_guest(args):
@@ -63,6 +84,10 @@ def run_guest(args):
         harness.print_report(result)
         passed += result.passed
         failed += result.failed
+        if check_trace(harness.ROOT / "out" / "test" / f"com2-cpus{cpus}.bin"):
+            passed += 1
+        else:
+            failed += 1
     return passed, failed
 
 

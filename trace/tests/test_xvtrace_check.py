@@ -164,3 +164,12 @@ def test_masked_events_make_it_inconclusive():
     mask = 0x7FFFFFFF & ~(1 << 5)
     report, text = run(session(extra=[(5.1, "trace_ctl", {"on": 1, "mask": mask})]))
     assert report.status == INCONCLUSIVE and "masked off" in text and "page_free" in text
+
+
+def test_munmap_that_keeps_the_page():
+    report, text = run(session(skip={"munmap"}, extra=[
+        (7.0, "page_unmap", {"va": 0x7FFFD000, "pa": 0x508000, "pid": 2}),
+        (7.01, "munmap", {"addr": 0x7FFFD000, "length": 0x1000, "result": 0, "running": 2})]))
+    assert kinds(report) == ["leak-region"]
+    assert "pid 2 (sh): munmap left 1 region page(s) allocated and mapped by no one " \
+           "(e.g. 0x508000)" in text

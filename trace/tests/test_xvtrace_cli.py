@@ -41,8 +41,8 @@ def test_list_prints_every_record(files):
     run = run_cli("list", files["clean"])
     assert run.returncode == 0 and run.stderr == ""
     lines = run.stdout.splitlines()
-    assert len(lines) == 41
-    assert "procname    name='sh'" in lines[20]
+    assert len(lines) == 42
+    assert "procname    name='sh'" in lines[21]
 
 
 def test_list_filters(files):

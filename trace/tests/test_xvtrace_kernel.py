@@ -94,6 +94,8 @@ def test_records_carry_cpu_pid_and_fields(hostrun):
     ev = names(trace)
     i = ev.index("procname")
     assert trace.event(i)[1] == {"name": "init"} and trace.records["pid"][i] == 1
+    i = ev.index("exec")                                 # recorded with pid 0 running
+    assert trace.records["pid"][i] == 1 and trace.event(i)[1]["sz"] == 0x3000
     i = ev.index("mmap")
     assert trace.event(i)[1] == {"hint": 0, "length": 0x2000, "prot": 3, "flags": 0x22}
     assert trace.event(i + 1)[1] == {"result": 0x7FFFD000}

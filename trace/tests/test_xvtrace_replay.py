@@ -29,9 +29,11 @@ def test_state_after_exec_and_fork():
     assert mem.pages[0x505000].owner == "user" and mem.pages[0x505000].pid == 1
 
 
-def test_initcode_has_no_layout_until_exec():
+def test_initcode_image_from_userinit():
     st = replay.state_at(trace_of(session()), 1.5 * MS)
-    assert st.processes[1].name == "initcode" and st.processes[1].heap is None
+    initcode = st.processes[1]
+    assert initcode.name == "initcode" and initcode.text == (0, 0x1000)
+    assert initcode.stack is None and initcode.user_pages() == 1
 
 
 def test_region_and_its_resident_pages():
@@ -98,7 +100,7 @@ def test_snapshots_do_not_change_later():
 
 def test_change_stream():
     changes = list(replay.changes(trace_of(session())))
-    assert len(changes) == 41
+    assert len(changes) == 42
     kinds = {c.event: c.kind for c in changes}
     assert kinds["page_alloc"] == "page" and kinds["page_map"] == "map"
     assert kinds["mmap_ret"] == "region" and kinds["exec"] == "layout"
@@ -117,4 +119,4 @@ def test_replayer_steps_and_live_state():
     rp.run_until(2.6 * MS)
     assert rp.state.processes[1].name == "init"
     change = rp.step()
-    assert change.event == "page_free" and rp.state.index == 14
+    assert change.event == "page_free" and rp.state.index == 15

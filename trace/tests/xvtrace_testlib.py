@@ -38,6 +38,7 @@ def session(capture=None, leak_heap=False, skip=(), extra=()):
     add("init", 1.0, "page_alloc", pa=0x501000, owner="kstack")
     add("init", 1.05, "page_alloc", pa=0x50C000, owner="user")
     add("init", 1.1, "fork", parent=0, child=1)
+    add("init", 1.15, "exec", textend=0x1000, stackbase=0, heapbase=0x1000, sz=0x1000, pid=1)
     add("init", 1.2, "procname", pid=1, name="initcode")
     # ... which execs init on cpu 1: text, guard and stack pages
     for i, pa in enumerate([0x502000, 0x503000, 0x50B000]):

@@ -269,8 +269,8 @@ def build_parser():
 
     c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture")
     c.add_argument("--events", type=int, default=1_000_000, help="events (default 1000000)")
-    c.add_argument("--per-frame", type=int, default=64,
-                   help="records per frame (default 64, as the kernel's full frames)")
+    c.add_argument("--per-frame", type=int, default=16,
+                   help="records per frame (default 16, as the kernel's full frames)")
     c.add_argument("--repeat", type=int, default=3, help="runs; the best counts (default 3)")
     return p
 

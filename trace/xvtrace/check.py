@@ -8,6 +8,8 @@ Checked while replaying (replay.py raises the problems):
   - no mmap region overlaps another region, the heap, stack or text of its
     process, and the heap never grows into a region;
   - a page fault is mapped only inside a region (or the heap or stack);
+  - a private region page is freed by the end of the munmap, mmap, exec
+    or exit that removed its last mapping;
   - when a process is reaped it maps no region page and no kmalloc object
     is charged to it;
   - a kernel object is freed only while live, once, with the size and

@@ -5,11 +5,13 @@ Each process is a track (pid 0, "kernel", holds machine-wide data):
   - its program images as slices, one per exec, and "zombie" after exit;
   - its mmap regions as async spans (b/e), since regions overlap in time;
   - page faults, system call errors and lost events as instants;
-  - counters: pages by owner per process and for the whole machine, heap
-    size and kmalloc bytes.
+  - counters: its pages (user memory, mapped region pages), heap size and
+    kmalloc bytes; on the kernel track, physical pages by owner and free.
 
-Timestamps are microseconds since tracing started, or TSC ticks when the
-kernel could not measure the TSC rate (otherData.time_unit says which).
+Counter samples are thinned to one per track per 1/100,000 of the trace's
+span (see Counters). Timestamps are microseconds since tracing started, or
+TSC ticks when the kernel could not measure the TSC rate (otherData.time_unit
+says which).
 """
 
 import json
@@ -24,6 +26,36 @@ def _us(trace, t):
     return round(t * 1e6, 3) if trace.rate_known else t
 
 
+class Counters:
+    """Counter samples, at most one per track per resolution: a sample
+    that comes sooner waits, and only the newest waiting one is kept. So a
+    long trace gives a file a viewer can open, and each series still
+    shows every level it stays at for longer than the resolution."""
+
+    def __init__(self, out, resolution):
+        self.out = out
+        self.resolution = resolution
+        self.last = {}          # track -> ts of the last sample written
+        self.waiting = {}       # track -> newest sample not written yet
+
+    def sample(self, name, pid, ts, args):
+        key = (name, pid)
+        event = {"ph": "C", "name": name, "pid": pid, "ts": ts, "args": args}
+        held = self.waiting.pop(key, None)
+        if held is not None and held["ts"] - self.last[key] >= self.resolution:
+            self.out.append(held)
+            self.last[key] = held["ts"]
+        if key not in self.last or ts - self.last[key] >= self.resolution:
+            self.out.append(event)
+            self.last[key] = ts
+        else:
+            self.waiting[key] = event
+
+    def flush(self):
+        self.out.extend(self.waiting.values())
+        self.waiting.clear()
+
+
 def events(trace):
     """The trace events, as a list of dicts."""
     out = []
@@ -34,6 +66,9 @@ def events(trace):
     regions = {}            # uid -> (pid, name)
     kbytes = Counter()
     last_ts = 0
+    times = trace.times
+    span = _us(trace, times[-1] - times[0]) if len(times) else 0
+    counters = Counters(out, span / 100000)
 
     def close_image(pid, ts, suffix=""):
         image = images.pop(pid, None)
@@ -63,15 +98,14 @@ def events(trace):
     def process_counter(pid, ts):
         p = st.processes.get(pid)
         if pid and p is not None:
-            out.append({"ph": "C", "name": "pages", "pid": pid, "ts": ts,
-                        "args": {"user": p.user_pages() or 0, "region": len(p.mapped)}})
+            counters.sample("pages", pid, ts, {"user": p.user_pages() or 0,
+                                               "region": len(p.mapped)})
 
     def memory_counter(ts):
         args = {o: st.memory.counts[o] for o in owners}
         if st.memory.total:
             args["free"] = st.memory.free
-        out.append({"ph": "C", "name": "physical pages", "pid": KERNEL_PID, "ts": ts,
-                    "args": args})
+        counters.sample("physical pages", KERNEL_PID, ts, args)
 
     for ch in rp:
         ts = _us(trace, ch.time)
@@ -101,13 +135,11 @@ def events(trace):
         elif ch.event == "reap":
             close_image(pid, ts)
         if ch.event == "heap" and pid in st.processes:
-            out.append({"ph": "C", "name": "heap bytes", "pid": pid, "ts": ts,
-                        "args": {"heap": max(0, d["new"] - st.processes[pid].heap.start)}})
+            counters.sample("heap bytes", pid, ts,
+                            {"heap": max(0, d["new"] - st.processes[pid].heap.start)})
         elif ch.kind == "kmalloc":
-            size = d["size"] if ch.event == "kmalloc" else -d["size"]
-            kbytes[pid] += size
-            out.append({"ph": "C", "name": "kmalloc bytes", "pid": pid, "ts": ts,
-                        "args": {"bytes": kbytes[pid]}})
+            kbytes[pid] += d["size"] if ch.event == "kmalloc" else -d["size"]
+            counters.sample("kmalloc bytes", pid, ts, {"bytes": kbytes[pid]})
         elif ch.kind == "fault":
             outcome = trace.schema.label("outcome", d.get("outcome", 0))
             code = d.get("errcode", 0)
@@ -116,8 +148,8 @@ def events(trace):
                         "args": {"va": hex(d["va"]), "eip": hex(d.get("eip", 0)),
                                  "access": "write" if code & 2 else "read"}})
         elif ch.kind == "error":
-            reason = trace.schema.label("err", d.get("err", 0))
-            out.append({"ph": "i", "s": "t", "name": f"error {reason}", "cat": "syscall",
+            err = trace.schema.label("err", d.get("err", 0))
+            out.append({"ph": "i", "s": "t", "name": f"error {err}", "cat": "syscall",
                         "pid": pid, "tid": pid, "ts": ts,
                         "args": {"sysno": d.get("sysno"), "value": hex(d.get("value", 0))}})
         elif ch.event == "lost":
@@ -125,6 +157,7 @@ def events(trace):
                         "cat": "trace", "pid": KERNEL_PID, "tid": KERNEL_PID, "ts": ts,
                         "args": {"cpu": d.get("cpu")}})
 
+    counters.flush()
     for pid in list(images):
         close_image(pid, last_ts)
     for uid, (pid, name) in regions.items():

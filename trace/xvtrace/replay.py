@@ -211,6 +211,8 @@ class Replayer:
         self._freed = {}            # pa -> time freed, for double-free messages
         self._kfreed = {}           # addr -> time freed
         self._mmap = {}             # pid -> pending MMAP request fields
+        self._orphans = {}          # pa -> pid: region page unmapped by its last
+                                    # mapper pid, not freed yet
         self._types = {}            # type id -> (EventType, handler or None)
         for etype in self.schema.events.values():
             handler = getattr(self, "_on_" + etype.name, None)
@@ -385,6 +387,7 @@ class Replayer:
                          f"still maps it at {va:#x}")
             self.unmap(mpid, va, pa)
         self._freed[pa] = self._t
+        self._orphans.pop(pa, None)
         f["page"], f["old"] = None, old
         return "page", pid
 
@@ -401,6 +404,7 @@ class Replayer:
             self.unmap(target, va, p.mapped[va])
         p.mapped[va] = pa
         mem.maps[pa] = mem.maps.get(pa, ()) + ((target, va),)
+        self._orphans.pop(pa, None)
         return "map", target
 
     def _on_page_unmap(self, pid, f):
@@ -410,7 +414,21 @@ class Replayer:
             self.problem("unmap-unmapped", target, f"{self.describe(target)} unmaps {va:#x} -> "
                          f"{pa:#x}, which it does not map")
         self.unmap(target, va, pa)
+        page = self.state.memory.pages.get(pa)
+        if page is not None and page.owner == "region" and pa not in self.state.memory.maps:
+            self._orphans[pa] = target
         return "map", target
+
+    def check_orphans(self, pid, what):
+        """A private region page whose last mapping pid removed must be
+        freed by the time the call that removed it (what) ends."""
+        left = sorted(pa for pa, owner in self._orphans.items() if owner == pid)
+        for pa in left:
+            del self._orphans[pa]
+        if left:
+            sample = " ".join(hex(pa) for pa in left[:4])
+            self.problem("leak-region", pid, f"{self.describe(pid)}: {what} left {len(left)} "
+                         f"region page(s) allocated and mapped by no one (e.g. {sample})")
 
     def _on_kmalloc(self, pid, f):
         st = self.state
@@ -444,6 +462,7 @@ class Replayer:
         return "request", pid
 
     def _on_mmap_ret(self, pid, f):
+        self.check_orphans(pid, "mmap")
         req = self._mmap.pop(pid, None)
         f["added"], f["removed"] = [], []
         if req is not None:
@@ -463,6 +482,7 @@ class Replayer:
         return "region", pid
 
     def _on_munmap(self, pid, f):
+        self.check_orphans(pid, "munmap")
         f["added"], f["removed"] = [], []
         if f["result"] != 0:
             return "region", pid
@@ -522,6 +542,7 @@ class Replayer:
         return "process", child.pid
 
     def _on_exec(self, pid, f):
+        self.check_orphans(pid, "exec")
         p = self.proc(pid)
         p.state = "running"
         p.text = Range(0, f["textend"])
@@ -532,6 +553,7 @@ class Replayer:
         return "layout", pid
 
     def _on_exit(self, pid, f):
+        self.check_orphans(f["pid"], "exit")
         p = self.proc(f["pid"])
         p.state = "zombie"
         p.exited = self._t
@@ -539,6 +561,7 @@ class Replayer:
 
     def _on_reap(self, pid, f):
         st = self.state
+        self.check_orphans(f["pid"], "reap")
         who = self.describe(f["pid"])
         p = st.processes.pop(f["pid"], None)
         f["removed"], f["added"] = (p.regions if p else []), []

@@ -6,8 +6,8 @@ xv6/kernel/traceevents.h unless given, so a writer always speaks the
 kernel's current event list.
 
     cap = Capture(ncpu=2)
-    cap.add(0.001, "page_alloc", cpu=0, pid=1, pa=0x3ff000)
-    cap.add(0.002, "page_owner", pa=0x3ff000, owner="region", pid=1, va=0x7fffe000)
+    cap.add(0.001, "page_alloc", cpu=0, pid=1, pa=0x3ff000, owner="region")
+    cap.add(0.002, "page_map", va=0x7fffe000, pa=0x3ff000, shared=0, pid=1)
     data = cap.to_bytes()
 """
 
@@ -19,7 +19,7 @@ from .decode import (FRAME, KIND_HEADER, KIND_RECORDS, MAGIC, RECORD_SIZE,
 from .schema import Schema, schema_text_from_header
 
 RECORD = struct.Struct("<QHBBI4I")
-FRAME_RECORDS = 64          # as TRACE_FRAME_RECS in the kernel
+FRAME_RECORDS = 16          # as TRACE_FRAME_RECS in the kernel
 
 
 class Writer:

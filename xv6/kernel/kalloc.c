@@ -101,10 +101,12 @@ void kfree(char *v) {
   }
   unlock();
   memset(v, 1, PGSIZE);
+  // Record the free before the page can be handed out again, so that the
+  // trace never shows a page allocated twice.
+  trace_emit(EV_PAGE_FREE, V2P(v), 0, 0, 0);
   lock();
   push_free(v);
   unlock();
-  trace_emit(EV_PAGE_FREE, V2P(v), 0, 0, 0);
 }
 
 // Allocate one page for owner (an OWNER_ value, for the trace); returns

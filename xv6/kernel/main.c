@@ -33,6 +33,7 @@ static uint detect_phystop(void) {
 }
 
 int main(void) {
+  trace_init();     // first, so that it sees every page allocation
   phystop = detect_phystop();
   kinit1(end, P2V(4 * 1024 * 1024));  // pages the entry page table maps
   kvmalloc();       // full kernel page table
@@ -45,7 +46,6 @@ int main(void) {
   uartinit();
   com2init();
   cprintf("\nxv6: %d MiB RAM, %d CPUs\n", phystop >> 20, ncpu);
-  trace_init();
   pinit();
   tvinit();
   binit();

@@ -531,8 +531,10 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
     shm_attach(obj, r);
   }
 
-  if ((flags & MAP_FIXED) && overlaps(p, start, start + size))
+  if ((flags & MAP_FIXED) && overlaps(p, start, start + size)) {
+    trace_emit(EV_MUNMAP, start, size, 0, 0);  // MAP_FIXED replaces what was there
     cut_range(p, start, start + size, &spare);
+  }
   if (spare)
     kmfree(spare);
   acquire(&p->regionlock);

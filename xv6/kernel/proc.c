@@ -125,6 +125,7 @@ void userinit(void) {
   p->tf->eip = 0;
   safestrcpy(p->name, "initcode", sizeof(p->name));
   p->cwd = namei("/");
+  trace_emit(EV_FORK, 0, p->pid, 0, 0);
   trace_image(p);
 
   acquire(&ptable.lock);
@@ -252,11 +253,11 @@ void exit(void) {
 
 // Free a ZOMBIE child's remaining resources. Caller holds ptable.lock.
 static void reap(struct proc *p) {
-  trace_emit(EV_REAP, p->pid, 0, 0, 0);
   kfree(p->kstack);
   p->kstack = 0;
   freevm(p->pgdir);
   p->pgdir = 0;
+  trace_emit(EV_REAP, p->pid, 0, 0, 0);
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;

@@ -37,7 +37,7 @@ struct tracerec {
   ushort type;    // EV_ id
   uchar cpu;      // CPU that recorded it
   uchar flags;    // reserved, 0
-  uint pid;       // running process, 0 if none (PROCNAME: the one named)
+  uint pid;       // running process, 0 if none (EXEC, PROCNAME: the subject)
   uint arg[4];    // fields, as listed in traceevents.h
 };
 _Static_assert(sizeof(struct tracerec) == 32, "record layout");
@@ -216,6 +216,15 @@ trace_procname(int pid, const char *name)
   for (i = 0; i < 16 && name[i]; i++)
     w[i / 4] |= (uint)(uchar)name[i] << (8 * (i % 4));
   record(EV_PROCNAME, pid, w[0], w[1], w[2], w[3]);
+}
+
+// Process pid has a new image (exec, or userinit for the first process,
+// which runs no process yet: hence the explicit pid).
+void
+trace_exec(int pid, uint textend, uint stackbase, uint heapbase, uint sz)
+{
+  if (trace_live & (1u << EV_EXEC))
+    record(EV_EXEC, pid, textend, stackbase, heapbase, sz);
 }
 
 // If this CPU dropped events that no LOST record reports yet, report them.

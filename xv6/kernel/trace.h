@@ -4,9 +4,10 @@
 //
 // Recording an event costs one load and a predictable branch while it is
 // masked off (or tracing is off), and a short, lock-free write into this
-// CPU's ring while it is on. It never sleeps, never takes a lock and may be
-// called from any context, interrupt handlers included, with or without
-// locks held, once trace_init() has run.
+// CPU's ring while it is on. It never sleeps and may be called from any
+// context, interrupt handlers included, with or without locks held, from
+// the first line of main() on. (In lossless mode a CPU whose ring is full
+// first sends a frame of it itself, which takes about a millisecond.)
 #ifndef XV6_TRACE_H
 #define XV6_TRACE_H
 #include "traceevents.h"
@@ -31,6 +32,7 @@ extern uint trace_live;
 void trace_init(void);
 void trace_record(uint type, uint a0, uint a1, uint a2, uint a3);
 void trace_procname(int pid, const char *name);
+void trace_exec(int pid, uint textend, uint stackbase, uint heapbase, uint sz);
 void trace_idle(void);
 void trace_tick(void);
 void trace_flush(void);

@@ -50,7 +50,8 @@
   X(FORK,       16, parent,  child,     _,        _)                        \
   X(EXEC,       17, textend, stackbase, heapbase, sz)                       \
     /* new image: text+data [0,textend), stack page at stackbase (0: */     \
-    /* none), heap [heapbase,sz); the name follows in a PROCNAME event */   \
+    /* none), heap [heapbase,sz); the name follows in a PROCNAME event; */  \
+    /* the record's pid is the process's, even from userinit */             \
   X(EXIT,       18, pid,     _,         _,        _)                        \
   X(REAP,       19, pid,     _,         _,        _)                        \
     /* the parent collected pid: all of its memory is released */           \

@@ -83,7 +83,7 @@ static struct kmap {
 static pde_t *build_kpgdir(void) {
   pde_t *pgdir;
   struct kmap *k;
-  if ((pgdir = (pde_t *)kalloc()) == 0)
+  if ((pgdir = (pde_t *)kalloc_as(OWNER_PGTABLE)) == 0)
     return 0;
   memset(pgdir, 0, PGSIZE);
   kmap[1].phys_end = V2P(data);

@@ -77,6 +77,7 @@ int main(int argc, char *argv[]) {
   trace_init();
   trace_emit(EV_MEM_RANGE, 0x400000, 0x800000, 0, 0);
   ncpu = 2;
+  trace_exec(1, 0x1000, 0x2000, 0x3000, 0x3000);  // as userinit: no process runs
 
   oncpu(0, &init);
   trace_emit(EV_PAGE_ALLOC, 0x500000, OWNER_REGION, 0, 0);
