@@ -15,8 +15,8 @@ The pipeline is pure until the last step: trace -> timeline.py (one replay
 pass collecting spans, resident pages, events and memory samples) ->
 matplotlib Figures -> files. addraxis.py is the segmented address axis,
 labels.py places labels without overlaps, style.py holds the palette.
-synth.py writes synthetic captures (tests, bench.py); demo.py drives
-`make demo`.
+synth.py writes synthetic captures (tests, bench.py: the speed on a
+million events); demo.py drives `make demo` (docs/demo.md).
 """
 
 import sys

@@ -60,7 +60,8 @@ def build_parser():
     p.add_argument("--format", choices=("png", "svg"), default="png",
                    help="picture format (default png; the animation is always GIF)")
     p.add_argument("--size", type=size, default=(16, 9), metavar="WxH",
-                   help="picture size in inches (default 16x9)")
+                   help="picture size in inches (default 16x9; the animation is 12x6.75 "
+                        "at 80 dpi)")
     p.add_argument("--dpi", type=positive, default=100,
                    help="dots per inch of PNG pictures (default 100: 1600x900 pixels)")
     p.add_argument("--no-anim", action="store_true", help="skip the animation (faster)")

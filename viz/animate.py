@@ -2,8 +2,10 @@
 
 Frames come just after each event worth seeing (mmap, munmap, mprotect,
 fork, exec, exit) and evenly in between, at most max_frames of them. The
-columns and the address axis are fixed for the whole animation so nothing
-jumps; a strip at the bottom shows where in the run each frame is.
+processes shown and the address axis are fixed for the whole animation,
+so that nothing jumps, unless too many processes come and go (then each
+frame shows those alive); a strip at the bottom shows where in the run
+each frame is.
 Written with matplotlib's PillowWriter (GIF, no external tool) and, when
 ffmpeg is on PATH, FFMpegWriter (MP4).
 """
@@ -12,12 +14,13 @@ import shutil
 
 import numpy as np
 from matplotlib.animation import FFMpegWriter, PillowWriter
-from matplotlib.figure import Figure
 
 from . import snapshot, style
+from .addraxis import AddressAxis
 
 MAX_FRAMES = 48
 FPS = 2
+COLUMNS = 4              # processes per frame: the bars stay wide enough to label
 EVENTS = ("mmap", "munmap", "mprotect", "fork", "exec", "exit")
 
 
@@ -51,10 +54,13 @@ def save(timeline, paths, pids=None, size=(12, 6.75), dpi=80, max_frames=MAX_FRA
     """Write the animation to each path (.gif; .mp4 only if ffmpeg exists).
     Returns the paths written."""
     times = frame_times(timeline, pids, max_frames)
-    columns = snapshot.columns_for(timeline, times, pids, limit=4, mappers_only=True)
-    if not columns:
+    frames = _columns(timeline, times, pids)
+    if not any(frames):
         return []
-    axis = snapshot.axis_for(timeline, times, columns, timeline.page)
+    if all(columns == frames[0] for columns in frames):
+        axes = [_axis(timeline, times, frames)] * len(times)
+    else:       # the bars change anyway: each frame's axis fits its own
+        axes = [_axis(timeline, [t], [columns]) for t, columns in zip(times, frames)]
     written = []
     with style.rc():
         for path in paths:
@@ -65,20 +71,33 @@ def save(timeline, paths, pids=None, size=(12, 6.75), dpi=80, max_frames=MAX_FRA
                 writer = FFMpegWriter(fps=FPS)
             else:
                 writer = PillowWriter(fps=FPS)
-            fig = _figure(size, dpi)
+            fig = style.new_figure(size, dpi)
             with writer.saving(fig, path, dpi):
-                for t in times:
+                for t, columns, axis in zip(times, frames, axes):
                     _frame(fig, timeline, t, columns, axis, size)
                     writer.grab_frame()
             written.append(path)
     return written
 
 
-def _figure(size, dpi):
-    fig = Figure(figsize=size, dpi=dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(fig)
-    return fig
+def _columns(tl, times, pids):
+    """The processes each frame shows. The same ones throughout, so that
+    nothing jumps, when they fit; on a busy run, where processes come and
+    go, the most interesting of those alive at each frame."""
+    fixed = snapshot.columns_for(tl, times, pids, limit=COLUMNS + 1, mappers_only=True)
+    if len(fixed) <= COLUMNS:
+        return [fixed] * len(times)
+    return [snapshot.columns_for(tl, [t], pids, limit=COLUMNS, mappers_only=True)
+            for t in times]
+
+
+def _axis(tl, times, frames):
+    """An address axis holding every area the frames show."""
+    ranges = []
+    for t, columns in zip(times, frames):
+        for p in tl.snapshot_at(t, columns).procs:
+            ranges += [(a.start, a.end) for a in p.areas]
+    return AddressAxis(ranges, tl.page)
 
 
 def _frame(fig, tl, t, columns, axis, size):

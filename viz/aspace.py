@@ -14,7 +14,6 @@ spans, the resident rectangles, the label artists) for tests and callers.
 
 import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -38,8 +37,7 @@ def figure(timeline, life, size=(16, 9), dpi=100):
 
 
 def _figure(tl, life, size, dpi):
-    fig = Figure(figsize=size, dpi=dpi)
-    fig.set_canvas(_canvas(fig))
+    fig = style.new_figure(size, dpi)
     width, height = size
     lane_h = LANE * LANES
     main_h = height - TITLE - lane_h - BOTTOM
@@ -69,14 +67,10 @@ def _figure(tl, life, size, dpi):
     lane_ax.set_ylim(0, LANES)
     fig.text(LEFT / width, 1 - 0.18 / height, f"Address space of {life.title}",
              fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
-    fig.text(LEFT / width, 1 - 0.6 / height, _subtitle(tl, life, scale),
-             fontsize=style.FONT["font.size"], color="#333333", va="top")
+    sub = fig.text(LEFT / width, 1 - 0.6 / height, _subtitle(tl, life, scale),
+                   fontsize=style.FONT["font.size"], color="#333333", va="top")
+    style.fit_width(sub, (width - LEFT - 0.2) * dpi)
     return fig, info
-
-
-def _canvas(fig):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    return FigureCanvasAgg(fig)
 
 
 def _time_range(tl, life):
@@ -96,8 +90,11 @@ def _subtitle(tl, life, scale):
         parts.append(f"child of pid {life.parent}")
     if life.born is not None:
         parts.append(f"from {scale.format(life.born)}")
-    parts.append(f"exited at {scale.format(life.exited)}" if life.exited is not None
-                 else "still running at the end")
+    if life.exited is not None:
+        parts.append(f"exited at {scale.format(life.exited)}")
+    else:
+        parts.append("running at the end of the " +
+                     ("trace" if tl.end >= tl.trace_end else "window"))
     ops = sum(1 for m in life.marks if m.event in ("mmap", "munmap", "mprotect"))
     parts.append(f"{ops} mmap/munmap/mprotect calls")
     pages = len(life.resident)
@@ -250,9 +247,12 @@ def _label_bands(fig, ax, axis, spans):
     trans = ax.transData
     xlim = ax.get_xlim()
     candidates = sorted(spans, key=lambda s: (s.kind == "guard", s.t0))
+    named = set()
     for s in candidates:
         if len(out) >= MAX_BAND_LABELS:
             break
+        if s.kind not in REGION_KINDS and s.kind in named:
+            continue                # text, stack, heap: once is enough
         (px0, py0), (px1, py1) = trans.transform([(max(s.t0, xlim[0]), s.start),
                                                    (min(s.t1, xlim[1]), s.end)])
         if py1 - py0 < fontsize * 1.45 * fig.dpi / 72:
@@ -271,6 +271,7 @@ def _label_bands(fig, ax, axis, spans):
             continue
         boxes.append(box)
         out.append(t)
+        named.add(s.kind)
     return out
 
 

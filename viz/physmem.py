@@ -10,7 +10,6 @@ strip below shows in-use against free at full scale.
 """
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -39,9 +38,7 @@ def figure(timeline, size=(16, 9), dpi=100):
 
 def _figure(tl, size, dpi):
     mem = tl.memory
-    fig = Figure(figsize=size, dpi=dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    FigureCanvasAgg(fig)
+    fig = style.new_figure(size, dpi)
     w, h = size
     x = mem.times
     styles = [s for s in series_style(mem) if mem.series[s[0]].any()]
@@ -63,13 +60,19 @@ def _figure(tl, size, dpi):
         styles.append(("free", style.OWNER_STYLE["free"][0], ""))
         ys.append(free)
     if ys:
-        polys = ax.stackplot(x, ys, step="post", colors=[c for _, c, _ in styles],
-                             edgecolor="#333333", linewidth=0.4)
+        # Outlines separate the layers of a calm chart; on a busy one they
+        # would be all one sees.
+        steps = int(np.count_nonzero(np.diff(np.sum(ys, axis=0)))) if len(x) > 1 else 0
+        edge = dict(edgecolor="#333333", linewidth=0.5) if steps <= 150 else dict(linewidth=0)
+        polys = ax.stackplot(x, ys, step="post", colors=[c for _, c, _ in styles], **edge)
         for poly, (_, _, hatch) in zip(polys, styles):
             if hatch:
                 poly.set_hatch(hatch)
     ax.set_xlim(tl.start, tl.end if tl.end > tl.start else tl.start + 1e-9)
     ax.set_ylim(0, top)
+    if peak == 0:
+        ax.text(0.5, 0.5, "no page allocations recorded in this window", transform=ax.transAxes,
+                ha="center", va="center", fontsize=16, color="#555555")
     if mem.total and mem.total > top:
         ax.text(0.995, 0.975, f"free pages continue above, to {mem.total} "
                 f"({style.size_bytes(mem.total * tl.page)} managed)",
@@ -119,11 +122,12 @@ def _figure(tl, size, dpi):
     peak_at = float(x[int(np.argmax(used))]) if len(x) else tl.start
     fig.text(LEFT / w, 1 - 0.18 / h, "Physical memory over time, by owner",
              fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
-    fig.text(LEFT / w, 1 - 0.6 / h,
+    sub = fig.text(LEFT / w, 1 - 0.6 / h,
              f"peak {int(peak)} pages in use ({style.size_bytes(int(peak) * tl.page)}) at "
              f"{scale.format(peak_at)} · processes: their text, data, stack, heap and "
              "private region pages",
              fontsize=style.FONT["font.size"], color="#333333", va="top")
+    style.fit_width(sub, (w - LEFT - 0.2) * dpi)
     return fig, info
 
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import animate, aspace, physmem, report, snapshot, timeline
+from . import animate, aspace, physmem, report, snapshot, style, timeline
 
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
@@ -115,7 +115,8 @@ def render(trace, outdir, opts=None, log=None):
 
     def save(fig, name):
         path = outdir / f"{name}.{ext}"
-        fig.savefig(path, format=ext, dpi=opts.dpi)
+        with style.rc():        # some settings (hatch width, SVG text) apply when drawn
+            fig.savefig(path, format=ext, dpi=opts.dpi)
         return path
 
     lives = ([tl.procs[opts.pid]] if pids else
@@ -129,6 +130,7 @@ def render(trace, outdir, opts=None, log=None):
     lap("aspace")
 
     at = parse_time(trace, opts.at) if opts.at is not None else tl.busiest_time(pids)
+    at = min(max(at, tl.start), tl.end)
     fig, _ = snapshot.figure(tl, at, pids, opts.size, opts.dpi)
     path = save(fig, "snapshot")
     result.pictures.append(Picture("snapshot", path, "Every address space at one instant"))

@@ -103,6 +103,9 @@ def page(trace, result, outdir):
     out.append("<h2>Processes</h2>" + _process_table(tl, result, scale, outdir))
 
     out.append("<h2>Pictures</h2>")
+    if not any(p.kind == "aspace" for p in result.pictures):
+        out.append("<p>No address-space maps: the trace holds no fork, exec or mmap events "
+                   "in this window.</p>")
     for pic in result.pictures:
         rel = os.path.relpath(pic.path, outdir)
         if pic.path.suffix == ".mp4":

@@ -11,7 +11,6 @@ once per frame); figure() makes the stand-alone picture.
 """
 
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import labels, mman, style
@@ -51,9 +50,7 @@ def figure(timeline, t, pids=None, size=(16, 9), dpi=100):
     """The snapshot at t of the given processes (default: the most
     interesting ones alive then)."""
     with style.rc():
-        fig = Figure(figsize=size, dpi=dpi)
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        FigureCanvasAgg(fig)
+        fig = style.new_figure(size, dpi)
         columns = columns_for(timeline, [t], pids)
         axis = axis_for(timeline, [t], columns, timeline.page)
         ax = add_axes(fig, size)
@@ -76,10 +73,12 @@ def title(fig, size, snap, scale, timeline):
     fig.text(LEFT / w, 1 - 0.15 / h, f"Address spaces at t = {scale.format(snap.t)}",
              fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
     used = f"{snap.used} of {snap.total}" if snap.total else f"{snap.used}"
-    fig.text(LEFT / w, 1 - 0.58 / h,
-             f"{len(snap.procs)} processes shown · {used} physical pages in use · "
+    n = len(snap.procs)
+    sub = fig.text(LEFT / w, 1 - 0.58 / h,
+             f"{n} process{'es' if n != 1 else ''} running · {used} physical pages in use · "
              "labels: kind, protection, resident/total pages",
              fontsize=style.FONT["font.size"], color="#333333", va="top")
+    style.fit_width(sub, (w - LEFT - 0.2) * fig.dpi)
 
 
 def draw(ax, snap, axis, columns, timeline):
@@ -87,7 +86,11 @@ def draw(ax, snap, axis, columns, timeline):
     {'areas': [(pid, SnapArea)], 'resident': [(pid, start, end)],
      'labels': [Text]}."""
     axis.install(ax, fontsize=style.FONT["ytick.labelsize"])
-    ax.set_xlim(-0.5, len(columns) - 0.5)
+    ax.set_xlim(-0.5, max(len(columns), 2.5) - 0.5)   # one or two bars stay slim
+    if not columns:
+        ax.text(0.5, 0.5, "no process address space in the trace at this time\n"
+                "(no fork, exec or mmap events recorded)", transform=ax.transAxes,
+                ha="center", va="center", fontsize=16, color="#555555")
     ax.set_xticks(range(len(columns)))
     by_pid = {p.pid: p for p in snap.procs}
     names = []
@@ -217,6 +220,8 @@ def _labels(ax, axis, columns, by_pid):
 
 
 def legend(fig, ax, snap):
+    if not snap.procs:
+        return
     kinds = {a.kind for p in snap.procs for a in p.areas}
     handles = [Patch(facecolor=style.KIND_COLOR[k], edgecolor=style.KIND_COLOR[k],
                      label=style.KIND_LABEL[k]) for k in style.KINDS

@@ -9,6 +9,8 @@ kinds by position and labels.
 import math
 
 import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
 # Okabe-Ito.
@@ -76,37 +78,49 @@ def rc():
     return matplotlib.rc_context(FONT)
 
 
-def protection_key(prot):
-    from .mman import protection
-    return protection(prot)
+def new_figure(size, dpi):
+    """A Figure drawn by Agg, without pyplot: no global state, nothing to close."""
+    fig = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def fit_width(text, pixels, smallest=9.0):
+    """Shrink text's font until it is at most pixels wide."""
+    renderer = text.figure.canvas.get_renderer()
+    width = text.get_window_extent(renderer).width
+    if width > pixels:
+        text.set_fontsize(max(smallest, text.get_fontsize() * pixels / width))
 
 
 # ---- time ----------------------------------------------------------------
 
 class TimeScale:
-    """How to show trace times: seconds become s, ms or µs by the span
-    shown; TSC ticks stay ticks."""
+    """How to show trace times: seconds become s, ms or µs, and TSC ticks
+    (a trace without a clock rate) thousands or millions of ticks, by the
+    span shown."""
 
     def __init__(self, unit, span):
         if unit != "s":
-            self.factor, self.suffix = 1.0, "TSC ticks"
-        elif span >= 5:
-            self.factor, self.suffix = 1.0, "s"
-        elif span >= 5e-3:
-            self.factor, self.suffix = 1e3, "ms"
+            self.ticks = True
+            self.factor, self.suffix = next((f, s) for f, s in (
+                (1e-6, "million TSC ticks"), (1e-3, "thousand TSC ticks"), (1.0, "TSC ticks"))
+                if span * f >= 5 or f == 1.0)
         else:
-            self.factor, self.suffix = 1e6, "µs"
+            self.ticks = False
+            self.factor, self.suffix = next((f, s) for f, s in (
+                (1.0, "s"), (1e3, "ms"), (1e6, "µs")) if span * f >= 5 or f == 1e6)
 
     @property
     def label(self):
         return f"time since tracing started ({self.suffix})"
 
     def format(self, t):
-        """One time, for titles and labels: '1.25 s', '340 ms'."""
-        if self.suffix == "TSC ticks":
-            return f"{t:.4g} ticks"
-        for factor, suffix in ((1, "s"), (1e3, "ms"), (1e6, "µs")):
-            if abs(t) * factor >= 1 or suffix == "µs":
+        """One time, for titles and labels: '1.25 s', '340 ms', '15.1 M ticks'."""
+        scales = (((1e-6, "M ticks"), (1e-3, "k ticks"), (1.0, "ticks")) if self.ticks else
+                  ((1.0, "s"), (1e3, "ms"), (1e6, "µs")))
+        for factor, suffix in scales:
+            if abs(t) * factor >= 1 or factor == scales[-1][0]:
                 return f"{t * factor:.3g} {suffix}"
 
     def formatter(self):
@@ -126,12 +140,8 @@ class _TimeFormatter(Formatter):
         if len(locs) > 1:
             step = abs(locs[1] - locs[0]) * self.factor
             self.decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
-        if self.factor == 1.0 and len(locs) and max(abs(x) for x in locs) >= 1e6:
-            self.decimals = -1
 
     def __call__(self, x, pos=None):
-        if self.decimals < 0:
-            return f"{x:.3g}"
         return f"{x * self.factor:.{self.decimals}f}"
 
 

@@ -69,6 +69,7 @@ class SynthKernel:
     def __init__(self, ncpu=2, mem_pages=16384, seed=1, tsc_hz=1_000_000_000,
                  step=2e-6):
         self.cap = Capture(ncpu=ncpu, tsc_hz=tsc_hz)
+        self.ticks = 1e9 if tsc_hz == 0 else 1      # no rate: times are TSC ticks
         self.ncpu = ncpu
         self.rng = random.Random(seed)
         self.t = 0.0
@@ -89,10 +90,11 @@ class SynthKernel:
     def emit(self, event, running, target=None, **fields):
         self.t += self.step * (0.5 + self.rng.random())
         cpu = running % self.ncpu
+        t = self.t * self.ticks
         if target is None:
-            self.cap.add(self.t, event, cpu=cpu, pid=running, **fields)
+            self.cap.add(t, event, cpu=cpu, pid=running, **fields)
         else:
-            self.cap.add(self.t, event, cpu=cpu, pid=target, running=running, **fields)
+            self.cap.add(t, event, cpu=cpu, pid=target, running=running, **fields)
         self.events += 1
 
     def sleep(self, seconds):
@@ -293,12 +295,12 @@ class SynthKernel:
         self.emit("mprotect", pid, addr=addr, length=npages * PAGE, prot=prot, result=0)
 
 
-def story(seed=1):
+def story(seed=1, tsc_hz=1_000_000_000):
     """The demo's story: a parent maps a private and a shared region,
     touches them, forks; the child writes to both; the parent makes part
     of the private region read-only and unmaps a piece of it; the child
     exits, then the parent. Returns (SynthKernel, pids dict)."""
-    k = SynthKernel(seed=seed, step=20e-6)
+    k = SynthKernel(seed=seed, step=20e-6, tsc_hz=tsc_hz)
     k.sleep(0.05)
     sh = k.spawn(k.init, "sh")
     k.sleep(0.1)

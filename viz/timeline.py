@@ -22,7 +22,6 @@ import numpy as np
 from . import mman
 
 
-
 class NoEvents(Exception):
     """The trace, or the window asked for, holds no events."""
 
@@ -70,14 +69,14 @@ class ProcLife:
     resident: list = field(default_factory=list)    # [va, t0, t1, shared]
     marks: list = field(default_factory=list)
     region_ops: int = 0
-    _arrays: dict = None
+    _arrays: dict = field(default=None, repr=False)
 
     def resident_arrays(self):
         """The resident intervals as numpy arrays va, t0, t1, shared."""
         if self._arrays is None or len(self._arrays["va"]) != len(self.resident):
             r = self.resident
             self._arrays = {
-                "va": np.array([e[0] for e in r], dtype=np.float64),
+                "va": np.array([e[0] for e in r], dtype=np.int64),
                 "t0": np.array([e[1] for e in r], dtype=np.float64),
                 "t1": np.array([e[2] for e in r], dtype=np.float64),
                 "shared": np.array([e[3] for e in r], dtype=bool)}
@@ -90,8 +89,7 @@ class ProcLife:
     @property
     def title(self):
         """'demo (pid 3)', or 'sh → demo (pid 3)' after an exec."""
-        shown = [n for n in self.names if n != "initcode" or len(self.names) == 1]
-        return f"{' → '.join(shown[-2:]) or '?'} (pid {self.pid})"
+        return f"{' → '.join(self.names[-2:]) or '?'} (pid {self.pid})"
 
     def interest(self):
         """How much there is to see: region work first, then anything."""
@@ -390,7 +388,7 @@ class _Collector:
                 self.mark(parent, t, "fork", f"fork → {life.pid}")
                 if not life.names and parent.names:
                     life.names.append(parent.name)
-            self.mark(life, t, "fork", f"forked by {life.parent}")
+            self.mark(life, t, "fork", f"forked by {life.parent}" if life.parent else "created")
         elif event == "exec":
             for key in [k for k in self.open_pages if k[0] == life.pid]:
                 self.open_pages.pop(key)[2] = t
@@ -470,17 +468,16 @@ def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
     n = max(2, samples)
     probes = [start + (end - start) * k / (n - 1) for k in range(n)]
     mem_rows = []
-    tl = times[:stop].tolist()
     k = 0
     state = rp.state
-    for i in range(stop):
-        ti = tl[i]
-        while k < n and probes[k] < ti:
-            mem_rows.append(col.memory_sample(state))
-            k += 1
-        ch = rp.step()
-        if ch is not None:
-            col.apply(ch, state)
+    for chunk in range(0, stop, 1 << 16):         # times as floats, a slice at a time
+        for ti in times[chunk:min(stop, chunk + (1 << 16))].tolist():
+            while k < n and probes[k] < ti:
+                mem_rows.append(col.memory_sample(state))
+                k += 1
+            ch = rp.step()
+            if ch is not None:
+                col.apply(ch, state)
     while k < n:
         mem_rows.append(col.memory_sample(state))
         k += 1

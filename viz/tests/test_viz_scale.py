@@ -1,0 +1,70 @@
+"""Big traces render in bounded time and memory; a real capture, if one
+is at hand, renders too.
+
+The full figure (1 million events: under a minute) is measured by
+`python3 -m viz.bench`; here a 100k-event trace must render the default
+set (without the animation) within a proportional budget: 6 s for the
+events plus 6 s of fixed cost, and 300 MiB.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from viz import REPO, synth
+from vizlib import run_viz
+
+EVENTS = 100_000
+SCRIPT = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from viz.__main__ import main
+status = main([sys.argv[1], "-o", sys.argv[2], "-q", "--no-anim"])
+print(json.dumps({"status": status, "seconds": time.perf_counter() - t0,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def test_big_trace_renders_within_budget(tmp_path):
+    k = synth.workload(EVENTS, seed=7)
+    path = tmp_path / "big.bin"
+    path.write_bytes(k.to_bytes())
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, path, tmp_path / "out"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["status"] == 0
+    assert result["seconds"] < 6 + 60 * EVENTS / 1e6, result
+    assert result["rss_mib"] < 300, result
+    assert len(list((tmp_path / "out").glob("aspace-*.png"))) == 8
+
+
+def real_capture():
+    for path in (REPO / "out" / "demo" / "com2.bin", REPO / "out" / "com2.bin"):
+        if path.exists() and path.stat().st_size > 0:
+            return path
+    return None
+
+
+def test_real_capture(tmp_path):
+    path = real_capture()
+    if path is None:
+        pytest.skip("no real capture (out/demo/com2.bin or out/com2.bin): run make demo")
+    from xvtrace import TraceError, load
+    try:
+        trace = load(path)
+    except TraceError as e:
+        pytest.skip(f"{path} is not decodable: {e}")
+    exec_id = trace.schema.by_name.get("exec")
+    if exec_id is None or not (trace.records["type"] == exec_id.id).any():
+        pytest.skip(f"{path} has no exec events yet: the kernel's trace hooks are not all in")
+    proc = run_viz(path, "-o", tmp_path, "--no-anim")
+    assert proc.returncode in (0, 3), proc.stderr
+    with Image.open(tmp_path / "memory.png") as im:
+        assert im.size == (1600, 900)
+    assert (tmp_path / "index.html").exists()
+    assert list(Path(tmp_path).glob("aspace-*.png"))

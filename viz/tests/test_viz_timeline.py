@@ -1,0 +1,91 @@
+"""The timeline (one replay pass) agrees with xvtrace's replay."""
+
+import numpy as np
+import pytest
+
+from viz import timeline
+from xvtrace.replay import state_at
+
+
+def region_key(kind_of, start, end, prot):
+    return (kind_of, start, end, prot)
+
+
+def test_snapshots_match_the_replayed_state(story_trace, story_timeline):
+    tl = story_timeline
+    times = np.linspace(tl.start, tl.end, 23).tolist() + [m.t for p in tl.procs.values()
+                                                          for m in p.marks]
+    for t in times:
+        st = state_at(story_trace, t)
+        snap = {p.pid: p for p in tl.snapshot_at(t).procs}
+        running = {pid for pid, p in st.processes.items() if p.state == "running"}
+        assert set(snap) == {pid for pid in running if st.processes[pid].text is not None}, t
+        for pid, sp in snap.items():
+            proc = st.processes[pid]
+            drawn = sorted((a.start, a.end, a.prot) for a in sp.areas
+                           if a.kind in ("private", "shared"))
+            assert drawn == sorted((r.start, r.end, r.prot) for r in proc.regions), (t, pid)
+            assert sp.resident_vas == sorted(proc.mapped), (t, pid)
+            heap = [a for a in sp.areas if a.kind == "heap"]
+            if proc.heap and proc.heap.end > proc.heap.start:
+                assert (heap[0].start, heap[0].end) == tuple(proc.heap)
+            text = [a for a in sp.areas if a.kind == "text"][0]
+            assert (text.start, text.end) == tuple(proc.text)
+
+
+def test_region_counts_per_snapshot(story_timeline, story):
+    _, ids = story
+    tl = story_timeline
+    t = tl.busiest_time()
+    snap = {p.pid: p for p in tl.snapshot_at(t).procs}
+    parent = snap[ids["demo"]]
+    child = snap[ids["child"]]
+    # After the mprotect and the munmap in the middle, before the child exits.
+    assert sum(a.kind == "private" for a in parent.areas) == 3
+    assert sum(a.kind == "private" for a in child.areas) == 1
+    shared = [a for a in child.areas if a.kind == "shared"][0]
+    assert (shared.resident, shared.pages) == (2, 4)
+
+
+def test_memory_samples_match_the_page_counts(story_trace, story_timeline):
+    mem = story_timeline.memory
+    assert mem.total == 16384
+    names = {"page tables": "pgtable", "kernel stacks": "kstack", "shared regions": "shared"}
+    for k in range(0, len(mem.times), 97):
+        st = state_at(story_trace, mem.times[k])
+        used = sum(series[k] for series in mem.series.values())
+        assert used == st.memory.used
+        for label, owner in names.items():
+            assert mem.series[label][k] == st.memory.counts.get(owner, 0)
+        for label, pid in mem.procs.items():
+            proc = st.processes.get(pid)
+            if proc is not None and proc.heap is not None:
+                private = sum(1 for pa in proc.mapped.values()
+                              if st.memory.pages[pa].owner == "region")
+                assert mem.series[label][k] == proc.user_pages() + private
+
+
+def test_marks_name_the_events(story_timeline, story):
+    _, ids = story
+    texts = [m.text for m in story_timeline.procs[ids["demo"]].marks]
+    for want in ("exec demo", "mmap 8p private", "mmap 4p shared", f"fork → {ids['child']}",
+                 "mprotect r--", "munmap 2p", "exit"):
+        assert want in texts
+
+
+def test_window_clips_spans(story_trace):
+    full = timeline.collect(story_trace)
+    a, b = full.start + 0.3, full.start + 0.5
+    tl = timeline.collect(story_trace, a, b)
+    assert (tl.start, tl.end) == (a, b)
+    for life in tl.procs.values():
+        for s in life.spans:
+            assert a <= s.t0 < s.t1 <= b
+        for m in life.marks:
+            assert a <= m.t <= b
+    assert tl.window_records < full.window_records
+
+
+def test_empty_window_is_an_error(story_trace):
+    with pytest.raises(timeline.NoEvents):
+        timeline.collect(story_trace, 100.0, 200.0)
