@@ -171,3 +171,4 @@ clean:
 FORCE:
 .PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test bench demo clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
+.SECONDARY: $(UBINS)

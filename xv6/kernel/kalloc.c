@@ -58,6 +58,9 @@ static void push_free(char *v) {
 static void free_range(void *vstart, void *vend) {
   char *p;
   for (p = (char *)PGROUNDUP((uint)vstart); p + PGSIZE <= (char *)vend; p += PGSIZE) {
+#ifdef KALLOC_CHECK
+    memset(p, 1, PGSIZE);
+#endif
     lock();
     push_free(p);
     kmem.ntotal++;
@@ -121,6 +124,19 @@ char *kalloc_as(int owner) {
     kmem.ref[V2P(f) / PGSIZE] = 1;
   }
   unlock();
+#ifdef KALLOC_CHECK
+  // Debug build: a free page must still hold the junk kfree() wrote, or
+  // someone wrote to it after freeing it.
+  if (f) {
+    uint *w = (uint *)f;
+    int i;
+    for (i = 1; i < PGSIZE / 4; i++)
+      if (w[i] != 0x01010101 && kmem.use_lock) {
+        cprintf("kalloc: page %x word %d is %x\n", V2P(f), i, w[i]);
+        panic("kalloc: page written after kfree");
+      }
+  }
+#endif
   if (f)
     trace_emit(EV_PAGE_ALLOC, V2P(f), owner, 0, 0);
   return (char *)f;

@@ -79,6 +79,7 @@ static struct proc *allocproc(void) {
     p->state = UNUSED;
     return 0;
   }
+  *(uint *)p->kstack = KSTACK_CANARY;  // overwritten only if the stack overflows
   // Kernel stack, from the top:  trapframe | &trapret | context
   sp = p->kstack + KSTACKSIZE;
   sp -= sizeof *p->tf;
@@ -343,6 +344,8 @@ void sched(void) {
     panic("sched: process still running");
   if (readeflags() & FL_IF)
     panic("sched: interrupts on");
+  if (*(uint *)p->kstack != KSTACK_CANARY)
+    panic("sched: kernel stack overflowed");
   intena = mycpu()->intena;
   swtch(&p->context, mycpu()->scheduler);
   mycpu()->intena = intena;

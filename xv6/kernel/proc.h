@@ -31,6 +31,10 @@ struct context {
 
 enum procstate { UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
+// The lowest word of every kernel stack holds this value; a different
+// value means the stack overflowed into whatever lies below it.
+#define KSTACK_CANARY 0x5AFE57AC
+
 // Fields marked (ptable.lock) may only change with ptable.lock held.
 struct proc {
   uint sz;                     // bytes of memory from 0: text, data, stack, heap

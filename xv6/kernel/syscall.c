@@ -59,6 +59,8 @@ int fetchstr(uint addr, char **pp) {
   struct proc *p = myproc();
   char *s;
   uint page = 1;  // not a valid page address: forces the first check
+  if (addr == 0)
+    return -1;    // a null string pointer, as in argbuf()
   for (s = (char *)addr;; s++) {
     if (PGROUNDDOWN((uint)s) != page) {
       page = PGROUNDDOWN((uint)s);
@@ -76,9 +78,13 @@ int argint(int n, int *ip) {
   return fetchint(myproc()->tf->esp + 4 + 4 * n, ip);
 }
 
+// A null pointer is refused even though address 0 is user memory (the
+// program's text starts there): passing 0 is always a mistake, and
+// honouring it would overwrite the program's own code.
 static int argbuf(int n, char **pp, int size, int write) {
   int v;
-  if (argint(n, &v) < 0 || size < 0 || !user_range_ok((uint)v, size, write))
+  if (argint(n, &v) < 0 || size < 0 || (v == 0 && size > 0) ||
+      !user_range_ok((uint)v, size, write))
     return -1;
   *pp = (char *)v;
   return 0;

@@ -58,8 +58,12 @@ static void user_fault(struct trapframe *tf, int fault) {
 }
 
 void trap(struct trapframe *tf) {
-  struct proc *p;
+  struct proc *p = myproc();
   int fault = FAULT_BAD;
+
+  if (p && (char *)tf >= p->kstack && (char *)tf < p->kstack + KSTACKSIZE &&
+      *(uint *)p->kstack != KSTACK_CANARY)
+    panic("trap: kernel stack overflowed");
 
   if (tf->trapno == T_SYSCALL) {
     p = myproc();

@@ -76,11 +76,20 @@ void com2init(void) {
   com2_present = uart_setup(COM2, 0);
 }
 
-// Send n bytes on COM2 (the trace port). Busy-waits per byte.
+#define FIFO_DEPTH 16  // a 16550's transmit FIFO
+
+// Send n bytes on COM2 (the trace port). Each port access is a costly
+// exit to the emulator, so instead of polling before every byte we wait
+// for the transmit FIFO to drain and then fill it: one status read per
+// 16 bytes.
 void com2write(const uchar *buf, int n) {
-  int i;
+  int i, j;
   if (!com2_present)
     return;
-  for (i = 0; i < n; i++)
-    put(COM2, buf[i]);
+  for (i = 0; i < n; i += FIFO_DEPTH) {
+    for (j = 0; j < 100000 && !(inb(COM2 + LSR) & LSR_TX_EMPTY); j++)
+      ;
+    for (j = i; j < n && j < i + FIFO_DEPTH; j++)
+      outb(COM2 + DATA, buf[j]);
+  }
 }
