@@ -164,6 +164,7 @@ demo: all
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
 	$(PYTHON) bench/guest.py mmapbench
+	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 
 clean:
 	rm -rf $(OUT) .gdbinit

@@ -129,9 +129,15 @@ def test_pytest_summary(output, counts):
 def test_guest_steps_from_tables():
     steps = run_tests.guest_steps(4)
     assert [s.command for s in steps[:len(run_tests.SMOKE)]] == [c for c, _ in run_tests.SMOKE]
-    assert steps[-1].command == "usertests ncpu=4" and steps[-1].expect is None
+    suites = [s for s in steps if s.expect is None]
+    assert [s.command for s in suites] == [c.format(cpus=4) for c, _ in run_tests.SUITES]
+    assert "usertests ncpu=4" in [s.command for s in suites]
+    assert steps[-1].command == "tracectl flush"
+    lossless = run_tests.guest_steps(2, lossless=True)
+    assert lossless[0].command == "tracectl lossless on" and lossless[1:] == \
+        run_tests.guest_steps(2)
     only = run_tests.guest_steps(2, only_suite="mmaptest")
-    assert [(s.command, s.expect) for s in only] == [("mmaptest", None)]
+    assert [(s.command, s.expect) for s in only] == [("mmaptest", None), ("tracectl flush", "")]
 
 
 # ---------------------------------------------------------------- end to end, with a fake QEMU
@@ -296,12 +302,20 @@ def test_harness_command_line(tmp_path, fake):
 
 def test_run_tests_closing_line(tmp_path, fake, monkeypatch, capsys):
     monkeypatch.setattr(harness, "LOG_DIR", tmp_path)
-    argv, _ = fake(REPLIES)
+    monkeypatch.setattr(run_tests, "SUITES", [("usertests ncpu={cpus}", 600)])
+    checked = []
+    monkeypatch.setattr(run_tests, "check_trace", lambda path: checked.append(path) or True)
+    argv, _ = fake(dict(REPLIES, **{"tracectl lossless on": "", "tracectl flush": ""}))
     qemu = ["--qemu-cmd", " ".join(argv), "--skip-host"]
     assert run_tests.main(qemu + ["--cpus", "2", "--cpus", "4"]) == 0
     out = capsys.readouterr().out.strip().split("\n")
-    assert out[-1] == f"{2 * (len(run_tests.SMOKE) + 3)} passed, 0 failed"
+    # Per boot: the smoke tests, usertests' 3 cases and the flush; the first boot also turns
+    # lossless tracing on and has its trace checked.
+    per_boot = len(run_tests.SMOKE) + 3 + 1
+    assert out[-1] == f"{2 * per_boot + 2} passed, 0 failed"
+    assert [p.name for p in checked] == ["com2-cpus2.bin"]
     assert (tmp_path / "console-cpus4.log").exists()
 
     assert run_tests.main(qemu + ["--suite", "mmaptest"]) == 1
-    assert capsys.readouterr().out.strip().split("\n")[-1] == "0 passed, 1 failed"
+    # lossless on, flush and the trace check pass; the missing suite fails
+    assert capsys.readouterr().out.strip().split("\n")[-1] == "3 passed, 1 failed"

@@ -75,7 +75,8 @@ def trace_ring_wrapped():
     tsc0 = int(symbol("tsc0"))
     slots = bytearray(size * recsize)
     for k in range(head - size, head):
-        record = struct.pack("<QHBBI4I", tsc0 + 1000 + k, event, 1, 0, 0, k, 0, 0, 0)
+        # Far in the future, so that these are the newest records of all CPUs.
+        record = struct.pack("<QHBBI4I", tsc0 + (1 << 50) + k, event, 1, 0, 0, k, 0, 0, 0)
         slot = k % size
         slots[slot * recsize:slot * recsize + len(record)] = record
     inferior.write_memory(base, bytes(slots))

@@ -61,6 +61,7 @@ enum { MPPROC = 0, MPBUS = 1, MPIOAPIC = 2, MPIOINTR = 3, MPLINTR = 4 };
 
 struct cpu cpus[NCPU];
 int ncpu;
+uchar cpu_of_apicid[256];  // 1 + index in cpus[] of the CPU with that APIC id; 0: none
 uchar ioapicid;
 int ismp;
 
@@ -124,8 +125,10 @@ void mpinit(void) {
     switch (*p) {
     case MPPROC: {
       struct mpproc *proc = (struct mpproc *)p;
-      if (ncpu < NCPU && (proc->flags & 1))
-        cpus[ncpu++].apicid = proc->apicid;
+      if (ncpu < NCPU && (proc->flags & 1)) {
+        cpus[ncpu].apicid = proc->apicid;
+        cpu_of_apicid[proc->apicid] = ++ncpu;
+      }
       p += sizeof(struct mpproc);
       break;
     }

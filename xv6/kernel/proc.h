@@ -16,6 +16,7 @@ struct cpu {
 
 extern struct cpu cpus[NCPU];
 extern int ncpu;
+extern uchar cpu_of_apicid[256];
 
 // Callee-saved registers for kernel context switches (swtch.S).
 // %eax, %ecx, %edx are caller-saved; segment registers are constant in the

@@ -94,7 +94,7 @@ static struct tracering rings[NCPU];
 static uint64 tsc0;
 static uint64 tschz;
 static uint tsckhz;
-static uint crctab[256];
+static uint crctab[4][256];
 
 // The drain lock: held, with interrupts off, by the CPU writing a frame,
 // for one frame at most. It guards everything below it, except that anyone
@@ -239,12 +239,22 @@ report_lost(void)
   intr_restore(eflags);
 }
 
+// CRC-32 as zlib computes it, four bytes per step ("slicing by 4"):
+// draining costs a few instructions per byte instead of one table step
+// per bit-byte, which keeps tracing cheap for the traced workload.
 static uint
 crc32(uint crc, const uchar *p, uint n)
 {
   crc = ~crc;
-  while (n-- > 0)
-    crc = crctab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+  for (; n > 0 && ((uint)p & 3); n--)
+    crc = crctab[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+  for (; n >= 4; n -= 4, p += 4) {
+    crc ^= *(const uint *)p;
+    crc = crctab[3][crc & 0xFF] ^ crctab[2][(crc >> 8) & 0xFF] ^
+          crctab[1][(crc >> 16) & 0xFF] ^ crctab[0][crc >> 24];
+  }
+  for (; n > 0; n--)
+    crc = crctab[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 
@@ -257,8 +267,11 @@ crc32_init(void)
     c = i;
     for (j = 0; j < 8; j++)
       c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-    crctab[i] = c;
+    crctab[0][i] = c;
   }
+  for (i = 0; i < 256; i++)
+    for (j = 1; j < 4; j++)
+      crctab[j][i] = crctab[0][crctab[j - 1][i] & 0xFF] ^ (crctab[j - 1][i] >> 8);
 }
 
 // Write one frame whose payload is a then b. Caller holds the drain lock.

@@ -89,7 +89,6 @@ void com2write(const uchar *buf, int n) {
   for (i = 0; i < n; i += FIFO_DEPTH) {
     for (j = 0; j < 100000 && !(inb(COM2 + LSR) & LSR_TX_EMPTY); j++)
       ;
-    for (j = i; j < n && j < i + FIFO_DEPTH; j++)
-      outb(COM2 + DATA, buf[j]);
+    outsb(COM2 + DATA, buf + i, n - i < FIFO_DEPTH ? n - i : FIFO_DEPTH);
   }
 }

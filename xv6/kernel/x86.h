@@ -32,6 +32,14 @@ static inline void outsl(int port, const void *addr, int cnt) {
                : "cc");
 }
 
+// Write cnt bytes from addr to port.
+static inline void outsb(int port, const void *addr, int cnt) {
+  asm volatile("cld; rep outsb"
+               : "=S"(addr), "=c"(cnt)
+               : "d"(port), "0"(addr), "1"(cnt)
+               : "cc");
+}
+
 static inline void stosb(void *addr, int data, int cnt) {
   asm volatile("cld; rep stosb"
                : "=D"(addr), "=c"(cnt)
