@@ -44,7 +44,7 @@ KSRCS := $(filter-out $(addprefix $(KDIR)/,$(KBLOBS)),$(wildcard $(KDIR)/*.c $(K
 KOBJS := $(patsubst $(KDIR)/%,$(KOBJ)/%.o,$(KSRCS))
 
 # Every .c in the user directory is a program, except the user library.
-ULIB := ulib.c printf.c umalloc.c usys.S
+ULIB := ulib.c printf.c umalloc.c suite.c usys.S
 ULIBOBJS := $(patsubst %,$(UOBJ)/%.o,$(ULIB))
 UPROGS := $(filter-out $(ULIB),$(notdir $(wildcard $(UDIR)/*.c)))
 UBINS := $(patsubst %.c,$(OUT)/user/_%,$(UPROGS))

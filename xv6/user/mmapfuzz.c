@@ -17,17 +17,17 @@
 // touched). Touched pages are read back now and then. Where the contract
 // leaves a choice (two gaps equally close to a hint, a hint that rounds
 // down to 0, sbrk ending exactly at a region) the model accepts either
-// answer and counts it. Each case runs in a child; the runner fails a
-// case that does not give back every page and kmalloc object.
+// answer and counts it. The runner (suite.c) fails a case that does not
+// give back every page and kmalloc object.
 #include "types.h"
 #include "mmu.h"
 #include "memlayout.h"
 #include "mman.h"
 #include "sysinfo.h"
 #include "user.h"
+#include "suite.h"
 
 #define CASE_TIMEOUT 12000  // ticks a case may run before it is killed
-#define SETTLE_TICKS 300    // ticks to wait for a case's orphans to be reaped
 #define PG         PGSIZE
 #define RW         (PROT_READ | PROT_WRITE)
 #define GIB        0x40000000u
@@ -41,43 +41,6 @@
 
 #define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
-
-// ---- reporting, usable in a case -----------------------------------------
-
-static int result_fd = -1;  // write end of the pipe to the runner
-
-// Report a failure as one "F why" line and exit. fmt may use up to four
-// 32-bit conversions.
-static void fail(const char *fmt, ...) __attribute__((noreturn));
-static void fail(const char *fmt, ...) {
-  static char line[120];
-  __builtin_va_list ap;
-  uint arg[4] = {0, 0, 0, 0};
-  int len = strlen(fmt), i, nargs = 0;
-  if (len > sizeof(line) - 4)
-    len = sizeof(line) - 4;
-  line[0] = 'F';
-  line[1] = ' ';
-  memmove(line + 2, fmt, len);
-  line[len + 2] = '\n';
-  line[len + 3] = 0;
-  __builtin_va_start(ap, fmt);
-  for (i = 0; i < len && nargs < 4; i++) {
-    if (fmt[i] == '%' && fmt[i + 1] == '%')
-      i++;
-    else if (fmt[i] == '%')
-      arg[nargs++] = __builtin_va_arg(ap, uint);
-  }
-  __builtin_va_end(ap);
-  printf(result_fd, line, arg[0], arg[1], arg[2], arg[3]);
-  exit();
-}
-
-#define check(cond, ...)  \
-  do {                    \
-    if (!(cond))          \
-      fail(__VA_ARGS__);  \
-  } while (0)
 
 // ---- randomness ----------------------------------------------------------
 
@@ -760,126 +723,15 @@ static void fuzz(void) {
 
 // ---- the runner -----------------------------------------------------------------
 
-struct verdict {
-  int passed;        // saw "P"
-  char reason[100];  // first "F" reason, empty if none
-};
+#define NDEFAULT 2  // default cases: fuzz-seed1, fuzz-seed2
 
-// Read result lines up to the "E" line the runner itself wrote last.
-static void read_results(int fd, struct verdict *v) {
-  static char line[128];
-  int len = 0;
-  char c;
-  v->passed = 0;
-  v->reason[0] = 0;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
-    if (strcmp(line, "E") == 0)
-      return;
-    if (strcmp(line, "P") == 0)
-      v->passed = 1;
-    else if (line[0] == 'F' && v->reason[0] == 0) {
-      memmove(v->reason, line + 2, sizeof(v->reason) - 1);
-      v->reason[sizeof(v->reason) - 1] = 0;
-    }
-  }
-}
-
-// Run fn in a child next to a watchdog child that sleeps CASE_TIMEOUT
-// ticks; whichever exits first decides, the other is killed. Returns 1
-// if the case timed out. The watchdog is forked first so that nothing
-// the runner allocates shows up in the case's own memory counts.
-static int run_child(void (*fn)(void), int p[2]) {
-  int pid, watchdog, first;
-  watchdog = fork();
-  if (watchdog == 0) {
-    sleep(CASE_TIMEOUT);
-    exit();
-  }
-  pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    result_fd = p[1];
-    fn();
-    printf(result_fd, "P\n");
-    exit();
-  }
-  if (pid < 0)
-    printf(p[1], "F runner: fork failed\n");
-  first = (watchdog < 0 || pid < 0) ? pid : wait();
-  if (watchdog > 0)
-    kill(first == pid ? watchdog : pid);
-  while (wait() >= 0)
-    ;
-  return watchdog > 0 && first == watchdog;
-}
-
-// Wait up to SETTLE_TICKS for orphans to be reaped; returns how many
-// processes are left over.
-static int settle(int nproc) {
-  struct sysinfo si;
-  int t;
-  for (t = 0;; t++) {
-    sysinfo(&si);
-    if (si.nproc <= nproc || t == SETTLE_TICKS)
-      return si.nproc - nproc;
-    sleep(1);
-  }
-}
-
-static void run_case(char *name) {
-  struct sysinfo before, after;
-  struct verdict v;
-  int p[2], timed_out, left, pages, objects;
-
-  sysinfo(&before);
-  if (pipe(p) < 0) {
-    printf(1, "FAIL %s: runner: pipe failed\n", name);
-    return;
-  }
-  timed_out = run_child(fuzz, p);
-  write(p[1], "E\n", 2);
-  read_results(p[0], &v);
-  close(p[0]);
-  close(p[1]);
-  left = settle(before.nproc);
-  sysinfo(&after);
-  // Pages kmalloc keeps for later are not lost.
-  pages = (int)(before.freepages + before.kmalloc_pages) -
-          (int)(after.freepages + after.kmalloc_pages);
-  objects = (int)after.kmalloc_objects - (int)before.kmalloc_objects;
-
-  if (timed_out)
-    printf(1, "FAIL %s: timed out after %d ticks\n", name, CASE_TIMEOUT);
-  else if (v.reason[0])
-    printf(1, "FAIL %s: %s\n", name, v.reason);
-  else if (!v.passed)
-    printf(1, "FAIL %s: exited without a result (crashed?)\n", name);
-  else if (left > 0)
-    printf(1, "FAIL %s: left %d processes running\n", name, left);
-  else if (pages != 0 || objects != 0)
-    printf(1, "FAIL %s: leaked %d pages, %d kmalloc objects\n", name, pages, objects);
-  else
-    printf(1, "PASS %s\n", name);
-}
-
-static int starts_with(const char *s, const char *prefix) {
-  while (*prefix)
-    if (*s++ != *prefix++)
-      return 0;
-  return 1;
-}
+// The cases are made up from seeds, so the suite has no table.
+static struct suite suite = {"mmapfuzz", CASE_TIMEOUT, 0, 0};
 
 // A case name is fuzz-seed<N>; returns 0 if name is not one.
 static int seed_of(char *name, uint *out) {
-  char *d = name + 9;
-  if (!starts_with(name, "fuzz-seed") || *d < '0' || *d > '9')
+  char *d = suite_option(name, "fuzz-seed");
+  if (d == 0 || *d < '0' || *d > '9')
     return 0;
   for (*out = 0; *d >= '0' && *d <= '9'; d++)
     *out = *out * 10 + (*d - '0');
@@ -898,33 +750,32 @@ static void run_seed(uint s) {
   for (s = 0; n > 0; s++)
     name[9 + s] = digits[--n];
   name[9 + s] = 0;
-  run_case(name);
+  run_case(&suite, name, fuzz);
 }
 
-#define NDEFAULT 2  // default cases: fuzz-seed1, fuzz-seed2
-
 int main(int argc, char *argv[]) {
-  int i, ncases = 0;
+  int i, n = 1;
   uint s;
+  char *v;
 
-  for (i = 1; i < argc; i++)
-    if (starts_with(argv[i], "ops="))
-      nops = atoi(argv[i] + 4);
-    else
-      ncases++;
-  printf(1, "BEGIN mmapfuzz %d\n", ncases ? ncases : NDEFAULT);
+  // Take ops=N out of argv; what is left names cases.
   for (i = 1; i < argc; i++) {
-    if (starts_with(argv[i], "ops="))
-      continue;
-    if (starts_with(argv[i], "seed="))
-      run_seed(atoi(argv[i] + 5));
+    if ((v = suite_option(argv[i], "ops=")) != 0)
+      nops = atoi(v);
+    else
+      argv[n++] = argv[i];
+  }
+  suite_begin(&suite, n > 1 ? n - 1 : NDEFAULT);
+  for (i = 1; i < n; i++) {
+    if ((v = suite_option(argv[i], "seed=")) != 0)
+      run_seed(atoi(v));
     else if (seed_of(argv[i], &s))
       run_seed(s);
     else
       printf(1, "FAIL %s: no such case\n", argv[i]);
   }
-  for (s = 1; ncases == 0 && s <= NDEFAULT; s++)
+  for (s = 1; n == 1 && s <= NDEFAULT; s++)
     run_seed(s);
-  printf(1, "END mmapfuzz\n");
+  suite_end(&suite);
   exit();
 }

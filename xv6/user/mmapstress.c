@@ -9,18 +9,16 @@
 //   then END mmapstress. Other lines start with "# ".
 //
 // The random stream is a seeded LCG and every loop has a fixed number of
-// steps, so a run is repeatable up to scheduling. Each case runs in a
-// child process that reports through a pipe; the runner fails a case
-// that does not give back every page and kmalloc object (sysinfo()).
+// steps, so a run is repeatable up to scheduling. The runner is suite.c.
 #include "types.h"
 #include "mmu.h"
 #include "memlayout.h"
 #include "mman.h"
 #include "sysinfo.h"
 #include "user.h"
+#include "suite.h"
 
 #define CASE_TIMEOUT 6000  // ticks a case may run before it is killed
-#define SETTLE_TICKS 300   // ticks to wait for a case's orphans to be reaped
 #define PG       PGSIZE
 #define RW       (PROT_READ | PROT_WRITE)
 #define NWORKER  4         // processes working at once
@@ -29,43 +27,6 @@
 #define MAXPAGES 16        // pages per region at most
 #define NROUNDS  64        // rounds of the shared first-touch race
 #define NFORKS   150       // forks per worker in the fork case
-
-// ---- reporting, usable in a case and in every process it forks -------
-
-static int result_fd = -1;  // write end of the pipe to the runner
-
-// Report a failure as one "F why" line and exit. fmt may use up to three
-// 32-bit conversions.
-static void fail(const char *fmt, ...) __attribute__((noreturn));
-static void fail(const char *fmt, ...) {
-  static char line[120];
-  __builtin_va_list ap;
-  uint arg[3] = {0, 0, 0};
-  int len = strlen(fmt), i, nargs = 0;
-  if (len > sizeof(line) - 4)
-    len = sizeof(line) - 4;
-  line[0] = 'F';
-  line[1] = ' ';
-  memmove(line + 2, fmt, len);
-  line[len + 2] = '\n';
-  line[len + 3] = 0;
-  __builtin_va_start(ap, fmt);
-  for (i = 0; i < len && nargs < 3; i++) {
-    if (fmt[i] == '%' && fmt[i + 1] == '%')
-      i++;
-    else if (fmt[i] == '%')
-      arg[nargs++] = __builtin_va_arg(ap, uint);
-  }
-  __builtin_va_end(ap);
-  printf(result_fd, line, arg[0], arg[1], arg[2]);
-  exit();
-}
-
-#define check(cond, ...)  \
-  do {                    \
-    if (!(cond))          \
-      fail(__VA_ARGS__);  \
-  } while (0)
 
 // ---- randomness --------------------------------------------------------
 
@@ -342,11 +303,6 @@ static void test_forks(void) {
 
 // ---- the runner -----------------------------------------------------------
 
-struct testcase {
-  char *name;
-  void (*run)(void);
-};
-
 static struct testcase cases[] = {
   {"random", test_random},
   {"shared-race", test_shared_race},
@@ -354,146 +310,22 @@ static struct testcase cases[] = {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-struct verdict {
-  int passed;        // saw "P"
-  char reason[100];  // first "F" reason, empty if none
-};
-
-// Read result lines up to the "E" line the runner itself wrote last.
-static void read_results(int fd, struct verdict *v) {
-  static char line[128];
-  int len = 0;
-  char c;
-  v->passed = 0;
-  v->reason[0] = 0;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
-    if (strcmp(line, "E") == 0)
-      return;
-    if (strcmp(line, "P") == 0)
-      v->passed = 1;
-    else if (line[0] == 'F' && v->reason[0] == 0) {
-      memmove(v->reason, line + 2, sizeof(v->reason) - 1);
-      v->reason[sizeof(v->reason) - 1] = 0;
-    }
-  }
-}
-
-// Run fn in a child next to a watchdog child that sleeps CASE_TIMEOUT
-// ticks; whichever exits first decides, the other is killed. Returns 1
-// if the case timed out. The watchdog is forked first so that nothing
-// the runner allocates shows up in the case's own memory counts.
-static int run_child(void (*fn)(void), int p[2]) {
-  int pid, watchdog, first;
-  watchdog = fork();
-  if (watchdog == 0) {
-    sleep(CASE_TIMEOUT);
-    exit();
-  }
-  pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    result_fd = p[1];
-    fn();
-    printf(result_fd, "P\n");
-    exit();
-  }
-  if (pid < 0)
-    printf(p[1], "F runner: fork failed\n");
-  first = (watchdog < 0 || pid < 0) ? pid : wait();
-  if (watchdog > 0)
-    kill(first == pid ? watchdog : pid);
-  while (wait() >= 0)
-    ;
-  return watchdog > 0 && first == watchdog;
-}
-
-// Wait up to SETTLE_TICKS for orphans to be reaped; returns how many
-// processes are left over.
-static int settle(int nproc) {
-  struct sysinfo si;
-  int t;
-  for (t = 0;; t++) {
-    sysinfo(&si);
-    if (si.nproc <= nproc || t == SETTLE_TICKS)
-      return si.nproc - nproc;
-    sleep(1);
-  }
-}
-
-static void run_case(struct testcase *t) {
-  struct sysinfo before, after;
-  struct verdict v;
-  int p[2], timed_out, left, pages, objects;
-
-  sysinfo(&before);
-  if (pipe(p) < 0) {
-    printf(1, "FAIL %s: runner: pipe failed\n", t->name);
-    return;
-  }
-  timed_out = run_child(t->run, p);
-  write(p[1], "E\n", 2);
-  read_results(p[0], &v);
-  close(p[0]);
-  close(p[1]);
-  left = settle(before.nproc);
-  sysinfo(&after);
-  // Pages kmalloc keeps for later are not lost.
-  pages = (int)(before.freepages + before.kmalloc_pages) -
-          (int)(after.freepages + after.kmalloc_pages);
-  objects = (int)after.kmalloc_objects - (int)before.kmalloc_objects;
-
-  if (timed_out)
-    printf(1, "FAIL %s: timed out after %d ticks\n", t->name, CASE_TIMEOUT);
-  else if (v.reason[0])
-    printf(1, "FAIL %s: %s\n", t->name, v.reason);
-  else if (!v.passed)
-    printf(1, "FAIL %s: exited without a result (crashed?)\n", t->name);
-  else if (left > 0)
-    printf(1, "FAIL %s: left %d processes running\n", t->name, left);
-  else if (pages != 0 || objects != 0)
-    printf(1, "FAIL %s: leaked %d pages, %d kmalloc objects\n", t->name, pages, objects);
-  else
-    printf(1, "PASS %s\n", t->name);
-}
-
-static int starts_with(const char *s, const char *prefix) {
-  while (*prefix)
-    if (*s++ != *prefix++)
-      return 0;
-  return 1;
-}
+static struct suite suite = {"mmapstress", CASE_TIMEOUT, cases, NCASES};
 
 int main(int argc, char *argv[]) {
-  int i, j, named = 0;
+  int i, n = 1;
+  char *v;
 
+  // Take seed=N out of argv; what is left names cases.
   for (i = 1; i < argc; i++) {
-    if (starts_with(argv[i], "seed="))
-      seed = atoi(argv[i] + 5);
+    if ((v = suite_option(argv[i], "seed=")) != 0)
+      seed = atoi(v);
     else
-      named++;
+      argv[n++] = argv[i];
   }
-  printf(1, "BEGIN mmapstress %d\n", named ? named : NCASES);
+  suite_begin(&suite, suite_count(&suite, n));
   printf(1, "# seed %d\n", seed);
-  for (i = 1; i < argc; i++) {
-    if (starts_with(argv[i], "seed="))
-      continue;
-    for (j = 0; j < NCASES && strcmp(cases[j].name, argv[i]) != 0; j++)
-      ;
-    if (j < NCASES)
-      run_case(&cases[j]);
-    else
-      printf(1, "FAIL %s: no such case\n", argv[i]);
-  }
-  if (!named)
-    for (j = 0; j < NCASES; j++)
-      run_case(&cases[j]);
-  printf(1, "END mmapstress\n");
+  run_named(&suite, n, argv);
+  suite_end(&suite);
   exit();
 }

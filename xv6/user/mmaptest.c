@@ -9,12 +9,8 @@
 //   END mmaptest
 // Anything else this program prints starts with "# " (the kernel's own
 // "-- killed" messages for the cases that expect a fault also appear).
-//
-// Each case runs in a child process, so a case that crashes fails alone.
-// The case, and any process it forks, reports through a pipe: "F why"
-// lines for failures, "P" when the case function returns. The runner
-// fails a case that does not give back every page and kmalloc object it
-// used (sysinfo() before and after).
+// The runner, which also checks that each case gives back every page and
+// kmalloc object it used, is suite.c.
 #include "types.h"
 #include "stat.h"
 #include "fcntl.h"
@@ -23,53 +19,15 @@
 #include "mman.h"
 #include "sysinfo.h"
 #include "user.h"
+#include "suite.h"
 
 #define CASE_TIMEOUT 6000  // ticks a case may run before it is killed
-#define SETTLE_TICKS 300   // ticks to wait for a case's orphans to be reaped
 #define PG      PGSIZE
 #define RW      (PROT_READ | PROT_WRITE)
 #define PRIV    (MAP_PRIVATE | MAP_ANONYMOUS)
 #define SHARED  (MAP_SHARED | MAP_ANONYMOUS)
 #define ARENA   0x40000000u  // far from text, heap and the top: free in a new process
 #define GIB     0x40000000u
-
-// ---- reporting, usable in a case and in every process it forks -------
-
-static int result_fd = -1;  // write end of the pipe to the runner
-
-// Report a failure as one "F why" line and exit. fmt may use up to three
-// conversions, all 32-bit (%d %u %x %p %s).
-static void fail(const char *fmt, ...) __attribute__((noreturn));
-static void fail(const char *fmt, ...) {
-  static char line[120];
-  __builtin_va_list ap;
-  uint arg[3] = {0, 0, 0};
-  int len = strlen(fmt), i, nargs = 0;
-  if (len > sizeof(line) - 4)
-    len = sizeof(line) - 4;
-  line[0] = 'F';
-  line[1] = ' ';
-  memmove(line + 2, fmt, len);
-  line[len + 2] = '\n';
-  line[len + 3] = 0;
-  // Fetch exactly as many arguments as fmt converts.
-  __builtin_va_start(ap, fmt);
-  for (i = 0; i < len && nargs < 3; i++) {
-    if (fmt[i] == '%' && fmt[i + 1] == '%')
-      i++;
-    else if (fmt[i] == '%')
-      arg[nargs++] = __builtin_va_arg(ap, uint);
-  }
-  __builtin_va_end(ap);
-  printf(result_fd, line, arg[0], arg[1], arg[2]);
-  exit();
-}
-
-#define check(cond, ...)  \
-  do {                    \
-    if (!(cond))          \
-      fail(__VA_ARGS__);  \
-  } while (0)
 
 // ---- processes and pipes ---------------------------------------------
 
@@ -1305,11 +1263,6 @@ static void test_pmap(void) {
 
 // ---- the runner -----------------------------------------------------------
 
-struct testcase {
-  char *name;
-  void (*run)(void);
-};
-
 static struct testcase cases[] = {
   {"legacy", test_legacy},
   {"badlen", test_badlen},
@@ -1357,137 +1310,9 @@ static struct testcase cases[] = {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-// What came back through the result pipe.
-struct verdict {
-  int passed;        // saw "P"
-  char reason[100];  // first "F" reason, empty if none
-};
-
-// Read result lines up to the "E" line the runner itself wrote last.
-static void read_results(int fd, struct verdict *v) {
-  static char line[128];
-  int len = 0;
-  char c;
-  v->passed = 0;
-  v->reason[0] = 0;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
-    if (strcmp(line, "E") == 0)
-      return;
-    if (strcmp(line, "P") == 0)
-      v->passed = 1;
-    else if (line[0] == 'F' && v->reason[0] == 0) {
-      memmove(v->reason, line + 2, sizeof(v->reason) - 1);
-      v->reason[sizeof(v->reason) - 1] = 0;
-    }
-  }
-}
-
-// Run fn in a child next to a watchdog child that sleeps CASE_TIMEOUT
-// ticks; whichever exits first decides, the other is killed. Returns 1
-// if the case timed out. The watchdog is forked first so that nothing
-// the runner allocates shows up in the case's own memory counts.
-static int run_child(void (*fn)(void), int p[2]) {
-  int pid, watchdog, first;
-  watchdog = fork();
-  if (watchdog == 0) {
-    sleep(CASE_TIMEOUT);
-    exit();
-  }
-  pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    result_fd = p[1];
-    fn();
-    printf(result_fd, "P\n");
-    exit();
-  }
-  if (pid < 0)
-    printf(p[1], "F runner: fork failed\n");
-  first = (watchdog < 0 || pid < 0) ? pid : wait();
-  if (watchdog > 0)
-    kill(first == pid ? watchdog : pid);
-  while (wait() >= 0)
-    ;
-  return watchdog > 0 && first == watchdog;
-}
-
-// Wait up to SETTLE_TICKS for the process count to fall back to nproc
-// (orphans are reaped by init); returns how many are left over.
-static int settle(int nproc) {
-  struct sysinfo si;
-  int t;
-  for (t = 0;; t++) {
-    sysinfo(&si);
-    if (si.nproc <= nproc || t == SETTLE_TICKS)
-      return si.nproc - nproc;
-    sleep(1);
-  }
-}
-
-static void run_case(struct testcase *t) {
-  struct sysinfo before, after;
-  struct verdict v;
-  int p[2], timed_out, left, pages, objects;
-
-  sysinfo(&before);
-  if (pipe(p) < 0) {
-    printf(1, "FAIL %s: runner: pipe failed\n", t->name);
-    return;
-  }
-  timed_out = run_child(t->run, p);
-  write(p[1], "E\n", 2);
-  read_results(p[0], &v);
-  close(p[0]);
-  close(p[1]);
-  left = settle(before.nproc);
-  sysinfo(&after);
-  pages = (int)(before.freepages + before.kmalloc_pages) -
-          (int)(after.freepages + after.kmalloc_pages);
-  objects = (int)after.kmalloc_objects - (int)before.kmalloc_objects;
-
-  if (timed_out)
-    printf(1, "FAIL %s: timed out after %d ticks\n", t->name, CASE_TIMEOUT);
-  else if (v.reason[0])
-    printf(1, "FAIL %s: %s\n", t->name, v.reason);
-  else if (!v.passed)
-    printf(1, "FAIL %s: exited without a result (crashed?)\n", t->name);
-  else if (left > 0)
-    printf(1, "FAIL %s: left %d processes running\n", t->name, left);
-  else if (pages != 0 || objects != 0)
-    printf(1, "FAIL %s: leaked %d pages, %d kmalloc objects\n", t->name, pages, objects);
-  else
-    printf(1, "PASS %s\n", t->name);
-}
-
-static struct testcase *find_case(char *name) {
-  int i;
-  for (i = 0; i < NCASES; i++)
-    if (strcmp(cases[i].name, name) == 0)
-      return &cases[i];
-  return 0;
-}
+static struct suite suite = {"mmaptest", CASE_TIMEOUT, cases, NCASES};
 
 int main(int argc, char *argv[]) {
-  struct testcase *t;
-  int i;
-
-  printf(1, "BEGIN mmaptest %d\n", argc > 1 ? argc - 1 : NCASES);
-  for (i = 1; i < argc; i++) {
-    if ((t = find_case(argv[i])) != 0)
-      run_case(t);
-    else
-      printf(1, "FAIL %s: no such case\n", argv[i]);
-  }
-  if (argc == 1)
-    for (i = 0; i < NCASES; i++)
-      run_case(&cases[i]);
-  printf(1, "END mmaptest\n");
+  run_suite(&suite, argc, argv);
   exit();
 }

@@ -6,13 +6,8 @@
 //   BEGIN usertests N          N = number of cases that will run
 //   PASS name | FAIL name: why one line per case
 //   END usertests
-// Anything else the suite prints starts with "# ".
-//
-// Each case runs in a child process, so a case that crashes fails alone.
-// The case (or any process it forks) reports through a pipe: "F why" lines
-// for failures, "P" when the case function returns. The runner also fails
-// a case that leaves processes behind or that does not give back every
-// page and kmalloc object it used (sysinfo() before and after).
+// Anything else the suite prints starts with "# ". ncpu=N adds a case,
+// "ncpu", that checks N CPUs started. The runner is suite.c.
 #include "types.h"
 #include "stat.h"
 #include "fcntl.h"
@@ -21,48 +16,10 @@
 #include "param.h"
 #include "sysinfo.h"
 #include "user.h"
+#include "suite.h"
 
 #define CASE_TIMEOUT  2000  // ticks a case may run before it is killed
-#define SETTLE_TICKS  300   // ticks to wait for a case's orphans to be reaped
 #define MB            (1024 * 1024)
-
-// ---- reporting, usable in a case and every process it forks ----------
-
-static int result_fd = -1;  // write end of the pipe to the runner
-
-// Report a failure as one "F why" line and exit. fmt may use up to three
-// conversions; the whole line goes out in a single write().
-static void fail(const char *fmt, ...) __attribute__((noreturn));
-static void fail(const char *fmt, ...) {
-  static char line[128];
-  __builtin_va_list ap;
-  uint arg[3] = {0, 0, 0};
-  int n = strlen(fmt), i, nargs = 0;
-  if (n > sizeof(line) - 4)
-    n = sizeof(line) - 4;
-  line[0] = 'F';
-  line[1] = ' ';
-  memmove(line + 2, fmt, n);
-  line[n + 2] = '\n';
-  line[n + 3] = 0;
-  // Fetch exactly as many arguments as fmt converts.
-  __builtin_va_start(ap, fmt);
-  for (i = 0; fmt[i] && nargs < 3; i++) {
-    if (fmt[i] == '%' && fmt[i + 1] == '%')
-      i++;
-    else if (fmt[i] == '%')
-      arg[nargs++] = __builtin_va_arg(ap, uint);
-  }
-  __builtin_va_end(ap);
-  printf(result_fd, line, arg[0], arg[1], arg[2]);
-  exit();
-}
-
-#define check(cond, ...)   \
-  do {                     \
-    if (!(cond))           \
-      fail(__VA_ARGS__);   \
-  } while (0)
 
 // Shared scratch memory. Static, because the stack is a single page.
 static char buf[8192];
@@ -856,11 +813,6 @@ static void test_preempt(void) {
 
 // ---- the runner -------------------------------------------------------
 
-struct testcase {
-  char *name;
-  void (*run)(void);
-};
-
 static struct testcase cases[] = {
   {"fork", test_fork},
   {"forkfork", test_forkfork},
@@ -884,167 +836,25 @@ static struct testcase cases[] = {
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-// What came back through the result pipe.
-struct verdict {
-  int passed;        // saw "P"
-  char reason[100];  // first "F" reason, empty if none
-};
-
-// Read result lines up to the "E" line the runner itself wrote last.
-static void read_results(int fd, struct verdict *v) {
-  static char line[128];
-  int len = 0;
-  char c;
-  v->passed = 0;
-  v->reason[0] = 0;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
-    if (strcmp(line, "E") == 0)
-      return;
-    if (strcmp(line, "P") == 0)
-      v->passed = 1;
-    else if (line[0] == 'F' && v->reason[0] == 0) {
-      memmove(v->reason, line + 2, sizeof(v->reason) - 1);
-      v->reason[sizeof(v->reason) - 1] = 0;
-    }
-  }
-}
-
-// Run fn in a child, next to a watchdog child that just sleeps for
-// CASE_TIMEOUT ticks; whichever exits first decides, the other is killed.
-// Returns 1 if the case timed out.
-static int run_child(void (*fn)(void), int p[2]) {
-  int pid, watchdog, first;
-  pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    result_fd = p[1];
-    fn();
-    printf(result_fd, "P\n");
-    exit();
-  }
-  if (pid < 0) {
-    printf(p[1], "F runner: fork failed\n");
-    return 0;
-  }
-  watchdog = fork();
-  if (watchdog == 0) {
-    sleep(CASE_TIMEOUT);
-    exit();
-  }
-  first = watchdog < 0 ? pid : wait();
-  if (watchdog < 0)
-    wait();
-  else
-    kill(first == pid ? watchdog : pid);
-  reap_all();
-  return first == watchdog;
-}
-
-// Wait up to SETTLE_TICKS for the process count to fall back to nproc
-// (orphans are reaped by init, not by us); returns how many are left over.
-static int settle(int nproc) {
-  struct sysinfo si;
-  int t;
-  for (t = 0;; t++) {
-    sysinfo(&si);
-    if (si.nproc <= nproc || t == SETTLE_TICKS)
-      return si.nproc - nproc;
-    sleep(1);
-  }
-}
-
-static void run_case(char *name, void (*fn)(void)) {
-  struct sysinfo before, after;
-  struct verdict v;
-  int p[2], timed_out, left, pages, objects;
-
-  sysinfo(&before);
-  if (pipe(p) < 0) {
-    printf(1, "FAIL %s: runner: pipe failed\n", name);
-    return;
-  }
-  timed_out = run_child(fn, p);
-  write(p[1], "E\n", 2);
-  read_results(p[0], &v);
-  close(p[0]);
-  close(p[1]);
-  left = settle(before.nproc);
-  sysinfo(&after);
-
-  // Pages the kmalloc allocator keeps for later use are not a leak; lost
-  // kmalloc objects are caught by their own count.
-  pages = (int)(before.freepages + before.kmalloc_pages) -
-          (int)(after.freepages + after.kmalloc_pages);
-  objects = (int)after.kmalloc_objects - (int)before.kmalloc_objects;
-
-  if (timed_out)
-    printf(1, "FAIL %s: timed out after %d ticks\n", name, CASE_TIMEOUT);
-  else if (v.reason[0])
-    printf(1, "FAIL %s: %s\n", name, v.reason);
-  else if (!v.passed)
-    printf(1, "FAIL %s: exited without a result (crashed?)\n", name);
-  else if (left > 0)
-    printf(1, "FAIL %s: left %d processes running\n", name, left);
-  else if (pages > 0)
-    printf(1, "FAIL %s: leaked %d pages\n", name, pages);
-  else if (pages < 0)
-    printf(1, "FAIL %s: %d more free pages after than before\n", name, -pages);
-  else if (objects != 0)
-    printf(1, "FAIL %s: leaked %d kmalloc objects\n", name, objects);
-  else
-    printf(1, "PASS %s\n", name);
-}
-
-static struct testcase *find_case(char *name) {
-  int i;
-  for (i = 0; i < NCASES; i++)
-    if (strcmp(cases[i].name, name) == 0)
-      return &cases[i];
-  return 0;
-}
-
-static int starts_with(const char *s, const char *prefix) {
-  while (*prefix)
-    if (*s++ != *prefix++)
-      return 0;
-  return 1;
-}
+static struct suite suite = {"usertests", CASE_TIMEOUT, cases, NCASES};
 
 int main(int argc, char *argv[]) {
-  struct testcase *t;
-  int i, total = 0, named = 0, want_ncpu = 0;
+  int i, n = 1, want_ncpu = 0;
+  char *v;
 
+  // Take ncpu=N out of argv; what is left names cases.
   for (i = 1; i < argc; i++) {
-    if (starts_with(argv[i], "ncpu=")) {
-      expected_ncpu = atoi(argv[i] + 5);
+    if ((v = suite_option(argv[i], "ncpu=")) != 0) {
+      expected_ncpu = atoi(v);
       want_ncpu = 1;
     } else {
-      named++;
+      argv[n++] = argv[i];
     }
   }
-  total = want_ncpu + (named ? named : NCASES);
-
-  printf(1, "BEGIN usertests %d\n", total);
+  suite_begin(&suite, want_ncpu + suite_count(&suite, n));
   if (want_ncpu)
-    run_case("ncpu", test_ncpu);
-  for (i = 1; i < argc; i++) {
-    if (starts_with(argv[i], "ncpu="))
-      continue;
-    if ((t = find_case(argv[i])) != 0)
-      run_case(t->name, t->run);
-    else
-      printf(1, "FAIL %s: no such case\n", argv[i]);
-  }
-  if (!named)
-    for (i = 0; i < NCASES; i++)
-      run_case(cases[i].name, cases[i].run);
-  printf(1, "END usertests\n");
+    run_case(&suite, "ncpu", test_ncpu);
+  run_named(&suite, n, argv);
+  suite_end(&suite);
   exit();
 }
