@@ -16,17 +16,41 @@ static void mpmain(void) __attribute__((noreturn));
 
 // Multiboot v1 information: only the memory fields are used.
 struct multiboot_info {
-  uint flags;        // bit 0: mem_lower/mem_upper are valid
+  uint flags;        // bit 0: mem_* valid; bit 6: mmap_* valid
   uint mem_lower;    // KiB below 1 MiB
   uint mem_upper;    // KiB above 1 MiB, up to the first hole
+  uint unused[8];    // boot device, command line, modules, symbols
+  uint mmap_length;  // bytes of memory map
+  uint mmap_addr;    // physical address of the first entry
 };
 
-// RAM size from the boot loader, capped at PHYSMAX; 128 MiB if unknown.
+// One entry of the BIOS memory map; size does not count itself.
+struct multiboot_mmap {
+  uint size;
+  uint64 addr;
+  uint64 len;
+  uint type;         // 1: available RAM
+};
+
+// First physical address past the RAM that starts at 1 MiB, capped at
+// PHYSMAX; 128 MiB if the boot loader says nothing. The memory map is
+// preferred to mem_upper: it also excludes what the firmware reserved
+// at the top of RAM (its ACPI and other tables).
 static uint detect_phystop(void) {
   struct multiboot_info *mb = P2V(multiboot_info);
-  uint top = 128 * 1024 * 1024;
-  if (multiboot_info != 0 && multiboot_info < 4 * 1024 * 1024 && (mb->flags & 1))
+  struct multiboot_mmap *e;
+  uint top = 128 * 1024 * 1024, off;
+  if (multiboot_info == 0 || multiboot_info >= 4 * 1024 * 1024)
+    return top;
+  if (mb->flags & 1)
     top = EXTMEM + mb->mem_upper * 1024;
+  if ((mb->flags & (1 << 6)) && mb->mmap_addr < 4 * 1024 * 1024) {
+    for (off = 0; off < mb->mmap_length; off += e->size + 4) {
+      e = (struct multiboot_mmap *)P2V(mb->mmap_addr + off);
+      if (e->type == 1 && e->addr <= EXTMEM && e->addr + e->len > EXTMEM)
+        top = e->addr + e->len > PHYSMAX ? PHYSMAX : (uint)(e->addr + e->len);
+    }
+  }
   if (top > PHYSMAX)
     top = PHYSMAX;
   return PGROUNDDOWN(top);
@@ -45,7 +69,7 @@ int main(void) {
   consoleinit();
   uartinit();
   com2init();
-  cprintf("\nxv6: %d MiB RAM, %d CPUs\n", phystop >> 20, ncpu);
+  cprintf("\nxv6: %d KiB of RAM up to 0x%x, %d CPUs\n", (phystop - EXTMEM) >> 10, phystop, ncpu);
   pinit();
   tvinit();
   binit();

@@ -246,7 +246,7 @@ static uint
 crc32(uint crc, const uchar *p, uint n)
 {
   crc = ~crc;
-  for (; n > 0 && ((uint)p & 3); n--)
+  for (; n > 0 && ((unsigned long)p & 3); n--)
     crc = crctab[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
   for (; n >= 4; n -= 4, p += 4) {
     crc ^= *(const uint *)p;
