@@ -6,8 +6,14 @@
 //   kmalloc_bench --quick         fewer and shorter rounds (smoke test)
 //   kmalloc_bench --pairs ALLOC SIZE N
 //                                 only N pairs, one at a time, of one
-//                                 allocator ("kmalloc" or "firstfit"; SIZE 0:
-//                                 mixed sizes), for valgrind --tool=callgrind
+//                                 allocator ("kmalloc", "firstfit", or "none":
+//                                 an allocator that does nothing, to count
+//                                 the loop's own instructions; SIZE 0: mixed
+//                                 sizes), for valgrind --tool=callgrind. A
+//                                 round of kmalloc and one of first-fit come
+//                                 first, as in the timed runs, where each
+//                                 allocator finds the page pool as the other
+//                                 left it; callgrind counts only bench_pairs().
 //
 // Throughput: a working set of WORKSET objects. A pair frees one at
 // random and allocates a replacement, one at a time or in batches (free
@@ -47,6 +53,14 @@ static const struct allocator allocators[2] = {
   { "kmalloc", kmalloc, kmfree, km_pages, km_reset },
   { "first-fit", ff_malloc, ff_free, ff_pages, ff_reset },
 };
+
+// The allocator that does nothing (--pairs none): what is left of a pair
+// is the measuring loop itself.
+static char none_object[16];
+static void *none_alloc(unsigned int n) { (void)n; return none_object; }
+static void none_free(void *p) { (void)p; }
+static unsigned int none_pages(void) { return 0; }
+static const struct allocator none = { "none", none_alloc, none_free, none_pages, km_reset };
 
 // A seeded linear congruential generator, so every run is the same.
 static unsigned int seed = 2024;
@@ -105,26 +119,46 @@ static void *must(void *p) {
   return p;
 }
 
-// The measured loop; not inlined so that callgrind can count it alone.
-// npairs is a multiple of batch.
-__attribute__((noinline)) void bench_pairs(const struct allocator *a, int npairs, int batch) {
+// Free and allocate npairs objects (a multiple of batch).
+static inline void run_pairs(const struct allocator *a, int npairs, int batch) {
+  void (*freefn)(void *) = a->free;
+  void *(*allocfn)(unsigned int) = a->alloc;
   int k, j;
+  if (batch == 1) {
+    for (k = 0; k < npairs; k++) {
+      freefn(slot[pick[k]]);
+      slot[pick[k]] = must(allocfn(size[k]));
+    }
+    return;
+  }
   for (k = 0; k < npairs; k += batch) {
     for (j = k; j < k + batch; j++)
-      a->free(slot[pick[j]]);
+      freefn(slot[pick[j]]);
     for (j = k; j < k + batch; j++)
-      slot[pick[j]] = must(a->alloc(size[j]));
+      slot[pick[j]] = must(allocfn(size[j]));
   }
 }
 
-// One round: fill the working set, time npairs pairs, empty it.
-static double round_rate(const struct allocator *a, int npairs, int batch) {
+// The measured loop; not inlined so that callgrind can count it alone.
+__attribute__((noinline)) void bench_pairs(const struct allocator *a, int npairs, int batch) {
+  run_pairs(a, npairs, batch);
+}
+
+// The same, for rounds that only set the scene (--pairs).
+__attribute__((noinline)) void warmup_pairs(const struct allocator *a, int npairs, int batch) {
+  run_pairs(a, npairs, batch);
+}
+
+// One round: fill the working set, time npairs pairs (with loop, if
+// not 0), empty it.
+static double round_rate(const struct allocator *a, int npairs, int batch,
+                         void (*loop)(const struct allocator *, int, int)) {
   double t0, t1;
   int k;
   for (k = 0; k < WORKSET; k++)
     slot[k] = must(a->alloc(fillsize[k]));
   t0 = now();
-  bench_pairs(a, npairs, batch);
+  (loop ? loop : bench_pairs)(a, npairs, batch);
   t1 = now();
   for (k = 0; k < WORKSET; k++)
     a->free(slot[k]);
@@ -145,7 +179,7 @@ static void measure(unsigned int n, int rounds, int npairs, int batch, double me
   for (r = 0; r < rounds; r++)
     for (i = 0; i < 2; i++) {
       int which = (r + i) % 2;  // ABBA order cancels drift
-      rate[which][r] = round_rate(&allocators[which], npairs, batch);
+      rate[which][r] = round_rate(&allocators[which], npairs, batch, 0);
     }
   for (i = 0; i < 2; i++) {
     qsort(rate[i], rounds, sizeof(double), cmp_double);
@@ -272,18 +306,31 @@ static void space(int nlive) {
   space_mixed(nlive, nlive * 10);
   for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
     space_fixed(sizes[i], 1000);
-  printf("\n  Pages held by kmalloc include at most one cached empty slab per class\n"
-         "  (not in the fixed-size rows); first-fit never gives a page back.\n");
+  printf("\n  Pages held by kmalloc include at most one page per class with no live\n"
+         "  object (not in the fixed-size rows); first-fit never gives a page back.\n");
+}
+
+static int usage(void) {
+  fprintf(stderr, "usage: kmalloc_bench [--quick | --pairs kmalloc|firstfit|none SIZE N]\n");
+  return 2;
 }
 
 int main(int argc, char **argv) {
   host_proc_set(host_proc_new(1));  // kmstat() reports to a process
   if (argc == 5 && strcmp(argv[1], "--pairs") == 0) {
-    int which = strcmp(argv[2], "kmalloc") == 0 ? 0 : 1, npairs = atoi(argv[4]);
+    const struct allocator *a = strcmp(argv[2], "kmalloc") == 0    ? &allocators[0]
+                                : strcmp(argv[2], "firstfit") == 0 ? &allocators[1]
+                                : strcmp(argv[2], "none") == 0     ? &none
+                                                                   : 0;
+    int npairs = atoi(argv[4]);
+    if (a == 0)
+      return usage();
     if (npairs > MAXPAIRS)
       npairs = MAXPAIRS;
     draw(atoi(argv[3]), npairs, 1);
-    round_rate(&allocators[which], npairs, 1);
+    round_rate(&allocators[0], npairs, 1, warmup_pairs);
+    round_rate(&allocators[1], npairs, 1, warmup_pairs);
+    round_rate(a, npairs, 1, 0);
     return 0;
   }
   if (argc == 2 && strcmp(argv[1], "--quick") == 0) {
@@ -291,10 +338,8 @@ int main(int argc, char **argv) {
     space(1000);
     return 0;
   }
-  if (argc != 1) {
-    fprintf(stderr, "usage: kmalloc_bench [--quick | --pairs kmalloc|firstfit SIZE N]\n");
-    return 2;
-  }
+  if (argc != 1)
+    return usage();
   throughput(7, MAXPAIRS);
   space(6000);
   return 0;

@@ -1,9 +1,11 @@
 // Host unit test of xv6/kernel/kmalloc.c (run through kmhost.c): size
 // boundaries, random and interleaved alloc/free with the contents checked,
-// bad and double frees on the kernel path (panic) and the system call path
-// (-1, nothing changes), quotas, release at exit, statistics, running out
-// of pages, several threads at once, the trace, and every page back at the
-// end. After every case all slab and class invariants must hold.
+// the object freed last handed out next, bad and double frees on the
+// kernel path (panic) and the system call path (-1, nothing changes),
+// quotas, release at exit, statistics, running out of pages, several
+// threads at once, the trace, every page back at the end, and writes
+// after kmfree caught. After every case all slab and class invariants
+// must hold.
 //
 //   ./kmalloc_test [-v]     prints PASS/FAIL per case, then "N passed, N failed"
 #include <pthread.h>
@@ -236,6 +238,39 @@ static int case_interleaved(void) {
       return -1;
   }
   return 0;
+}
+
+// The object freed last in a class is the next one handed out, whatever
+// its size within the class; kmstat counts it as free meanwhile.
+static int case_lifo(void) {
+  struct kmstat s0, s1, s2;
+  char *p, *q, *r;
+  int c;
+
+  stat_now(&s0);
+  c = class_of_size(&s0, 100);
+  p = kmalloc(100);
+  q = kmalloc(100);
+  CHECK(p && q, "kmalloc(100) failed");
+  kmfree(q);
+  kmfree(p);
+  stat_now(&s1);
+  CHECK(s1.cls[c].objects == s0.cls[c].objects && s1.cls[c].bytes == s0.cls[c].bytes,
+        "freed objects still counted");
+  CHECK(s1.cls[c].allocs == s0.cls[c].allocs + 2 && s1.cls[c].frees == s0.cls[c].frees + 2,
+        "allocs/frees did not move by 2");
+  r = kmalloc(s0.cls[c].size);  // the same class, another size
+  CHECK(r == p, "kmalloc did not hand out the object freed last");
+  stat_now(&s2);
+  CHECK(s2.cls[c].objects == s0.cls[c].objects + 1 &&
+        s2.cls[c].bytes == s0.cls[c].bytes + s0.cls[c].size, "reused object counted wrong");
+  if (invariants() < 0)
+    return -1;
+  r = kmalloc(100);
+  CHECK(r == q, "the object freed before it is not next");
+  kmfree(r);
+  kmfree(p);
+  return invariants();
 }
 
 static void kmfree_arg(void *p) { kmfree(p); }
@@ -548,22 +583,35 @@ static int case_all_pages_back(void) {
   return invariants();
 }
 
-// A write after kmfree breaks the free list; the next kmalloc of that
-// class must notice and panic. Run in a child: the panic leaves a lock held.
+// A write after kmfree to a free object's first bytes breaks what the
+// allocator keeps there: the hot object's mark, or a link of its slab's
+// free list. kmalloc must notice when it reaches them, and panic. Run in
+// a child: the panic leaves a lock held.
 static void alloc_200(void *arg) { (void)arg; kmalloc(200); }
 
-static int case_write_after_free(void) {
+static int corrupted_in_child(int slab_list) {
   pid_t pid = fork();
   int status;
   if (pid == 0) {
-    char *keep = kmalloc(200), *p = kmalloc(200);
+    char *keep = kmalloc(200), *p = kmalloc(200), *q = kmalloc(200);
     kmfree(p);  // keep holds the slab: p's memory stays a slab's
-    memset(p, 0x5A, 2);
-    kmalloc(200);  // hands out p again; its broken link is now the list head
+    if (slab_list) {
+      kmfree(q);            // q is the hot object now, p back on its slab's list
+      memset(p, 0x5A, 2);
+      kmalloc(200);         // q
+      kmalloc(200);         // p, whose broken link is now the list head
+    } else {
+      memset(p, 0x5A, 2);   // p is the hot object
+    }
     _exit(keep && host_try(alloc_200, 0) && strstr(host_panic_msg, "corrupted") ? 0 : 1);
   }
   waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "corrupted free list not detected");
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int case_write_after_free(void) {
+  CHECK(corrupted_in_child(0), "write to the hot object after kmfree not detected");
+  CHECK(corrupted_in_child(1), "broken slab free list not detected");
   return 0;
 }
 
@@ -577,6 +625,7 @@ static const struct {
   { "layout", case_layout },
   { "random", case_random },
   { "interleaved", case_interleaved },
+  { "lifo", case_lifo },
   { "bad_kernel_frees", case_bad_kernel_frees },
   { "user_bad_frees", case_user_bad_frees },
   { "user_sizes", case_user_sizes },

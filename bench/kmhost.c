@@ -69,7 +69,10 @@ int holding(struct spinlock *lk) {
   return lk->locked && lk->cpu == &host_cpu;
 }
 
-void acquire(struct spinlock *lk) {
+// acquire() and release() are calls, not inlined into kmalloc.c (which
+// this file includes): so they are in the kernel (spinlock.c) and for
+// firstfit.c, and both allocators pay the same for their locks.
+__attribute__((noinline)) void acquire(struct spinlock *lk) {
   if (holding(lk))
     panic("acquire: already held");
   while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE))
@@ -77,7 +80,7 @@ void acquire(struct spinlock *lk) {
   lk->cpu = &host_cpu;
 }
 
-void release(struct spinlock *lk) {
+__attribute__((noinline)) void release(struct spinlock *lk) {
   if (!holding(lk))
     panic("release: not held");
   lk->cpu = 0;
@@ -106,8 +109,8 @@ __attribute__((constructor)) static void pages_init(void) {
 
 // Index of the pool page at v, or -1 if v is not the start of one.
 static int page_index(char *v) {
-  uintptr off = (uintptr)v - (uintptr)pool;
-  if ((uintptr)v < (uintptr)pool || off >= sizeof(pool) || off % PGSIZE)
+  uintptr off = (uintptr)v - (uintptr)pool;  // huge if v is below the pool
+  if (off >= sizeof(pool) || off % PGSIZE)
     return -1;
   return off / PGSIZE;
 }
@@ -304,26 +307,25 @@ static int fail(char *why, int len, const char *what, struct kmclass *c) {
   return -1;
 }
 
-// Check slab s of class c: bitmap, free list, requested sizes. Adds its
-// live objects and their requested bytes to *objects and *bytes.
+// Check slab s of class c: size records, free list. Adds its live objects
+// and their requested bytes to *objects and *bytes.
 static int check_slab(struct kmclass *c, struct slab *s, uint *objects, uint *bytes,
                       char *why, int len) {
-  uint i, k, live = 0, nfreelist = 0, n, minsize;
+  uint i, k, live = 0, nfreelist = 0, n;
 
-  minsize = c == kmclasses ? 1 : (c - 1)->size + 1;
   for (i = 0; i < c->perslab; i++) {
-    if (!inuse_test(s, i))
+    if (obj_record(c, s, i) == 0)
       continue;
     live++;
-    n = obj_reqsize(c, s, i);
-    if (n < minsize || n > c->size)
+    n = c->base + obj_record(c, s, i);
+    if (n <= c->base || n > c->size)
       return fail(why, len, "requested size outside the class", c);
     *bytes += n;
   }
   if (live != c->perslab - s->nfree)
-    return fail(why, len, "nfree disagrees with the bitmap", c);
+    return fail(why, len, "nfree disagrees with the size records", c);
   for (k = s->freehead; k != FREE_END; k = *(ushort *)obj_addr(c, s, k))
-    if (k >= c->perslab || inuse_test(s, k) || ++nfreelist > c->perslab)
+    if (k >= c->perslab || obj_record(c, s, k) != 0 || ++nfreelist > c->perslab)
       return fail(why, len, "free list broken", c);
   if (nfreelist != s->nfree)
     return fail(why, len, "free list length is not nfree", c);
@@ -343,6 +345,27 @@ static int check_partial(struct kmclass *c, uint *onlist, char *why, int len) {
   return 0;
 }
 
+// The hot object: an object of a slab of c that its slab counts as
+// allocated, with the size kmfree() found and the mark intact.
+static int check_hot(struct kmclass *c, char *why, int len) {
+  struct slab *s;
+  uint off, i;
+  if (c->hot == 0)
+    return 0;
+  s = slab_of(c->hot);
+  i = obj_index(c, c->hot, &off);
+  if (page_index((char *)s) < 0 || pages.ref[page_index((char *)s)] == 0 ||
+      s->magic != SLAB_MAGIC || &kmclasses[s->cls] != c)
+    return fail(why, len, "hot object is not in a slab of the class", c);
+  if (!obj_index_ok(c, i, off))
+    return fail(why, len, "hot object is not the start of an object", c);
+  if (obj_record(c, s, i) == 0 || c->base + obj_record(c, s, i) != c->hotbytes)
+    return fail(why, len, "hot object's size record is not its size", c);
+  if (*(uint *)c->hot != HOT_MARK)
+    return fail(why, len, "hot object's mark is gone", c);
+  return 0;
+}
+
 // Check class c against every slab of it in the pool (full slabs are on
 // no list, so the pool is the only way to find them all).
 static int check_class(struct kmclass *c, char *why, int len) {
@@ -353,8 +376,13 @@ static int check_class(struct kmclass *c, char *why, int len) {
     return c->partial || c->empty || c->pages || c->objects
                ? fail(why, len, "unused class holds something", c) : 0;
   if (c->hdrsize + c->perslab * c->size > PGSIZE || c->hdrsize % OBJ_ALIGN ||
-      c->size % OBJ_ALIGN)
+      c->size % OBJ_ALIGN || c->hdrsize < sizeof(struct slab) + c->perslab * c->sizebytes)
     return fail(why, len, "layout does not fit a page", c);
+  if (c->base != (c == kmclasses ? 0 : (c - 1)->size) || c->index != c - kmclasses)
+    return fail(why, len, "base or index wrong", c);
+  for (i = 0; i < PGSIZE; i++)
+    if ((i * c->divmul >> c->divshift) != i / c->size)
+      return fail(why, len, "divmul and divshift do not divide by size", c);
   if (check_partial(c, &onlist, why, len) < 0)
     return -1;
   for (i = 0; i < HOST_POOL_PAGES; i++) {
@@ -370,6 +398,10 @@ static int check_class(struct kmclass *c, char *why, int len) {
   }
   if (c->empty && (c->empty->magic != SLAB_MAGIC || &kmclasses[c->empty->cls] != c))
     return fail(why, len, "cached empty slab is not a slab of the class", c);
+  if (check_hot(c, why, len) < 0)
+    return -1;
+  if (idle_pages(c) > 1)
+    return fail(why, len, "more than one page without a live object", c);
   if (npartial != onlist)
     return fail(why, len, "a partial slab is not on the partial list", c);
   if (nslabs != c->pages)
@@ -396,7 +428,7 @@ unsigned int host_empty_slabs(void) {
   int i;
   for (i = 0; i < KM_NCLASS; i++) {
     acquire(&kmclasses[i].lock);
-    n += kmclasses[i].empty != 0;
+    n += idle_pages(&kmclasses[i]);
     release(&kmclasses[i].lock);
   }
   return n;

@@ -44,7 +44,9 @@ extern __thread char host_panic_msg[256];
 // with the reason in why.
 int host_check(char *why, int len);
 
-// Cached empty slabs over all classes.
+// Pages kmalloc holds with no live object, over all classes: cached empty
+// slabs, and slabs that hold only their class's hot object (at most one
+// such page per class).
 unsigned int host_empty_slabs(void);
 
 // The trace stand-in. With tracing on, KMALLOC/KMFREE events are replayed

@@ -4,10 +4,12 @@
 //
 // A request is rounded up to one of KM_NCLASS size classes. Each class
 // cuts whole pages ("slabs") into objects of its size. A slab begins with
-// a header (struct slab): a free list, a bitmap of allocated objects and
-// the size each live object was asked for, so that kmfree finds all it
-// needs from the object's address alone and allocation and free take
-// constant time.
+// a header (struct slab): a free list and the size each object was asked
+// for (0 while it is free), so that kmfree finds all it needs from the
+// object's address alone. In front of the slabs, each class keeps the
+// object freed last, its "hot" object, and hands it out next: most frees
+// and allocations touch only the class and that object. Both take
+// constant time, with no loop, no division and no search.
 //
 // Locking: each class has a lock that protects the class and every slab
 // of it. No code holds two class locks at once. kalloc() may be called
@@ -30,6 +32,7 @@
 typedef __UINTPTR_TYPE__ uintptr;
 
 #define SLAB_MAGIC 0x6b6d736c  // "lsmk": this page is a kmalloc slab
+#define HOT_MARK   0x746f686b  // "khot": first word of a class's hot object
 #define OBJ_ALIGN  8           // every object is 8-byte aligned
 #define FREE_END   0xFFFF      // end of a slab's free list
 
@@ -37,12 +40,12 @@ typedef __UINTPTR_TYPE__ uintptr;
 // hdrsize + i * size from the page start (struct kmclass).
 //
 // Invariants, with the class lock held:
-//  - nfree == objects whose inuse bit is clear == length of the free list;
+//  - nfree == objects whose size record is 0 == length of the free list;
+//    the class's hot object is not free here: it keeps its size record;
 //  - a slab with 0 < nfree < perslab is on its class's partial list; one
 //    with nfree == perslab is the class's cached empty slab; a full one
 //    (nfree == 0) is on no list: only kmfree, which finds it from an
-//    object's address, needs it, and leaving it alone saves two list
-//    updates per allocation and free.
+//    object's address, needs it.
 struct slab {
   uint magic;            // SLAB_MAGIC while the page belongs to kmalloc
   ushort cls;            // index in kmclasses
@@ -51,38 +54,69 @@ struct slab {
                          // object's first two bytes hold the next index
   struct slab *next;     // neighbours on the class's partial list
   struct slab *prev;
-  uint inuse[];          // bit i set iff object i is allocated; the
-                         // requested sizes follow (obj_reqsize)
+  uchar sizes[];         // size record of each object, 1 or 2 bytes
+                         // (kmclass.sizebytes): see obj_record()
 };
 
-// A size class. (lock) marks the fields its lock protects.
+// A size class. (lock) marks the fields its lock protects; the layout
+// fields are set once, by class_setup(), before the class's first slab.
+//
+// The hot object is free for kmalloc and kmfree (a second kmfree of it is
+// a double free) but still allocated for its slab, and so for the
+// counters below, which count what the slabs hand out and take back.
+// kmstat() subtracts it (class_stat()).
 struct kmclass {
   struct spinlock lock;
+  uint index;            // in kmclasses, as slab.cls
   uint size;             // object size, a multiple of OBJ_ALIGN
+  uint base;             // the previous class's size: requests of
+                         // (base, size] bytes land here
   uint perslab;          // objects per slab; 0 until first used (lock)
-  uint bitmapwords;      // words in a slab's inuse bitmap (lock)
+  uint sizebytes;        // bytes of one size record: 1 or 2 (lock)
   uint hdrsize;          // bytes of slab header before object 0 (lock)
+  uint divmul;           // offset / size == offset * divmul >> divshift
+  uint divshift;         //   for every offset in a page (lock)
+  char *hot;             // the object freed last, handed out next, or 0 (lock)
+  uint hotbytes;         // the bytes it was asked for (lock)
+  uint reuses;           // allocations that took the hot object (lock)
   struct slab *partial;  // slabs with both free and allocated objects (lock)
   struct slab *empty;    // one slab kept with no live object, or 0 (lock)
-  uint objects;          // live objects (lock)
-  uint bytes;            // bytes requested by them (lock)
+  uint objects;          // objects allocated in the slabs (lock)
   uint pages;            // slabs held: partial, full and empty (lock)
-  uint allocs;           // objects handed out since boot (lock)
-  uint frees;            // objects given back since boot (lock)
+  uint bytes;            // bytes requested by those objects (lock)
+  uint allocs;           // objects the slabs handed out since boot (lock)
+  uint frees;            // objects given back to the slabs since boot (lock)
 };
 
-// The classes, smallest first; the last one is the largest request. Up to
-// 256 bytes they are powers of two. Above, each is the largest size that
-// lets k = 8, 6, 4, 3, 2 or 1 objects share a page with the header, also
-// with the larger header of a 64-bit host build: a class of exactly 512,
-// 1024 or 2048 bytes would waste most of a slab's last object slot.
+// The classes, smallest first: X(index, base, size) serves requests of
+// (base, size] bytes. Up to 256 bytes the sizes are powers of two. Above,
+// each is the largest size that lets k = 8, 6, 4, 3, 2 or 1 objects share
+// a page with the header, also with the larger header of a 64-bit host
+// build: a class of exactly 512, 1024 or 2048 bytes would waste most of
+// a slab's last object slot.
+#define KM_CLASSES(X)                                                    \
+  X(0, 0, 16)      X(1, 16, 32)     X(2, 32, 64)     X(3, 64, 128)       \
+  X(4, 128, 256)   X(5, 256, 504)   X(6, 504, 672)   X(7, 672, 1008)     \
+  X(8, 1008, 1344) X(9, 1344, 2024) X(10, 2024, KMALLOC_MAX)
+
+#define KMCLASS(i, lo, hi) \
+  [i] = { .lock = { .name = "kmclass" }, .index = (i), .base = (lo), .size = (hi) },
+#define KMCOUNT(i, lo, hi) + 1
+_Static_assert(0 KM_CLASSES(KMCOUNT) == KM_NCLASS, "KM_CLASSES lists KM_NCLASS classes");
+
 // Read by GDB (gdbscripts/) as well.
-#define KMCLASS(sz) { .lock = { .name = "kmclass" }, .size = (sz) }
-struct kmclass kmclasses[KM_NCLASS] = {
-  KMCLASS(16), KMCLASS(32), KMCLASS(64), KMCLASS(128), KMCLASS(256),
-  KMCLASS(504), KMCLASS(672), KMCLASS(1008), KMCLASS(1344), KMCLASS(2024),
-  KMCLASS(KMALLOC_MAX),
-};
+struct kmclass kmclasses[KM_NCLASS] = { KM_CLASSES(KMCLASS) };
+
+// The class of an n-byte request is size_class[(n - 1) / OBJ_ALIGN]
+// (class sizes are multiples of OBJ_ALIGN): one load, no loop.
+// class_setup() checks the table against kmclasses[].
+#define KMRANGE(i, lo, hi) [(lo) / OBJ_ALIGN ... (hi) / OBJ_ALIGN - 1] = &kmclasses[i],
+static struct kmclass *const size_class[KMALLOC_MAX / OBJ_ALIGN] = { KM_CLASSES(KMRANGE) };
+
+// &kmclasses[i], as a load: a class found from a slab's cls then stays in
+// a register (the compiler would rather recompute &kmclasses[i]).
+#define KMPTR(i, lo, hi) [i] = &kmclasses[i],
+static struct kmclass *const class_ptr[KM_NCLASS] = { KM_CLASSES(KMPTR) };
 
 // Why kmfree refused a pointer.
 enum {
@@ -103,36 +137,58 @@ static char *kmerr_text(int err) {
 
 // ---- slab layout --------------------------------------------------------
 
-// The smallest class that holds n bytes; 1 <= n <= KMALLOC_MAX.
-static struct kmclass *class_for(uint n) {
-  struct kmclass *c;
-  for (c = kmclasses; c->size < n; c++)
-    ;
-  return c;
-}
-
-// Classes up to 256 bytes record each requested size as size-1 in one
-// byte; larger classes need two bytes.
-static uint reqsize_bytes(struct kmclass *c) {
-  return c->size <= 256 ? 1 : 2;
-}
-
 static uint hdrsize_for(struct kmclass *c, uint n) {
-  uint bytes = sizeof(struct slab) + 4 * ((n + 31) / 32) + n * reqsize_bytes(c);
+  uint bytes = sizeof(struct slab) + n * c->sizebytes;
   return (bytes + OBJ_ALIGN - 1) & ~(OBJ_ALIGN - 1);
+}
+
+// size_class[] agrees with the classes' sizes, for every request.
+static void check_size_class(void) {
+  uint n, i;
+  for (n = 1; n <= KMALLOC_MAX; n += OBJ_ALIGN) {
+    for (i = 0; kmclasses[i].size < n; i++)
+      ;
+    if (size_class[(n - 1) / OBJ_ALIGN] != &kmclasses[i] || kmclasses[i].base >= n ||
+        kmclasses[i].size % OBJ_ALIGN)
+      panic("kmalloc: size classes and size_class[] disagree");
+  }
+}
+
+// Find divmul and divshift for c: the smallest shift for which
+// off * divmul >> divshift == off / size for every offset in a page,
+// tried exhaustively, with no product overflowing 32 bits.
+static void class_divisor(struct kmclass *c) {
+  uint shift, mul, off;
+  for (shift = 0; shift < 32; shift++) {
+    mul = ((1u << shift) + c->size - 1) / c->size;
+    if (mul > 0xFFFFFFFFu / PGSIZE)
+      break;
+    for (off = 0; off < PGSIZE && (off * mul >> shift) == off / c->size; off++)
+      ;
+    if (off == PGSIZE) {
+      c->divmul = mul;
+      c->divshift = shift;
+      return;
+    }
+  }
+  panic("kmalloc: no reciprocal for a class size");
 }
 
 // Fit as many objects as the header, which grows with their number,
 // leaves room for. Runs on the class's first allocation (lock held).
+// A size record holds the request minus base: one byte if that is at
+// most 255.
 static void class_setup(struct kmclass *c) {
   uint n = PGSIZE / c->size;
+  check_size_class();
+  c->sizebytes = c->size - c->base <= 0xFF ? 1 : 2;
   while (n > 0 && hdrsize_for(c, n) + n * c->size > PGSIZE)
     n--;
   if (n == 0)
     panic("kmalloc: size class does not fit a page");
-  c->perslab = n;
-  c->bitmapwords = (n + 31) / 32;
   c->hdrsize = hdrsize_for(c, n);
+  class_divisor(c);
+  c->perslab = n;
 }
 
 static struct slab *slab_of(void *p) {
@@ -143,44 +199,48 @@ static char *obj_addr(struct kmclass *c, struct slab *s, uint i) {
   return (char *)s + c->hdrsize + i * c->size;
 }
 
-// Index of the object that starts at p in slab s, or -1.
-static int obj_index(struct kmclass *c, struct slab *s, char *p) {
-  uint off;
-  if (p < (char *)s + c->hdrsize || p >= (char *)s + PGSIZE)
-    return -1;
-  off = p - ((char *)s + c->hdrsize);
-  if (off % c->size != 0 || off / c->size >= c->perslab)
-    return -1;
-  return off / c->size;
+// The index of object o in its slab, if o is the start of an object:
+// otherwise the index is wrong or past perslab (obj_index_ok()).
+static uint obj_index(struct kmclass *c, char *o, uint *off) {
+  *off = (uintptr)o % PGSIZE - c->hdrsize;  // huge if o is in the header
+  return *off * c->divmul >> c->divshift;   // *off / c->size (class_divisor)
 }
 
-static int inuse_test(struct slab *s, uint i) {
-  return (s->inuse[i / 32] >> (i % 32)) & 1;
+static int obj_index_ok(struct kmclass *c, uint i, uint off) {
+  return i < c->perslab && i * c->size == off;
 }
 
-static void inuse_set(struct slab *s, uint i, int on) {
-  if (on)
-    s->inuse[i / 32] |= 1u << (i % 32);
-  else
-    s->inuse[i / 32] &= ~(1u << (i % 32));
+// Object i's size record: the bytes requested minus c->base while it is
+// allocated (1 to size - base), 0 while it is free. So it is also the
+// object's allocated bit.
+static uint obj_record(struct kmclass *c, struct slab *s, uint i) {
+  if (c->sizebytes == 2)
+    return ((ushort *)s->sizes)[i];
+  return s->sizes[i];
 }
 
-static uint obj_reqsize(struct kmclass *c, struct slab *s, uint i) {
-  uchar *sizes = (uchar *)&s->inuse[c->bitmapwords];
-  if (reqsize_bytes(c) == 1)
-    return sizes[i] + 1;
-  return ((ushort *)sizes)[i];
+// Set object i's size record to r; returns the one it replaces.
+static uint obj_swap_record(struct kmclass *c, struct slab *s, uint i, uint r) {
+  uint old;
+  if (c->sizebytes == 1) {
+    old = s->sizes[i];
+    s->sizes[i] = r;
+  } else {
+    old = ((ushort *)s->sizes)[i];
+    ((ushort *)s->sizes)[i] = r;
+  }
+  return old;
 }
 
-static void obj_set_reqsize(struct kmclass *c, struct slab *s, uint i, uint n) {
-  uchar *sizes = (uchar *)&s->inuse[c->bitmapwords];
-  if (reqsize_bytes(c) == 1)
-    sizes[i] = n - 1;
-  else
-    ((ushort *)sizes)[i] = n;
+// A free object's bytes are ours. A slab's free list is linked through
+// their first two bytes; the hot object's first word is HOT_MARK. A
+// kernel write after kmfree that breaks them makes kmalloc panic when it
+// next takes the object or the link.
+static __attribute__((noreturn)) void broken_free_object(void) {
+  panic("kmalloc: free list corrupted (write after kmfree?)");
 }
 
-// ---- slab lists (class lock held) ---------------------------------------
+// ---- slabs (class lock held) --------------------------------------------
 
 static void list_push(struct slab **head, struct slab *s) {
   s->prev = 0;
@@ -200,8 +260,6 @@ static void list_remove(struct slab **head, struct slab *s) {
   s->next = s->prev = 0;
 }
 
-// ---- slabs (class lock held) --------------------------------------------
-
 // A fresh slab for class c with every object free, or 0 if out of pages.
 static struct slab *slab_new(struct kmclass *c) {
   struct slab *s = (struct slab *)kalloc_as(PG_KMALLOC);
@@ -212,10 +270,9 @@ static struct slab *slab_new(struct kmclass *c) {
   s->cls = c - kmclasses;
   s->nfree = c->perslab;
   s->next = s->prev = 0;
-  for (i = 0; i < c->bitmapwords; i++)
-    s->inuse[i] = 0;
   s->freehead = FREE_END;
   for (i = c->perslab - 1; i >= 0; i--) {
+    obj_swap_record(c, s, i, 0);
     *(ushort *)obj_addr(c, s, i) = s->freehead;
     s->freehead = i;
   }
@@ -230,11 +287,13 @@ static void slab_release(struct slab *s) {
   kfree_as((char *)s, PG_KMALLOC);
 }
 
-// A slab of c with a free object, on the partial list; 0 if out of pages.
-static struct slab *class_slab(struct kmclass *c) {
-  struct slab *s = c->partial;
-  if (s)
-    return s;
+// When c's partial list is empty: a slab with a free object, made the
+// list's only entry; the cached empty slab if there is one, else a new
+// one. 0 if out of pages.
+static __attribute__((noinline)) struct slab *class_refill(struct kmclass *c) {
+  struct slab *s;
+  if (c->perslab == 0)
+    class_setup(c);
   if (c->empty) {
     s = c->empty;
     c->empty = 0;
@@ -245,119 +304,191 @@ static struct slab *class_slab(struct kmclass *c) {
   return s;
 }
 
-// Take a free object of s for an n-byte request.
+// Take a free object of s, the head of c's partial list, for an n-byte
+// request.
 static char *slab_take(struct kmclass *c, struct slab *s, uint n) {
   uint i = s->freehead;
   char *o;
-  // A free object's first bytes are the free list's link: a kernel write
-  // after kmfree breaks it, and this is where it shows.
-  if (s->nfree == 0 || i >= c->perslab || inuse_test(s, i))
-    panic("kmalloc: free list corrupted (write after kmfree?)");
+  if (s->nfree == 0 || i >= c->perslab || obj_swap_record(c, s, i, n - c->base) != 0)
+    broken_free_object();
   o = obj_addr(c, s, i);
   s->freehead = *(ushort *)o;
-  s->nfree--;
-  inuse_set(s, i, 1);
-  obj_set_reqsize(c, s, i, n);
-  if (s->nfree == 0)
-    list_remove(&c->partial, s);
+  if (--s->nfree == 0) {  // full: off the partial list
+    c->partial = s->next;
+    if (s->next)
+      s->next->prev = 0;
+  }
+  c->objects++;
+  c->bytes += n;
+  c->allocs++;
   return o;
 }
 
-// Put object i (at o) of s back on the free list. Returns a slab whose
-// page the caller must slab_release() once the lock is dropped, or 0.
-// At most one empty slab per class is kept: a free/alloc pair at the
-// edge of a slab then does not cost a page allocation each time.
-static struct slab *slab_put(struct kmclass *c, struct slab *s, uint i, char *o) {
-  int was_full = s->nfree == 0;
-  inuse_set(s, i, 0);
+// Would slab s hold no live object if the class's hot object, which is
+// in it, were not there? (Its slab counts it as allocated.)
+static int idle_with_hot(struct kmclass *c, struct slab *s) {
+  return s->nfree + 1 == c->perslab;
+}
+
+// How many pages of c hold no live object: the cached empty slab, and
+// the hot object's slab if the hot object is all it holds. At most one,
+// so that a class keeps at most one page it does not need.
+static uint idle_pages(struct kmclass *c) {
+  return (c->empty != 0) + (c->hot != 0 && idle_with_hot(c, slab_of(c->hot)));
+}
+
+// Put c's hot object back in its slab, to make room for a new hot object
+// in slab snew. If that empties the slab, the slab becomes the cached
+// empty one, unless a page stays idle anyway (another cached slab, or
+// snew holding only the new hot object): then it is returned, for the
+// caller to slab_release() once the lock is dropped.
+static struct slab *hot_flush(struct kmclass *c, struct slab *snew) {
+  char *o = c->hot;
+  struct slab *s = slab_of(o);
+  uint off, i = obj_index(c, o, &off);
+
+  if (*(uint *)o != HOT_MARK)
+    broken_free_object();
+  c->hot = 0;
+  obj_swap_record(c, s, i, 0);
   *(ushort *)o = s->freehead;
   s->freehead = i;
-  s->nfree++;
-  if (s->nfree == c->perslab) {
-    if (!was_full)
-      list_remove(&c->partial, s);
-    if (c->empty == 0) {
-      c->empty = s;
-      return 0;
-    }
-    c->pages--;
-    return s;
-  }
-  if (was_full)
+  c->objects--;
+  c->bytes -= c->hotbytes;
+  c->frees++;
+  if (++s->nfree == 1 && c->perslab > 1)  // was full
     list_push(&c->partial, s);
-  return 0;
+  if (s->nfree < c->perslab)
+    return 0;
+  if (c->perslab > 1)
+    list_remove(&c->partial, s);
+  if (c->empty == 0 && !idle_with_hot(c, snew)) {
+    c->empty = s;
+    return 0;
+  }
+  c->pages--;
+  return s;
 }
 
 // ---- allocation and free ------------------------------------------------
+//
+// The common case of kmalloc takes the class's hot object; that of kmfree
+// checks the object (its slab's magic and class, its index, its size
+// record: reads only) and makes it the hot object. Neither changes a slab
+// (free list, counts, lists), and the object just freed is the next one
+// handed out, while it is still in the cache. What is rare (a class's
+// first use, the slab path, a refused free) is in functions of its own,
+// out of the common path.
 
-// An object of at least n bytes charged to pid (0: the kernel), or 0 if
-// n is 0 or too large or memory is exhausted. Contents are garbage.
-static void *km_alloc(uint n, int pid) {
-  struct kmclass *c;
+// The hot object o of c, taken for an n-byte request: record n.
+static __attribute__((noinline)) void hot_resize(struct kmclass *c, char *o, uint n) {
+  uint off;
+  obj_swap_record(c, slab_of(o), obj_index(c, o, &off), n - c->base);
+  c->bytes += n - c->hotbytes;
+}
+
+// The slab path of kmalloc: c has no hot object (lock held; released).
+static __attribute__((noinline)) void *alloc_from_slab(struct kmclass *c, uint n, int pid) {
   struct slab *s;
   char *o;
-
-  if (n == 0 || n > KMALLOC_MAX)
-    return 0;
-  c = class_for(n);
-  acquire(&c->lock);
-  if (c->perslab == 0)
-    class_setup(c);
-  if ((s = class_slab(c)) == 0) {
+  if ((s = c->partial) == 0 && (s = class_refill(c)) == 0) {
     release(&c->lock);
     return 0;
   }
   o = slab_take(c, s, n);
-  c->objects++;
-  c->bytes += n;
-  c->allocs++;
-  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, c - kmclasses, pid);
+  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, s->cls, pid);
   release(&c->lock);
   return o;
 }
 
-// The class of slab s, or 0 if s is not a page that holds a slab. Only a
-// hint until the class lock is held: km_free checks the magic again then.
-static struct kmclass *slab_class(struct slab *s) {
-  uint cls;
-  if (krefcount((char *)s) == 0 || s->magic != SLAB_MAGIC)
+// An object of at least n bytes charged to pid (0: the kernel), or 0 if
+// n is 0 or too large or memory is exhausted. Contents are garbage.
+static inline __attribute__((always_inline)) void *km_alloc(uint n, int pid) {
+  struct kmclass *c;
+  char *o;
+
+  if (n - 1 >= KMALLOC_MAX)  // n == 0 too
     return 0;
-  cls = s->cls;
-  return cls < KM_NCLASS ? &kmclasses[cls] : 0;
+  c = size_class[(n - 1) / OBJ_ALIGN];
+  acquire(&c->lock);
+  if ((o = c->hot) == 0)
+    return alloc_from_slab(c, n, pid);
+  if (*(uint *)o != HOT_MARK)
+    broken_free_object();
+  c->hot = 0;
+  c->reuses++;
+  if (n != c->hotbytes)  // its slab records what it is asked for now
+    hot_resize(c, o, n);
+  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, c->index, pid);
+  release(&c->lock);
+  return o;
+}
+
+// Refuse a free: drop c's lock and say why.
+static __attribute__((noinline)) int free_refused(struct kmclass *c, int err) {
+  release(&c->lock);
+  return err;
+}
+
+// The rest of a free of p, an object of slab s asked for n bytes, that
+// must first make room for p as c's hot object: c has a hot object
+// already (unless p is that one: a double free), or s would then hold
+// nothing else while c also keeps an empty slab. Keeps at most one idle
+// page (idle_pages()).
+static __attribute__((noinline)) int free_make_room(struct kmclass *c, struct slab *s,
+                                                    char *p, uint n, int pid) {
+  struct slab *spare[2] = { 0, 0 };
+  if (p == c->hot)
+    return free_refused(c, KM_NOTLIVE);
+  if (c->hot)
+    spare[0] = hot_flush(c, s);
+  if (c->empty && idle_with_hot(c, s)) {
+    spare[1] = c->empty;
+    c->empty = 0;
+    c->pages--;
+  }
+  c->hot = p;
+  c->hotbytes = n;
+  *(uint *)p = HOT_MARK;
+  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, s->cls, pid);
+  release(&c->lock);
+  if (spare[0])
+    slab_release(spare[0]);
+  if (spare[1])
+    slab_release(spare[1]);
+  return KM_OK;
 }
 
 // Free the object at p, charged to pid. Returns KM_OK, or why p is not a
 // live kmalloc object (and then changes nothing).
-static int km_free(void *p, int pid) {
-  struct slab *s = slab_of(p), *spare;
+static inline __attribute__((always_inline)) int km_free(void *p, int pid) {
+  struct slab *s = slab_of(p);
   struct kmclass *c;
-  int i;
-  uint n;
+  uint cls, off, i, n;
 
-  if (p == 0 || (c = slab_class(s)) == 0)
+  // Unlocked, only whether s can be a slab: an allocated page (page 0,
+  // and so p == 0, never is) with a class number in range. Under that
+  // class's lock, where they cannot change, the magic and the class
+  // number again, then the object.
+  if (krefcount((char *)s) == 0 || (cls = s->cls) >= KM_NCLASS)
     return KM_NOTSLAB;
+  c = class_ptr[cls];
   acquire(&c->lock);
-  if (s->magic != SLAB_MAGIC || s->cls != c - kmclasses) {
-    release(&c->lock);
-    return KM_NOTSLAB;
-  }
-  if ((i = obj_index(c, s, p)) < 0) {
-    release(&c->lock);
-    return KM_NOTOBJECT;
-  }
-  if (!inuse_test(s, i)) {
-    release(&c->lock);
-    return KM_NOTLIVE;
-  }
-  n = obj_reqsize(c, s, i);
-  spare = slab_put(c, s, i, p);
-  c->objects--;
-  c->bytes -= n;
-  c->frees++;
-  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, c - kmclasses, pid);
+  if (s->magic != SLAB_MAGIC || s->cls != c->index)
+    return free_refused(c, KM_NOTSLAB);
+  i = obj_index(c, p, &off);
+  if (!obj_index_ok(c, i, off))
+    return free_refused(c, KM_NOTOBJECT);
+  if ((n = obj_record(c, s, i)) == 0)
+    return free_refused(c, KM_NOTLIVE);
+  n += c->base;
+  if (c->hot || (c->empty && idle_with_hot(c, s)))
+    return free_make_room(c, s, p, n, pid);
+  c->hot = p;
+  c->hotbytes = n;
+  *(uint *)p = HOT_MARK;
+  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, c->index, pid);
   release(&c->lock);
-  if (spare)
-    slab_release(spare);
   return KM_OK;
 }
 
@@ -367,27 +498,33 @@ void *kmalloc(uint n) {
   return km_alloc(n, 0);
 }
 
+static __attribute__((noinline)) void kmfree_refused(void *p, int err) {
+  cprintf("kmfree %p: %s\n", p, kmerr_text(err));
+  panic("kmfree");
+}
+
 // Free an object from kmalloc(). Anything else is a kernel bug.
 void kmfree(void *p) {
   int err = km_free(p, 0);
-  if (err != KM_OK) {
-    cprintf("kmfree %p: %s\n", p, kmerr_text(err));
-    panic("kmfree");
-  }
+  if (err != KM_OK)
+    kmfree_refused(p, err);
 }
 
 // ---- statistics ---------------------------------------------------------
 
+// What kmstat() reports for c: the counters without the hot object.
 static void class_stat(struct kmclass *c, struct kmclassstat *st) {
+  uint hot;
   acquire(&c->lock);
+  hot = c->hot != 0;
   st->size = c->size;
   st->perslab = c->perslab;
-  st->objects = c->objects;
-  st->bytes = c->bytes;
+  st->objects = c->objects - hot;
+  st->bytes = c->bytes - (hot ? c->hotbytes : 0);
   st->pages = c->pages;
-  st->emptypages = c->empty != 0;
-  st->allocs = c->allocs;
-  st->frees = c->frees;
+  st->emptypages = idle_pages(c);
+  st->allocs = c->allocs + c->reuses;
+  st->frees = c->frees + c->reuses + hot;
   release(&c->lock);
 }
 

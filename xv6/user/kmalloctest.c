@@ -367,8 +367,10 @@ static int case_exit_release(void) {
 // kmstat moves by exactly what was allocated; a bad pointer gives -1.
 static int case_kmstat(void) {
   int h1, h2, h3, c;
-  CHECK(kmstat(0) == -1, "kmstat(0) succeeded", 0);
+  // (Address 0 is this program's text, writable: not a bad pointer here.)
   CHECK(kmstat((struct kmstat *)0x80000000) == -1, "kmstat(kernel address) succeeded", 0);
+  CHECK(kmstat((struct kmstat *)(0x80000000 - 16)) == -1, "kmstat into the kernel", 0);
+  CHECK(kmstat((struct kmstat *)0xFFFFFF00) == -1, "kmstat(0xFFFFFF00) succeeded", 0);
   kst(&st0);
   h1 = km(10);
   h2 = km(300);
