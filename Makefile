@@ -166,10 +166,14 @@ bench: all
 	$(PYTHON) bench/guest.py mmapbench
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 
+# The random mmap/munmap/mprotect/sbrk stream, held out of `make test` (see tests/run_tests.py).
+fuzz: all
+	$(PYTHON) tests/run_tests.py --skip-host --suite mmapfuzz $(TEST_CPUS)
+
 clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test bench demo clean FORCE
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test bench demo fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

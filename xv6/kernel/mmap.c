@@ -535,8 +535,10 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
     trace_emit(EV_MUNMAP, start, size, 0, 0);  // MAP_FIXED replaces what was there
     cut_range(p, start, start + size, &spare);
   }
-  if (spare)
+  if (spare) {
     kmfree(spare);
+    spare = 0;
+  }
   acquire(&p->regionlock);
   region_insert(p, r);
   release(&p->regionlock);
