@@ -31,21 +31,6 @@
 
 // ---- processes and pipes ---------------------------------------------
 
-static int xfork(void) {
-  int pid = fork();
-  check(pid >= 0, "fork failed");
-  return pid;
-}
-
-static void xwait(int pid) {
-  int w = wait();
-  check(w == pid, "wait returned %d, expected %d", w, pid);
-}
-
-static void xpipe(int p[2]) {
-  check(pipe(p) == 0, "pipe failed");
-}
-
 // One byte through a pipe: the other side may go on.
 static void send_token(int fd) {
   check(write(fd, "t", 1) == 1, "token write failed");
@@ -79,15 +64,6 @@ static void expect_fault(uint va, int write, const char *what) {
     fail("%s at %x did not kill the process", what, va);
   }
   xwait(pid);
-}
-
-// Are the n bytes at a and b equal?
-static int same_bytes(const void *a, const void *b, int n) {
-  const char *x = a, *y = b;
-  while (n-- > 0)
-    if (*x++ != *y++)
-      return 0;
-  return 1;
 }
 
 // Free memory as the leak checks count it: pages the kmalloc allocator

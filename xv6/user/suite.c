@@ -207,3 +207,28 @@ int run_suite(struct suite *s, int argc, char **argv) {
   suite_end(s);
   return failed;
 }
+
+// ---- helpers for cases -------------------------------------------------
+
+int xfork(void) {
+  int pid = fork();
+  check(pid >= 0, "fork failed");
+  return pid;
+}
+
+void xwait(int pid) {
+  int w = wait();
+  check(w == pid, "wait returned %d, expected %d", w, pid);
+}
+
+void xpipe(int p[2]) {
+  check(pipe(p) == 0, "pipe failed");
+}
+
+int same_bytes(const void *a, const void *b, int n) {
+  const char *x = a, *y = b;
+  while (n-- > 0)
+    if (*x++ != *y++)
+      return 0;
+  return 1;
+}

@@ -39,6 +39,12 @@ void fail(const char *fmt, ...) __attribute__((noreturn));
       fail(__VA_ARGS__);  \
   } while (0)
 
+// Helpers for cases: the call, or fail the case.
+int xfork(void);                 // fork
+void xwait(int pid);             // wait, which must return pid
+void xpipe(int p[2]);            // pipe
+int same_bytes(const void *a, const void *b, int n);  // 1 if the n bytes are equal
+
 // The runner. argv[1..argc-1] name cases; a program takes its own
 // options (see suite_option) out of argv before handing it on.
 char *suite_option(char *arg, char *key);

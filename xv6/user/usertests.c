@@ -32,32 +32,6 @@ static uchar pattern(uint off, uint seed) {
   return (uchar)(off * 7 + off / BSIZE * 13 + seed * 101);
 }
 
-// Are the n bytes at a and b the same?
-static int memcmp_ok(const void *a, const void *b, int n) {
-  const char *x = a, *y = b;
-  while (n-- > 0)
-    if (*x++ != *y++)
-      return 0;
-  return 1;
-}
-
-// fork, where failing to fork fails the case.
-static int xfork(void) {
-  int pid = fork();
-  check(pid >= 0, "fork failed");
-  return pid;
-}
-
-static void xpipe(int p[2]) {
-  check(pipe(p) == 0, "pipe failed");
-}
-
-// Wait for the one child expected to exit next.
-static void xwait(int pid) {
-  int w = wait();
-  check(w == pid, "wait returned %d, expected %d", w, pid);
-}
-
 // Wait for every child of this process; returns how many were reaped.
 static int reap_all(void) {
   int n = 0;
@@ -316,7 +290,7 @@ static void test_files(void) {
   fd = open("ut-file", O_RDONLY);
   check(fd >= 0, "open for reading failed");
   check(read(fd, buf2, sizeof(buf2)) == 1000, "did not read back 1000 bytes");
-  check(memcmp_ok(buf, buf2, 1000), "read back different bytes");
+  check(same_bytes(buf, buf2, 1000), "read back different bytes");
   check(read(fd, buf2, 10) == 0, "read at end of file did not return 0");
   check(write(fd, buf, 1) == -1, "write to an O_RDONLY fd succeeded");
   close(fd);
@@ -339,7 +313,7 @@ static void test_files(void) {
   check(st.nlink == 1, "nlink %d, expected 1", st.nlink);
   fd = open("ut-file", O_RDONLY);
   check(read(fd, buf2, sizeof(buf2)) == 1500, "did not read back 1500 bytes");
-  check(memcmp_ok(buf, buf2, 1500), "appended file has wrong contents");
+  check(same_bytes(buf, buf2, 1500), "appended file has wrong contents");
   close(fd);
 
   check(unlink("ut-file") == 0, "unlink failed");
@@ -391,7 +365,7 @@ static void test_dirs(void) {
   check(chdir("sub") == 0, "chdir sub failed");
   fd = open("../sub/f", O_RDONLY);
   check(fd >= 0, "open ../sub/f failed");
-  check(read(fd, buf, 10) == 5 && memcmp_ok(buf, "hello", 5), "../sub/f has wrong contents");
+  check(read(fd, buf, 10) == 5 && same_bytes(buf, "hello", 5), "../sub/f has wrong contents");
   close(fd);
   check(chdir("../..") == 0, "chdir ../.. failed");
   check(stat("ut-dir/sub/../sub/./f", &st) == 0 && st.size == 5, "nested path lookup failed");
@@ -415,7 +389,7 @@ static void test_dirs(void) {
   check(fstat(fd, &st) == 0 && st.nlink == 2, "nlink %d after link, expected 2", st.nlink);
   check(unlink("ut-dir/sub/f") == 0, "unlink of the first name failed");
   check(fstat(fd, &st) == 0 && st.nlink == 1, "nlink %d after unlink, expected 1", st.nlink);
-  check(read(fd, buf, 10) == 5 && memcmp_ok(buf, "hello", 5), "contents lost after unlink of one name");
+  check(read(fd, buf, 10) == 5 && same_bytes(buf, "hello", 5), "contents lost after unlink of one name");
   close(fd);
   check(unlink("ut-dir/f2") == 0, "unlink of the second name failed");
 
@@ -763,7 +737,7 @@ static void test_iref(void) {
   check(n < NOFILE && n >= NOFILE - 6, "opened the file %d times, NOFILE is %d", n, NOFILE);
   for (i = 0; i < n; i++) {
     check(fstat(fds[i], &st2) == 0 && st2.ino == st.ino, "fd %d names another inode", fds[i]);
-    check(read(fds[i], buf, 10) == 3 && memcmp_ok(buf, "abc", 3), "fd %d read wrong data", fds[i]);
+    check(read(fds[i], buf, 10) == 3 && same_bytes(buf, "abc", 3), "fd %d read wrong data", fds[i]);
     close(fds[i]);
   }
   close(fd);
