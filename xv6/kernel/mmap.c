@@ -238,13 +238,7 @@ static int map_page(struct proc *p, struct region *r, uint va) {
 static void unmap_range(struct proc *p, uint start, uint end) {
   uint a;
   pte_t *pte;
-  for (a = start; a < end; a += PGSIZE) {
-    if ((pte = walkpgdir(p->pgdir, (void *)a, 0)) == 0) {
-      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;  // no page table: next 4 MiB
-      if (a + PGSIZE == 0)
-        break;
-      continue;
-    }
+  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
     if (*pte & PTE_P) {
       trace_emit(EV_PAGE_UNMAP, a, PTE_ADDR(*pte), p->pid, 0);
       kfree(P2V(PTE_ADDR(*pte)));
@@ -258,32 +252,18 @@ static void unmap_range(struct proc *p, uint start, uint end) {
 static void protect_range(struct proc *p, uint start, uint end, int prot) {
   uint a;
   pte_t *pte;
-  for (a = start; a < end; a += PGSIZE) {
-    if ((pte = walkpgdir(p->pgdir, (void *)a, 0)) == 0) {
-      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
-      if (a + PGSIZE == 0)
-        break;
-      continue;
-    }
+  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE)
     if (*pte & PTE_P)
       *pte = PTE_ADDR(*pte) | PTE_P | pte_perm(prot);
-  }
 }
 
 // Pages present in [start, end) of pgdir.
 static uint resident(pde_t *pgdir, uint start, uint end) {
   uint a, n = 0;
   pte_t *pte;
-  for (a = start; a < end; a += PGSIZE) {
-    if ((pte = walkpgdir(pgdir, (void *)a, 0)) == 0) {
-      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
-      if (a + PGSIZE == 0)
-        break;
-      continue;
-    }
+  for (a = start; (pte = next_pte(pgdir, &a, end)) != 0; a += PGSIZE)
     if (*pte & PTE_P)
       n++;
-  }
   return n;
 }
 
@@ -782,11 +762,7 @@ int regions_fork(struct proc *parent, struct proc *child) {
     *tail = c;
     tail = &c->next;
     child->nregions++;
-    for (a = r->start; a < r->end; a += PGSIZE) {
-      if ((pte = walkpgdir(parent->pgdir, (void *)a, 0)) == 0) {
-        a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
-        continue;
-      }
+    for (a = r->start; (pte = next_pte(parent->pgdir, &a, r->end)) != 0; a += PGSIZE) {
       if (!(*pte & PTE_P))
         continue;
       if (r->shm) {

@@ -46,6 +46,22 @@ pte_t *walkpgdir(pde_t *pgdir, const void *va, int alloc) {
   return &pgtab[PTX(va)];
 }
 
+// For walking a range of user pages: the PTE of the first page at or
+// after *va, below end, that has a page table, with *va moved to it;
+// 0 when none is left. Whole 4 MiB ranges without a page table are
+// skipped, so walking a sparse range (a 1 GiB region) stays cheap.
+pte_t *next_pte(pde_t *pgdir, uint *va, uint end) {
+  pte_t *pte;
+  while (*va < end) {
+    if ((pte = walkpgdir(pgdir, (void *)*va, 0)) != 0)
+      return pte;
+    *va = PGADDR(PDX(*va) + 1, 0, 0);
+    if (*va == 0)  // wrapped past 4 GiB
+      break;
+  }
+  return 0;
+}
+
 // Map [va, va+size) to physical [pa, pa+size). va and size need not be
 // page aligned. Returns -1 if a page table could not be allocated (the
 // pages mapped so far stay mapped; the caller frees the whole pgdir).
@@ -197,15 +213,7 @@ int deallocuvm(pde_t *pgdir, uint oldsz, uint newsz) {
   pte_t *pte;
   if (newsz >= oldsz)
     return oldsz;
-  for (a = PGROUNDUP(newsz); a < oldsz; a += PGSIZE) {
-    pte = walkpgdir(pgdir, (char *)a, 0);
-    if (pte == 0) {
-      // No page table: skip to the next 4 MiB.
-      a = PGADDR(PDX(a) + 1, 0, 0) - PGSIZE;
-      if (a + PGSIZE == 0)
-        break;
-      continue;
-    }
+  for (a = PGROUNDUP(newsz); (pte = next_pte(pgdir, &a, oldsz)) != 0; a += PGSIZE) {
     if (*pte & PTE_P) {
       kfree(P2V(PTE_ADDR(*pte)));
       *pte = 0;
