@@ -166,9 +166,10 @@ bench: all
 	$(PYTHON) bench/guest.py mmapbench
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 
-# The random mmap/munmap/mprotect/sbrk stream, held out of `make test` (see tests/run_tests.py).
+# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2).
+FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 fuzz: all
-	$(PYTHON) tests/run_tests.py --skip-host --suite mmapfuzz $(TEST_CPUS)
+	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
 
 clean:
 	rm -rf $(OUT) .gdbinit

@@ -26,14 +26,7 @@ SUITES = [
     ("kmalloctest", 300),
     ("mmaptest", 600),
     ("mmapstress", 600),
-]
-
-# Suites held out of `make test` while a known kernel bug makes them fail intermittently; each
-# is announced on every run, with its reason, and runs with `run_tests.py --suite NAME` or
-# `make fuzz`. Empty this list when the bug is fixed.
-HELD_OUT = [
-    ("mmapfuzz", "intermittent machine reset (triple fault) in about 1 run in 4: a kernel "
-                 "memory corruption under the fuzz's mmap/munmap/mprotect stream, being hunted"),
+    ("mmapfuzz", 600),
 ]
 
 # Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).
@@ -83,9 +76,6 @@ def check_trace(capture):
 def run_guest(args):
     """Boot once per CPU count; returns (passed, failed)."""
     passed = failed = 0
-    if not args.suite:
-        for name, why in HELD_OUT:
-            print(f"HELD OUT {name}: {why}", flush=True)
     for i, cpus in enumerate(args.cpus):
         lossless = i == 0       # the first boot's whole trace goes through the checker
         print(f"== guest tests, cpus={cpus}{', lossless trace' if lossless else ''}", flush=True)

@@ -43,6 +43,7 @@ entry:
   # Now running at low addresses through the identity mapping; switch to
   # the high mapping with an absolute jump.
   movl    $(bootstack + KSTACKSIZE), %esp
+  cld                      # C code assumes it; Multiboot does not promise it
   mov     $main, %eax
   jmp     *%eax
 

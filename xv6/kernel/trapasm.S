@@ -5,6 +5,11 @@
 
 .globl alltraps
 alltraps:
+  # User code may leave the direction flag set (a backward rep movsb,
+  # interrupted half way, or a deliberate std), and the trap does not
+  # clear it. The kernel's C code assumes it clear: without this, every
+  # string operation would run backwards over kernel memory.
+  cld
   pushl   %ds
   pushl   %es
   pushl   %fs
