@@ -130,14 +130,17 @@ def test_guest_steps_from_tables():
     steps = run_tests.guest_steps(4)
     assert [s.command for s in steps[:len(run_tests.SMOKE)]] == [c for c, _ in run_tests.SMOKE]
     suites = [s for s in steps if s.expect is None]
-    assert [s.command for s in suites] == [c.format(cpus=4) for c, _ in run_tests.SUITES]
+    tiny = [s.command for s in run_tests.TINY_RING if s.expect is None]
+    assert [s.command for s in suites] == \
+        [c.format(cpus=4) for c, _ in run_tests.SUITES] + tiny
     assert "usertests ncpu=4" in [s.command for s in suites]
-    assert steps[-1].command == "tracectl flush"
+    assert steps[-len(run_tests.TINY_RING) - 2:-2] == run_tests.TINY_RING
+    assert [s.command for s in steps[-2:]] == ["tracectl flush", "tracectl status"]
     lossless = run_tests.guest_steps(2, lossless=True)
-    assert lossless[0].command == "tracectl lossless on" and lossless[1:] == \
-        run_tests.guest_steps(2)
+    assert lossless[0].command == "tracectl lossless on"
+    assert lossless[1:] == [s for s in run_tests.guest_steps(2) if s not in run_tests.TINY_RING]
     only = run_tests.guest_steps(2, only_suite="mmaptest")
-    assert [(s.command, s.expect) for s in only] == [("mmaptest", None), ("tracectl flush", "")]
+    assert [s.command for s in only] == ["mmaptest", "tracectl flush", "tracectl status"]
 
 
 # ---------------------------------------------------------------- end to end, with a fake QEMU
@@ -304,18 +307,22 @@ def test_run_tests_closing_line(tmp_path, fake, monkeypatch, capsys):
     monkeypatch.setattr(harness, "LOG_DIR", tmp_path)
     monkeypatch.setattr(run_tests, "SUITES", [("usertests ncpu={cpus}", 600)])
     checked = []
+    monkeypatch.setattr(run_tests, "TINY_RING", [])
     monkeypatch.setattr(run_tests, "check_trace", lambda path: checked.append(path) or True)
-    argv, _ = fake(dict(REPLIES, **{"tracectl lossless on": "", "tracectl flush": ""}))
+    monkeypatch.setattr(run_tests, "check_lost",
+                        lambda path, log: checked.append(path) or True)
+    argv, _ = fake(dict(REPLIES, **{"tracectl lossless on": "", "tracectl flush": "",
+                                    "tracectl status": "lost 0"}))
     qemu = ["--qemu-cmd", " ".join(argv), "--skip-host"]
     assert run_tests.main(qemu + ["--cpus", "2", "--cpus", "4"]) == 0
     out = capsys.readouterr().out.strip().split("\n")
-    # Per boot: the smoke tests, usertests' 3 cases and the flush; the first boot also turns
-    # lossless tracing on and has its trace checked.
-    per_boot = len(run_tests.SMOKE) + 3 + 1
-    assert out[-1] == f"{2 * per_boot + 2} passed, 0 failed"
-    assert [p.name for p in checked] == ["com2-cpus2.bin"]
+    # Per boot: the smoke tests, usertests' 3 cases, the flush, the status and the check of
+    # its capture; the first boot also turns lossless tracing on.
+    per_boot = len(run_tests.SMOKE) + 3 + 3
+    assert out[-1] == f"{2 * per_boot + 1} passed, 0 failed"
+    assert [p.name for p in checked] == ["com2-cpus2.bin", "com2-cpus4.bin"]
     assert (tmp_path / "console-cpus4.log").exists()
 
     assert run_tests.main(qemu + ["--suite", "mmaptest"]) == 1
-    # lossless on, flush and the trace check pass; the missing suite fails
-    assert capsys.readouterr().out.strip().split("\n")[-1] == "3 passed, 1 failed"
+    # lossless on, flush, status and the trace check pass; the missing suite fails
+    assert capsys.readouterr().out.strip().split("\n")[-1] == "4 passed, 1 failed"

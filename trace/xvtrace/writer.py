@@ -12,9 +12,8 @@ kernel's current event list.
 """
 
 import struct
-import zlib
 
-from .decode import (FRAME, KIND_HEADER, KIND_RECORDS, MAGIC, RECORD_SIZE,
+from .decode import (FRAME, frame_sum, KIND_HEADER, KIND_RECORDS, MAGIC, RECORD_SIZE,
                      STREAM_HEADER, SUPPORTED_VERSION)
 from .schema import Schema, schema_text_from_header
 
@@ -40,8 +39,8 @@ class Writer:
     def frame(self, kind, cpu, payload):
         seq = self.seq
         self.seq = (seq + 1) & 0xFFFFFFFF
-        crc = zlib.crc32(payload, zlib.crc32(struct.pack("<BBHI", kind, cpu, len(payload), seq)))
-        return FRAME.pack(MAGIC, kind, cpu, len(payload), seq, crc) + payload
+        fsum = frame_sum(struct.pack("<BBHI", kind, cpu, len(payload), seq) + payload)
+        return FRAME.pack(MAGIC, kind, cpu, len(payload), seq, fsum) + payload
 
     def header_frame(self):
         fixed = STREAM_HEADER.pack(SUPPORTED_VERSION, RECORD_SIZE, self.ncpu, self.page_size,

@@ -52,15 +52,15 @@ struct tracering {
   uint stalls;    // times the producer waited for room (producer only)
 };
 
-// Frame header on the wire, followed by length bytes of payload. crc is
-// CRC-32 (as zlib's crc32) of bytes 4..11 of this header, then the payload.
+// Frame header on the wire, followed by length bytes of payload. sum is
+// the checksum (csum_add) of bytes 4..11 of this header, then the payload.
 struct framehdr {
   uint magic;     // TRACE_FRAME_MAGIC
   uchar kind;     // TRACE_FRAME_HEADER or TRACE_FRAME_RECORDS
   uchar cpu;      // ring the records come from (0xFF for a header)
   ushort length;  // payload bytes
   uint seq;       // frame number, from 0 at boot
-  uint crc;
+  uint sum;
 };
 _Static_assert(sizeof(struct framehdr) == 16, "frame header layout");
 
@@ -90,11 +90,15 @@ static struct {
   int lossless;                  // a full ring waits for room instead of dropping
 } ctl;
 
+// Records a ring may hold (TRACECTL_RING), at most TRACE_RING. Slots are
+// still addressed modulo TRACE_RING; only how far head may run ahead of
+// tail changes.
+static uint ringcap = TRACE_RING;
+
 static struct tracering rings[NCPU];
 static uint64 tsc0;
 static uint64 tschz;
 static uint tsckhz;
-static uint crctab[4][256];
 
 // The drain lock: held, with interrupts off, by the CPU writing a frame,
 // for one frame at most. It guards everything below it, except that anyone
@@ -105,7 +109,6 @@ static uint frameseq;
 static uint frames_since_header;
 static uint sent;                // records sent
 static uint nextring;            // where the next drain starts looking
-static struct tracerec outbuf[TRACE_FRAME_RECS];
 
 // Interrupts off, as pushcli() does, but without touching struct cpu:
 // events are recorded before mpinit() has found the CPUs.
@@ -141,7 +144,7 @@ ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
   uint head = r->head;
   struct tracerec *e;
 
-  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= TRACE_RING)
+  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
     return -1;
   e = &r->rec[head & (TRACE_RING - 1)];
   e->tsc = tsc;
@@ -185,7 +188,7 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
 
   if (pid < 0)
     pid = c->proc ? c->proc->pid : 0;
-  if (ctl.lossless && r->head - r->tail >= TRACE_RING - 1)
+  if (ctl.lossless && r->head - r->tail >= ringcap - 1)
     make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
       ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) == 0) {
@@ -239,39 +242,40 @@ report_lost(void)
   intr_restore(eflags);
 }
 
-// CRC-32 as zlib computes it, four bytes per step ("slicing by 4"):
-// draining costs a few instructions per byte instead of one table step
-// per bit-byte, which keeps tracing cheap for the traced workload.
-static uint
-crc32(uint crc, const uchar *p, uint n)
+// The frame checksum (docs/trace.md, "Frames"): over the frame read as
+// 32-bit little-endian words (a last partial word zero-padded), s1 sums
+// the words and s2 the successive values of s1, both mod 2^32; the
+// checksum is s1 ^ rotl(s2, 16). s2 makes it depend on where each word
+// is, so a dropped or swapped byte shows, and it costs two additions per
+// word: draining must stay cheap for the traced workload.
+struct csum {
+  uint s1, s2;
+};
+
+// Add n bytes at p. Only the last piece of a frame may end mid-word.
+static void
+csum_add(struct csum *c, const void *p, uint n)
 {
-  crc = ~crc;
-  for (; n > 0 && ((unsigned long)p & 3); n--)
-    crc = crctab[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-  for (; n >= 4; n -= 4, p += 4) {
-    crc ^= *(const uint *)p;
-    crc = crctab[3][crc & 0xFF] ^ crctab[2][(crc >> 8) & 0xFF] ^
-          crctab[1][(crc >> 16) & 0xFF] ^ crctab[0][crc >> 24];
+  const uint *w = p;
+  uint s1 = c->s1, s2 = c->s2, i, tail = 0;
+
+  for (i = 0; i < n / 4; i++) {
+    s1 += w[i];
+    s2 += s1;
   }
-  for (; n > 0; n--)
-    crc = crctab[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  if (n % 4) {
+    memmove(&tail, w + n / 4, n % 4);
+    s1 += tail;
+    s2 += s1;
+  }
+  c->s1 = s1;
+  c->s2 = s2;
 }
 
-static void
-crc32_init(void)
+static uint
+csum_value(struct csum *c)
 {
-  uint i, j, c;
-
-  for (i = 0; i < 256; i++) {
-    c = i;
-    for (j = 0; j < 8; j++)
-      c = (c & 1) ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-    crctab[0][i] = c;
-  }
-  for (i = 0; i < 256; i++)
-    for (j = 1; j < 4; j++)
-      crctab[j][i] = crctab[0][crctab[j - 1][i] & 0xFF] ^ (crctab[j - 1][i] >> 8);
+  return c->s1 ^ (c->s2 << 16 | c->s2 >> 16);
 }
 
 // Write one frame whose payload is a then b. Caller holds the drain lock.
@@ -279,15 +283,17 @@ static void
 frame_send(uint kind, uint cpu, const void *a, uint alen, const void *b, uint blen)
 {
   struct framehdr h;
+  struct csum c = { 0, 0 };
 
   h.magic = TRACE_FRAME_MAGIC;
   h.kind = kind;
   h.cpu = cpu;
   h.length = alen + blen;
   h.seq = frameseq++;
-  h.crc = crc32(0, (uchar*)&h + 4, 8);
-  h.crc = crc32(h.crc, a, alen);
-  h.crc = crc32(h.crc, b, blen);
+  csum_add(&c, (uchar*)&h + 4, 8);
+  csum_add(&c, a, alen);
+  csum_add(&c, b, blen);
+  h.sum = csum_value(&c);
   com2write((uchar*)&h, sizeof(h));
   if (alen > 0)
     com2write(a, alen);
@@ -317,6 +323,8 @@ header_send(void)
 }
 
 // Send at most max records of ring id as one frame; returns how many.
+// The records go out straight from the ring, in two pieces when they wrap
+// around its end; their slots are given back to the producer after.
 // Caller holds the drain lock.
 static uint
 ring_drain(uint id, uint max)
@@ -324,7 +332,7 @@ ring_drain(uint id, uint max)
   struct tracering *r = &rings[id];
   uint tail = r->tail;
   uint n = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - tail;
-  uint first, i;
+  uint first = tail & (TRACE_RING - 1), upto_end;
 
   if (n > max)
     n = max;
@@ -332,13 +340,10 @@ ring_drain(uint id, uint max)
     n = TRACE_FRAME_RECS;
   if (n == 0)
     return 0;
-  for (i = 0; i < n; i++) {
-    first = (tail + i) & (TRACE_RING - 1);
-    memmove(&outbuf[i], &r->rec[first], sizeof(struct tracerec));
-  }
-  // The slots are copied out: the producer may refill them now.
+  upto_end = n < TRACE_RING - first ? n : TRACE_RING - first;
+  frame_send(TRACE_FRAME_RECORDS, id, &r->rec[first], upto_end * sizeof(struct tracerec),
+             &r->rec[0], (n - upto_end) * sizeof(struct tracerec));
   __atomic_store_n(&r->tail, tail + n, __ATOMIC_RELEASE);
-  frame_send(TRACE_FRAME_RECORDS, id, outbuf, n * sizeof(struct tracerec), 0, 0);
   sent += n;
   return n;
 }
@@ -393,7 +398,7 @@ make_room(uint id)
   struct tracering *r = &rings[id];
 
   r->stalls++;
-  while (r->head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= TRACE_RING - 1)
+  while (r->head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap - 1)
     if (drain_one(id, 1, TRACE_FRAME_RECS) < 0)
       __builtin_ia32_pause();
 }
@@ -496,7 +501,6 @@ void
 trace_init(void)
 {
   initlock(&ctl.lock, "trace");
-  crc32_init();
   tsckhz = tsc_per_10ms() / 10;
   tschz = (uint64)tsckhz * 1000;
   tsc0 = rdtsc();
@@ -527,7 +531,7 @@ trace_status(int what)
   case TRACESTAT_SENT:     return sent;
   case TRACESTAT_FRAMES:   return frameseq;
   case TRACESTAT_TSCKHZ:   return tsckhz;
-  case TRACESTAT_RINGSIZE: return TRACE_RING;
+  case TRACESTAT_RINGSIZE: return ringcap;
   case TRACESTAT_LOSSLESS: return ctl.lossless;
   }
   return n;
@@ -555,6 +559,12 @@ sys_tracectl(void)
   case TRACECTL_LOSSLESS:
     old = ctl.lossless;
     ctl.lossless = arg != 0;
+    return old;
+  case TRACECTL_RING:
+    if (arg < 4 || arg > TRACE_RING)
+      break;
+    old = ringcap;
+    ringcap = arg;
     return old;
   case TRACECTL_STATUS:
     if (arg < 0 || arg >= TRACESTAT_COUNT)

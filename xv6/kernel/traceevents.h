@@ -15,7 +15,7 @@
 #ifndef XV6_TRACEEVENTS_H
 #define XV6_TRACEEVENTS_H
 
-#define TRACE_VERSION 1
+#define TRACE_VERSION 2
 
 // X(NAME, id, field0, field1, field2, field3)
 #define TRACE_EVENTS(X)                                                     \
@@ -125,6 +125,8 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACECTL_STATUS 4  // return the counter selected by arg (TRACESTAT_)
 #define TRACECTL_MASK   5  // arg: new mask, bit i enables event id i; returns the old one
 #define TRACECTL_LOSSLESS 6  // arg 1: a CPU whose ring is full waits for room
+#define TRACECTL_RING   7  // arg: records a ring may hold, 4..ring size (a smaller
+                           // ring makes the lost-event path easy to test); returns the old
                              // (slower, nothing lost); 0: it drops (the
                              // default); returns the old setting
 
@@ -137,7 +139,7 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACESTAT_SENT      5  // records sent to the host
 #define TRACESTAT_FRAMES    6  // frames sent to the host
 #define TRACESTAT_TSCKHZ    7  // measured TSC rate in kHz, 0 if unknown
-#define TRACESTAT_RINGSIZE  8  // records each per-CPU ring holds
+#define TRACESTAT_RINGSIZE  8  // records each per-CPU ring may hold now
 #define TRACESTAT_LOSSLESS  9  // 1 in lossless mode
 #define TRACESTAT_STALLS   10  // times a CPU waited for room (lossless mode)
 #define TRACESTAT_COUNT    11

@@ -54,6 +54,14 @@ static inline void stosl(void *addr, int data, int cnt) {
                : "memory", "cc");
 }
 
+// Copy cnt 32-bit words from src to dst, upwards.
+static inline void movsl(void *dst, const void *src, int cnt) {
+  asm volatile("cld; rep movsl"
+               : "=D"(dst), "=S"(src), "=c"(cnt)
+               : "0"(dst), "1"(src), "2"(cnt)
+               : "memory", "cc");
+}
+
 struct segdesc;
 
 static inline void lgdt(struct segdesc *p, int size) {

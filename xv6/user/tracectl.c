@@ -1,5 +1,5 @@
 // tracectl: control the kernel event trace.
-//   tracectl on | off | flush | status | mask HEX | lossless on|off
+//   tracectl on | off | flush | status | mask HEX | lossless on|off | ring N
 #include "types.h"
 #include "user.h"
 #include "traceevents.h"
@@ -21,7 +21,7 @@ static const char *statnames[TRACESTAT_COUNT] = {
 static void
 usage(void)
 {
-  printf(2, "usage: tracectl on|off|flush|status|mask HEX|lossless on|off\n");
+  printf(2, "usage: tracectl on|off|flush|status|mask HEX|lossless on|off|ring N\n");
   exit();
 }
 
@@ -90,6 +90,12 @@ main(int argc, char *argv[])
     if (argc != 3 || (strcmp(argv[2], "on") != 0 && strcmp(argv[2], "off") != 0))
       usage();
     r = tracectl(TRACECTL_LOSSLESS, strcmp(argv[2], "on") == 0);
+  } else if (strcmp(argv[1], "ring") == 0) {
+    if (argc != 3)
+      usage();
+    r = tracectl(TRACECTL_RING, atoi(argv[2]));
+    if (r >= 0)
+      printf(1, "ring %d records (was %d)\n", atoi(argv[2]), r);
   } else
     usage();
   if (r < 0) {
