@@ -127,12 +127,14 @@ intr_restore(uint eflags)
     sti();
 }
 
-// This CPU. Interrupts must be off. Until mpinit() has filled cpus[]
-// only the boot CPU runs and mycpu() cannot identify it yet.
-static struct cpu*
+// This CPU's index in cpus[] and rings[], from its local APIC id, as
+// mycpu() finds it but without its checks. Interrupts must be off. Until
+// mpinit() has numbered the CPUs only the boot CPU runs: index 0.
+static inline uint
 thiscpu(void)
 {
-  return ncpu > 0 ? mycpu() : &cpus[0];
+  uint i = cpu_of_apicid[lapicid() & 0xFF];
+  return i ? i - 1 : 0;
 }
 
 // Append a record to r, this CPU's ring. Interrupts must be off.
@@ -175,19 +177,12 @@ ring_report_lost(struct tracering *r, uint64 tsc, uint cpu)
 
 static void make_room(uint id);
 
-// Record an event on this CPU; pid < 0 means the running process.
-// Inlined into its two callers: it is the whole cost of an event.
-static inline __attribute__((always_inline)) void
-record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
+// Record an event in ring id when the fast path cannot: the ring is
+// (nearly) full, or dropped events wait to be reported first.
+static __attribute__((noinline)) void
+record_slow(struct tracering *r, uint id, uint64 tsc, uint type, uint pid,
+            uint a0, uint a1, uint a2, uint a3)
 {
-  uint eflags = intr_off();
-  struct cpu *c = thiscpu();
-  uint id = c - cpus;
-  struct tracering *r = &rings[id];
-  uint64 tsc = rdtsc();
-
-  if (pid < 0)
-    pid = c->proc ? c->proc->pid : 0;
   if (ctl.lossless && r->head - r->tail >= ringcap - 1)
     make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
@@ -196,6 +191,44 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
   } else {
     r->pending++;
     r->lost++;
+  }
+}
+
+// Record an event on this CPU; pid < 0 means the running process.
+// Inlined into its callers: it is the whole cost of an event. The common
+// case, a ring with room and no loss to report, takes no call and no lock.
+static inline __attribute__((always_inline)) void
+record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
+{
+  uint eflags = intr_off();
+  uint id = thiscpu();
+  struct tracering *r = &rings[id];
+  uint64 tsc = rdtsc();
+  uint head = r->head;
+  struct tracerec *e;
+
+  if (pid < 0)
+    pid = cpus[id].proc ? cpus[id].proc->pid : 0;
+  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap - 1 || r->pending) {
+    if (r->pending && !ctl.lossless && head - r->tail >= ringcap) {
+      r->pending++;  // still full: drop this one too, at once
+      r->lost++;
+    } else {
+      record_slow(r, id, tsc, type, pid, a0, a1, a2, a3);
+    }
+  } else {
+    e = &r->rec[head & (TRACE_RING - 1)];
+    e->tsc = tsc;
+    e->type = type;
+    e->cpu = id;
+    e->flags = 0;
+    e->pid = pid;
+    e->arg[0] = a0;
+    e->arg[1] = a1;
+    e->arg[2] = a2;
+    e->arg[3] = a3;
+    __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+    r->emitted++;
   }
   intr_restore(eflags);
 }
@@ -235,8 +268,7 @@ static void
 report_lost(void)
 {
   uint eflags = intr_off();
-  struct cpu *c = thiscpu();
-  uint id = c - cpus;
+  uint id = thiscpu();
 
   ring_report_lost(&rings[id], rdtsc(), id);
   intr_restore(eflags);

@@ -19,6 +19,7 @@ int fake_pit_reads = 1000;
 
 struct cpu cpus[NCPU];
 int ncpu;
+uchar cpu_of_apicid[256];  // filled as mpinit() would, when ncpu is set
 uint ticks;
 static int curcpu;
 static int sysargs[2];
@@ -31,6 +32,14 @@ struct cpu *mycpu(void) {
     __builtin_trap();
   }
   return &cpus[curcpu];
+}
+// The running CPU's APIC id is its index here; only with interrupts off.
+int lapicid(void) {
+  if (fake_eflags & 0x200) {
+    fprintf(stderr, "lapicid with interrupts on\n");
+    __builtin_trap();
+  }
+  return curcpu;
 }
 void com2write(const uchar *buf, int n) { fwrite(buf, 1, n, com2); }
 int argint(int n, int *ip) { *ip = sysargs[n]; return 0; }
@@ -77,6 +86,8 @@ int main(int argc, char *argv[]) {
   trace_init();
   trace_emit(EV_MEM_RANGE, 0x400000, 0x800000, 0, 0);
   ncpu = 2;
+  for (i = 0; i < ncpu; i++)
+    cpu_of_apicid[i] = i + 1;
   trace_exec(1, 0x1000, 0x2000, 0x3000, 0x3000);  // as userinit: no process runs
 
   oncpu(0, &init);
