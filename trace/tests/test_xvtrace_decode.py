@@ -199,3 +199,23 @@ def test_decodes_a_million_events_per_second():
 
 def test_magic_bytes_spell_the_format():
     assert MAGIC_BYTES == b"XVTF"
+
+
+def test_fault_map_reads_as_alloc_map_and_fault():
+    """The kernel records the common fault as one fault_map record; readers see the three
+    events it stands for, exactly as if they had been recorded one by one."""
+    from xvtrace_testlib import session
+    from xvtrace.check import PASS, check
+    one = decode(session(skip={"fault"}, extra=[
+        (4.5, "fault_map", {"va": 0x7FFFD010, "pa": 0x508000, "errcode": 6, "eip": 0x40,
+                            "running": 2})]).to_bytes())
+    three = decode(session().to_bytes())
+    events = [(one.schema.events[int(r["type"])].name, int(r["pid"]),
+               *(int(r[a]) for a in ("a0", "a1", "a2", "a3"))) for r in one.records]
+    fault = events.index(("page_alloc", 2, 0x508000, one.schema.value("owner", "region"), 0, 0))
+    assert events[fault:fault + 3] == [
+        ("page_alloc", 2, 0x508000, one.schema.value("owner", "region"), 0, 0),
+        ("page_map", 2, 0x7FFFD000, 0x508000, 0, 2),
+        ("fault", 2, 0x7FFFD010, 6, one.schema.value("outcome", "mapped"), 0x40)]
+    assert len(one.records) == len(three.records)
+    assert check(one).status == PASS

@@ -158,6 +158,35 @@ def parse_header(payload):
     return header, Schema.parse(text)
 
 
+def expand_fault_maps(records, schema, page_size):
+    """Replace each fault_map record (the kernel's one-record form of the common fault) by the
+    page_alloc, page_map and fault records it stands for, in that order, at its time: every
+    reader then sees one model of a fault. Records of other events pass unchanged."""
+    names = schema.by_name
+    if not {"fault_map", "page_alloc", "page_map", "fault"} <= names.keys() or \
+            "region" not in schema.enums.get("owner", {}).values():
+        return records
+    is_fm = records["type"] == names["fault_map"].id
+    if not is_fm.any():
+        return records
+    out = np.repeat(records, np.where(is_fm, 3, 1))
+    first = np.flatnonzero(np.repeat(is_fm, np.where(is_fm, 3, 1)))[::3]
+    fm = records[is_fm]
+    va, pa, err, eip = fm["a0"], fm["a1"], fm["a2"], fm["a3"]
+    zero = np.zeros_like(va)
+    owner = schema.value("owner", "region")
+    page = va & ~np.uint32(page_size - 1)
+    for k, (event, args) in enumerate((
+            ("page_alloc", (pa, zero + owner, zero, zero)),
+            ("page_map", (page, pa, zero, fm["pid"])),
+            ("fault", (va, err, zero, eip)))):
+        rows = first + k
+        out["type"][rows] = names[event].id
+        for field, value in zip(ARGS, args):
+            out[field][rows] = value
+    return out
+
+
 def decode(data, source=""):
     """Decode a capture held in memory (bytes-like); raises TraceError if
     the input is not a usable trace at all."""
@@ -249,7 +278,8 @@ def decode(data, source=""):
     if header is None:
         raise TraceError(f"{label}: no valid stream header in {frames} frame(s); "
                          "cannot decode events")
-    records = np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE)
+    records = expand_fault_maps(np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE), schema,
+                                header.page_size)
     records = records[np.argsort(records["tsc"], kind="stable")]
     known = np.isin(records["type"], np.fromiter(schema.events, dtype=np.uint16))
     unknown = int(len(records) - known.sum())

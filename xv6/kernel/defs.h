@@ -83,6 +83,7 @@ void            ioapicinit(void);
 #define PG_KSTACK  OWNER_KSTACK
 char*           kalloc(void);
 char*           kalloc_as(int owner);
+char*           kalloc_untraced(void);
 void            kfree(char*);
 void            kfree_as(char*, int owner);
 void            kinit1(void*, void*);
@@ -124,7 +125,7 @@ uint            heap_limit(struct proc*);
 int             regions_fork(struct proc*, struct proc*);
 void            regions_exit(struct proc*);
 void            regions_dump(struct proc*);
-int             fault_handler(uint va, uint err);
+int             fault_handler(uint va, uint err, uint eip);
 #define FAULT_BAD   (-1)  // fault_handler: access not allowed
 #define FAULT_NOMEM (-2)  // fault_handler: out of memory
 void            regions_init(struct proc*);

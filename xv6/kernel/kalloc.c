@@ -112,9 +112,10 @@ void kfree(char *v) {
   unlock();
 }
 
-// Allocate one page for owner (an OWNER_ value, for the trace); returns
-// its kernel virtual address, or 0 if none. The contents are garbage.
-char *kalloc_as(int owner) {
+// Allocate one page without recording it: for a caller that records the
+// allocation in an event of its own (FAULT_MAP). Returns its kernel
+// virtual address, or 0 if none. The contents are garbage.
+char *kalloc_untraced(void) {
   struct freepage *f;
   lock();
   f = kmem.freelist;
@@ -137,9 +138,16 @@ char *kalloc_as(int owner) {
       }
   }
 #endif
-  if (f)
-    trace_emit(EV_PAGE_ALLOC, V2P(f), owner, 0, 0);
   return (char *)f;
+}
+
+// Allocate one page for owner (an OWNER_ value, for the trace); returns
+// its kernel virtual address, or 0 if none. The contents are garbage.
+char *kalloc_as(int owner) {
+  char *v = kalloc_untraced();
+  if (v)
+    trace_emit(EV_PAGE_ALLOC, V2P(v), owner, 0, 0);
+  return v;
 }
 
 char *kalloc(void) {

@@ -822,23 +822,44 @@ void regions_init(struct proc *p) {
   p->nregions = 0;
 }
 
-// Resolve a page fault at va (err: the x86 error code) in the current
-// process. Returns 0 if a page is now mapped, FAULT_BAD if the access is
-// not allowed, FAULT_NOMEM if memory ran out.
-int fault_handler(uint va, uint err) {
+// A zeroed private page for page va of p, mapped with r's permissions,
+// recorded as one FAULT_MAP event (va: the faulting address). Returns 0,
+// or -1 if memory ran out.
+static int map_zero_page(struct proc *p, struct region *r, uint va, uint err, uint eip) {
+  char *mem;
+  if ((mem = kalloc_untraced()) == 0)
+    return -1;
+  memset(mem, 0, PGSIZE);
+  if (mappages(p->pgdir, (void *)PGROUNDDOWN(va), PGSIZE, V2P(mem), pte_perm(r->prot)) < 0) {
+    trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);  // so that its free matches
+    kfree(mem);
+    return -1;
+  }
+  trace_emit(EV_FAULT_MAP, va, V2P(mem), err, eip);
+  return 0;
+}
+
+// Resolve a page fault at va (err: the x86 error code, eip: where the
+// user was, 0 when the kernel touches a system call's buffer) in the
+// current process. Returns 0 if a page is now mapped, FAULT_BAD if the
+// access is not allowed, FAULT_NOMEM if memory ran out. A fault that maps
+// a page is recorded here; the caller records one that fails.
+int fault_handler(uint va, uint err, uint eip) {
   struct proc *p = myproc();
   struct region *r;
   pte_t *pte;
   uint page = PGROUNDDOWN(va);
-  int result = FAULT_BAD;
 
   if (p == 0 || va >= KERNBASE || (r = region_find(p, va)) == 0)
-    goto out;
+    return FAULT_BAD;
   if (r->prot == PROT_NONE || ((err & FEC_WRITE) && !(r->prot & PROT_WRITE)))
-    goto out;
+    return FAULT_BAD;
   if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P))
-    goto out;  // present: this was a protection fault
-  result = map_page(p, r, page) < 0 ? FAULT_NOMEM : 0;
-out:
-  return result;
+    return FAULT_BAD;  // present: this was a protection fault
+  if (!r->shm)
+    return map_zero_page(p, r, va, err, eip) < 0 ? FAULT_NOMEM : 0;
+  if (map_page(p, r, page) < 0)
+    return FAULT_NOMEM;
+  trace_emit(EV_FAULT, va, err, OUTCOME_MAPPED, eip);
+  return 0;
 }

@@ -25,7 +25,7 @@ static int user_page_ok(struct proc *p, uint va, int write) {
   if (pte && (*pte & need) == need)
     return 1;
   // Not there (yet): ask the region code, as if the user had touched it.
-  if (fault_handler(va, (write ? 2 : 0) | 4) != 0)
+  if (fault_handler(va, (write ? 2 : 0) | 4, 0) != 0)
     return 0;
   pte = walkpgdir(p->pgdir, (void *)va, 0);
   return pte && (*pte & need) == need;

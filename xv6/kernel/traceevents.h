@@ -43,7 +43,12 @@
   X(MUNMAP,     12, addr,    length,    result,   _)                        \
   X(MPROTECT,   13, addr,    length,    prot,     result)                   \
   X(FAULT,      14, va,      errcode,   outcome,  eip)                      \
-    /* a user page fault; errcode is the x86 page-fault error code */       \
+    /* a user page fault; errcode is the x86 page-fault error code; */      \
+    /* eip 0: taken by the kernel for a system call's user buffer */        \
+  X(FAULT_MAP,  22, va,      pa,        errcode,  eip)                      \
+    /* the common fault in one record: a zeroed page pa was allocated */    \
+    /* for a private region and mapped at va's page. Readers expand it */   \
+    /* into the PAGE_ALLOC, PAGE_MAP and FAULT (mapped) it stands for */    \
   X(HEAP,       15, old,     new,       _,        _)                        \
     /* the heap end (proc->sz) moved from old to new */                     \
   /* Processes (proc.c, exec.c). */                                         \

@@ -102,10 +102,9 @@ void trap(struct trapframe *tf) {
     break;
   case T_PGFLT:
     if ((tf->cs & 3) == DPL_USER) {
-      fault = fault_handler(rcr2(), tf->err);
-      trace_emit(EV_FAULT, rcr2(), tf->err, fault, tf->eip);
-      if (fault == 0)
+      if ((fault = fault_handler(rcr2(), tf->err, tf->eip)) == 0)
         break;
+      trace_emit(EV_FAULT, rcr2(), tf->err, fault, tf->eip);
     }
     // fall through
   default:
