@@ -137,18 +137,14 @@ thiscpu(void)
   return i ? i - 1 : 0;
 }
 
-// Append a record to r, this CPU's ring. Interrupts must be off.
-// Returns -1 if the ring is full.
-static inline __attribute__((always_inline)) int
-ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
-         uint a0, uint a1, uint a2, uint a3)
+// Fill slot head of r, this CPU's ring, which has room, and publish it.
+// Interrupts must be off.
+static inline __attribute__((always_inline)) void
+ring_store(struct tracering *r, uint head, uint64 tsc, uint type, uint cpu, uint pid,
+           uint a0, uint a1, uint a2, uint a3)
 {
-  uint head = r->head;
-  struct tracerec *e;
+  struct tracerec *e = &r->rec[head & (TRACE_RING - 1)];
 
-  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
-    return -1;
-  e = &r->rec[head & (TRACE_RING - 1)];
   e->tsc = tsc;
   e->type = type;
   e->cpu = cpu;
@@ -159,6 +155,19 @@ ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
   e->arg[2] = a2;
   e->arg[3] = a3;
   __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+}
+
+// Append a record to r, this CPU's ring. Interrupts must be off.
+// Returns -1 if the ring is full.
+static int
+ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
+         uint a0, uint a1, uint a2, uint a3)
+{
+  uint head = r->head;
+
+  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
+    return -1;
+  ring_store(r, head, tsc, type, cpu, pid, a0, a1, a2, a3);
   return 0;
 }
 
@@ -205,7 +214,6 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
   struct tracering *r = &rings[id];
   uint64 tsc = rdtsc();
   uint head = r->head;
-  struct tracerec *e;
 
   if (pid < 0)
     pid = cpus[id].proc ? cpus[id].proc->pid : 0;
@@ -217,17 +225,7 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
       record_slow(r, id, tsc, type, pid, a0, a1, a2, a3);
     }
   } else {
-    e = &r->rec[head & (TRACE_RING - 1)];
-    e->tsc = tsc;
-    e->type = type;
-    e->cpu = id;
-    e->flags = 0;
-    e->pid = pid;
-    e->arg[0] = a0;
-    e->arg[1] = a1;
-    e->arg[2] = a2;
-    e->arg[3] = a3;
-    __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+    ring_store(r, head, tsc, type, id, pid, a0, a1, a2, a3);
     r->emitted++;
   }
   intr_restore(eflags);
