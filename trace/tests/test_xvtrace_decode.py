@@ -219,3 +219,17 @@ def test_fault_map_reads_as_alloc_map_and_fault():
         ("fault", 2, 0x7FFFD010, 6, one.schema.value("outcome", "mapped"), 0x40)]
     assert len(one.records) == len(three.records)
     assert check(one).status == PASS
+
+
+def test_page_new_reads_as_alloc_and_map():
+    """A fork's copy of a private page (or MAP_POPULATE's page) is one page_new record; readers
+    see its page_alloc, charged to the running process, and the page_map into the child."""
+    from xvtrace.writer import Capture
+    cap = Capture(ncpu=1)
+    cap.add(0.001, "page_new", pid=3, running=2, va=0x7FFFD000, pa=0x508000)
+    trace = decode(cap.to_bytes())
+    region = trace.schema.value("owner", "region")
+    assert [(trace.schema.events[int(r["type"])].name, int(r["pid"]),
+             *(int(r[a]) for a in ("a0", "a1", "a2", "a3"))) for r in trace.records] == [
+        ("page_alloc", 2, 0x508000, region, 0, 0),
+        ("page_map", 2, 0x7FFFD000, 0x508000, 0, 3)]

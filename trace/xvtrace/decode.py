@@ -158,33 +158,46 @@ def parse_header(payload):
     return header, Schema.parse(text)
 
 
-def expand_fault_maps(records, schema, page_size):
-    """Replace each fault_map record (the kernel's one-record form of the common fault) by the
-    page_alloc, page_map and fault records it stands for, in that order, at its time: every
-    reader then sees one model of a fault. Records of other events pass unchanged."""
+# Compound events: the kernel records a common sequence as one record, and the decoder expands
+# it into the events it stands for, in order, at its time, so that every reader sees one model.
+# Each part: (event, its four arguments from the compound's (a0, a1, a2, a3, running pid),
+# with "page" the page of a0 and "region" the owner label).
+COMPOUNDS = {
+    # a fault that mapped a zeroed private page: va, pa, errcode, eip
+    "fault_map": [("page_alloc", ("a1", "region", 0, 0)),
+                  ("page_map", ("page", "a1", 0, "running")),
+                  ("fault", ("a0", "a2", 0, "a3"))],
+    # a private page allocated and mapped outside a fault: va, pa, pid
+    "page_new": [("page_alloc", ("a1", "region", 0, 0)),
+                 ("page_map", ("a0", "a1", 0, "a2"))],
+}
+
+
+def expand_compounds(records, schema, page_size):
+    """Replace each compound record (COMPOUNDS) by the records it stands for. Records of other
+    events pass unchanged; a schema without an event involved leaves its compound alone."""
     names = schema.by_name
-    if not {"fault_map", "page_alloc", "page_map", "fault"} <= names.keys() or \
-            "region" not in schema.enums.get("owner", {}).values():
-        return records
-    is_fm = records["type"] == names["fault_map"].id
-    if not is_fm.any():
-        return records
-    out = np.repeat(records, np.where(is_fm, 3, 1))
-    first = np.flatnonzero(np.repeat(is_fm, np.where(is_fm, 3, 1)))[::3]
-    fm = records[is_fm]
-    va, pa, err, eip = fm["a0"], fm["a1"], fm["a2"], fm["a3"]
-    zero = np.zeros_like(va)
-    owner = schema.value("owner", "region")
-    page = va & ~np.uint32(page_size - 1)
-    for k, (event, args) in enumerate((
-            ("page_alloc", (pa, zero + owner, zero, zero)),
-            ("page_map", (page, pa, zero, fm["pid"])),
-            ("fault", (va, err, zero, eip)))):
-        rows = first + k
-        out["type"][rows] = names[event].id
-        for field, value in zip(ARGS, args):
-            out[field][rows] = value
-    return out
+    for compound, parts in COMPOUNDS.items():
+        if not {compound, *(e for e, _ in parts)} <= names.keys() or \
+                "region" not in schema.enums.get("owner", {}).values():
+            continue
+        hit = records["type"] == names[compound].id
+        if not hit.any():
+            continue
+        copies = np.where(hit, len(parts), 1)
+        out = np.repeat(records, copies)
+        first = np.flatnonzero(np.repeat(hit, copies))[::len(parts)]
+        src = records[hit]
+        value = {"a0": src["a0"], "a1": src["a1"], "a2": src["a2"], "a3": src["a3"],
+                 "running": src["pid"], "page": src["a0"] & ~np.uint32(page_size - 1),
+                 "region": schema.value("owner", "region")}
+        for k, (event, args) in enumerate(parts):
+            rows = first + k
+            out["type"][rows] = names[event].id
+            for field, arg in zip(ARGS, args):
+                out[field][rows] = value[arg] if isinstance(arg, str) else arg
+        records = out
+    return records
 
 
 def decode(data, source=""):
@@ -278,8 +291,8 @@ def decode(data, source=""):
     if header is None:
         raise TraceError(f"{label}: no valid stream header in {frames} frame(s); "
                          "cannot decode events")
-    records = expand_fault_maps(np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE), schema,
-                                header.page_size)
+    records = expand_compounds(np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE), schema,
+                               header.page_size)
     records = records[np.argsort(records["tsc"], kind="stable")]
     known = np.isin(records["type"], np.fromiter(schema.events, dtype=np.uint16))
     unknown = int(len(records) - known.sum())

@@ -212,25 +212,52 @@ static void flush_tlb(struct proc *p) {
     lcr3(V2P(p->pgdir));
 }
 
-// Map page va of region r in p (not present yet). Returns 0 or -1 (no memory).
+// Map mem, a page allocated with kalloc_untraced() for a private region,
+// at page va of pgdir; the caller then records both in one event
+// (FAULT_MAP, PAGE_NEW). Returns 0, or -1 if a page table could not be
+// allocated: then mem is freed, its allocation recorded first so that the
+// trace still pairs every free with an allocation.
+static int map_untraced(pde_t *pgdir, uint va, char *mem, int perm) {
+  if (mappages(pgdir, (void *)va, PGSIZE, V2P(mem), perm) == 0)
+    return 0;
+  trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
+  kfree(mem);
+  return -1;
+}
+
+// A zeroed page for page va of region r in p, mapped but not yet
+// recorded (see map_untraced). Returns its physical address, or 0 if
+// memory ran out.
+static uint map_zeroed(struct proc *p, struct region *r, uint va) {
+  char *mem;
+  if ((mem = kalloc_untraced()) == 0)
+    return 0;
+  memset(mem, 0, PGSIZE);
+  if (map_untraced(p->pgdir, va, mem, pte_perm(r->prot)) < 0)
+    return 0;
+  return V2P(mem);
+}
+
+// Map page va of region r in p (not present yet), outside a fault.
+// Returns 0 or -1 (no memory).
 static int map_page(struct proc *p, struct region *r, uint va) {
   char *mem;
-  if (r->shm) {
-    uint pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE);
-    if (pa == 0)
+  uint pa;
+  if (!r->shm) {
+    if ((pa = map_zeroed(p, r, va)) == 0)
       return -1;
-    mem = P2V(pa);
-    kref(mem);  // this PTE's reference
-  } else {
-    if ((mem = kalloc_as(PG_REGION)) == 0)
-      return -1;
-    memset(mem, 0, PGSIZE);
+    trace_emit(EV_PAGE_NEW, va, pa, p->pid, 0);
+    return 0;
   }
-  if (mappages(p->pgdir, (void *)va, PGSIZE, V2P(mem), pte_perm(r->prot)) < 0) {
+  if ((pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE)) == 0)
+    return -1;
+  mem = P2V(pa);
+  kref(mem);  // this PTE's reference
+  if (mappages(p->pgdir, (void *)va, PGSIZE, pa, pte_perm(r->prot)) < 0) {
     kfree(mem);
     return -1;
   }
-  trace_emit(EV_PAGE_MAP, va, V2P(mem), r->shm != 0, p->pid);
+  trace_emit(EV_PAGE_MAP, va, pa, 1, p->pid);
   return 0;
 }
 
@@ -765,19 +792,22 @@ int regions_fork(struct proc *parent, struct proc *child) {
     for (a = r->start; (pte = next_pte(parent->pgdir, &a, r->end)) != 0; a += PGSIZE) {
       if (!(*pte & PTE_P))
         continue;
-      if (r->shm) {
-        mem = P2V(PTE_ADDR(*pte));
-        kref(mem);
-      } else {
-        if ((mem = kalloc_as(PG_REGION)) == 0)
+      if (!r->shm) {  // a copy, recorded as one PAGE_NEW
+        if ((mem = kalloc_untraced()) == 0)
           goto fail;
         memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
+        if (map_untraced(child->pgdir, a, mem, PTE_FLAGS(*pte) & ~PTE_P) < 0)
+          goto fail;
+        trace_emit(EV_PAGE_NEW, a, V2P(mem), child->pid, 0);
+        continue;
       }
+      mem = P2V(PTE_ADDR(*pte));
+      kref(mem);
       if (mappages(child->pgdir, (void *)a, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & ~PTE_P) < 0) {
         kfree(mem);
         goto fail;
       }
-      trace_emit(EV_PAGE_MAP, a, V2P(mem), r->shm != 0, child->pid);
+      trace_emit(EV_PAGE_MAP, a, V2P(mem), 1, child->pid);
     }
   }
   return 0;
@@ -822,23 +852,6 @@ void regions_init(struct proc *p) {
   p->nregions = 0;
 }
 
-// A zeroed private page for page va of p, mapped with r's permissions,
-// recorded as one FAULT_MAP event (va: the faulting address). Returns 0,
-// or -1 if memory ran out.
-static int map_zero_page(struct proc *p, struct region *r, uint va, uint err, uint eip) {
-  char *mem;
-  if ((mem = kalloc_untraced()) == 0)
-    return -1;
-  memset(mem, 0, PGSIZE);
-  if (mappages(p->pgdir, (void *)PGROUNDDOWN(va), PGSIZE, V2P(mem), pte_perm(r->prot)) < 0) {
-    trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);  // so that its free matches
-    kfree(mem);
-    return -1;
-  }
-  trace_emit(EV_FAULT_MAP, va, V2P(mem), err, eip);
-  return 0;
-}
-
 // Resolve a page fault at va (err: the x86 error code, eip: where the
 // user was, 0 when the kernel touches a system call's buffer) in the
 // current process. Returns 0 if a page is now mapped, FAULT_BAD if the
@@ -848,7 +861,7 @@ int fault_handler(uint va, uint err, uint eip) {
   struct proc *p = myproc();
   struct region *r;
   pte_t *pte;
-  uint page = PGROUNDDOWN(va);
+  uint page = PGROUNDDOWN(va), pa;
 
   if (p == 0 || va >= KERNBASE || (r = region_find(p, va)) == 0)
     return FAULT_BAD;
@@ -856,8 +869,12 @@ int fault_handler(uint va, uint err, uint eip) {
     return FAULT_BAD;
   if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P))
     return FAULT_BAD;  // present: this was a protection fault
-  if (!r->shm)
-    return map_zero_page(p, r, va, err, eip) < 0 ? FAULT_NOMEM : 0;
+  if (!r->shm) {
+    if ((pa = map_zeroed(p, r, page)) == 0)
+      return FAULT_NOMEM;
+    trace_emit(EV_FAULT_MAP, va, pa, err, eip);  // the common case, in one record
+    return 0;
+  }
   if (map_page(p, r, page) < 0)
     return FAULT_NOMEM;
   trace_emit(EV_FAULT, va, err, OUTCOME_MAPPED, eip);

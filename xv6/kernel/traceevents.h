@@ -49,6 +49,9 @@
     /* the common fault in one record: a zeroed page pa was allocated */    \
     /* for a private region and mapped at va's page. Readers expand it */   \
     /* into the PAGE_ALLOC, PAGE_MAP and FAULT (mapped) it stands for */    \
+  X(PAGE_NEW,   23, va,      pa,        pid,      _)                        \
+    /* a private region page pa allocated and mapped at va in pid outside */\
+    /* a fault (MAP_POPULATE, a fork's copy): PAGE_ALLOC + PAGE_MAP */      \
   X(HEAP,       15, old,     new,       _,        _)                        \
     /* the heap end (proc->sz) moved from old to new */                     \
   /* Processes (proc.c, exec.c). */                                         \
