@@ -217,7 +217,7 @@ def test_fault_map_reads_as_alloc_map_and_fault():
         ("page_alloc", 2, 0x508000, one.schema.value("owner", "region"), 0, 0),
         ("page_map", 2, 0x7FFFD000, 0x508000, 0, 2),
         ("fault", 2, 0x7FFFD010, 6, one.schema.value("outcome", "mapped"), 0x40)]
-    assert len(one.records) == len(three.records)
+    assert len(one.records) == len(three.records) and one.expanded == 2
     assert check(one).status == PASS
 
 

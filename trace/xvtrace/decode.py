@@ -79,6 +79,7 @@ class Trace:
     first_seq: int = 0           # 0 unless the capture started late
     truncated: bool = False      # the capture ends inside a frame
     unknown: int = 0             # records of event ids the schema lacks
+    expanded: int = 0            # records added by expanding compound events
     warnings: list = field(default_factory=list)
 
     @property
@@ -291,8 +292,8 @@ def decode(data, source=""):
     if header is None:
         raise TraceError(f"{label}: no valid stream header in {frames} frame(s); "
                          "cannot decode events")
-    records = expand_compounds(np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE), schema,
-                               header.page_size)
+    sent = np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE)
+    records = expand_compounds(sent, schema, header.page_size)
     records = records[np.argsort(records["tsc"], kind="stable")]
     known = np.isin(records["type"], np.fromiter(schema.events, dtype=np.uint16))
     unknown = int(len(records) - known.sum())
@@ -303,4 +304,5 @@ def decode(data, source=""):
     return Trace(header=header, schema=schema, records=records, source=source,
                  frames=frames, damaged=damaged, missing_frames=missing,
                  first_seq=first_seq or 0, truncated=truncated, unknown=unknown,
+                 expanded=len(records) - len(sent),
                  warnings=warnings)
