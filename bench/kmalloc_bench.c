@@ -284,7 +284,7 @@ static unsigned int class_pages(unsigned int n) {
 }
 
 // One size only: nobj objects of n bytes. kmalloc's pages are those of
-// the one class in use, not the cached empty slabs of the others.
+// the one class in use, not the idle pages of the others.
 static void space_fixed(unsigned int n, int nobj) {
   char what[32];
   int a, k;
@@ -306,8 +306,8 @@ static void space(int nlive) {
   space_mixed(nlive, nlive * 10);
   for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
     space_fixed(sizes[i], 1000);
-  printf("\n  Pages held by kmalloc include at most one page per class with no live\n"
-         "  object (not in the fixed-size rows); first-fit never gives a page back.\n");
+  printf("\n  Pages held by kmalloc include at most 1 + CPUs pages per class with no\n"
+         "  live object (not in the fixed-size rows); first-fit never gives a page back.\n");
 }
 
 static int usage(void) {

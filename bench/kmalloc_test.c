@@ -3,9 +3,9 @@
 // the object freed last handed out next, bad and double frees on the
 // kernel path (panic) and the system call path (-1, nothing changes),
 // quotas, release at exit, statistics, running out of pages, several
-// threads at once, the trace, every page back at the end, and writes
-// after kmfree caught. After every case all slab and class invariants
-// must hold.
+// threads at once (each a CPU, with hot objects of its own), the trace,
+// every page back at the end, and writes after kmfree caught. After every
+// case all slab and class invariants must hold.
 //
 //   ./kmalloc_test [-v]     prints PASS/FAIL per case, then "N passed, N failed"
 #include <pthread.h>
@@ -561,6 +561,49 @@ static int case_threads(void) {
   return invariants();
 }
 
+// ---- hot objects are per CPU ---------------------------------------------------
+
+static void *other_cpu_obj;
+
+// On a CPU of its own: allocate and free one 4000-byte object, which
+// stays that CPU's hot object, alone in its slab (one object per slab).
+static void *other_cpu_run(void *arg) {
+  (void)arg;
+  other_cpu_obj = kmalloc(4000);
+  if (other_cpu_obj)
+    kmfree(other_cpu_obj);
+  return 0;
+}
+
+// Another CPU's hot object counts as free, is not handed out here, and
+// freeing it again is a double free; its slab is an idle page.
+static int case_other_cpu_hot(void) {
+  struct kmstat s0, s1;
+  pthread_t t;
+  void *mine, *again;
+  int c;
+
+  stat_now(&s0);
+  c = class_of_size(&s0, 4000);
+  mine = kmalloc(4000);  // takes this CPU's hot object of the class, if any
+  CHECK(mine != 0, "kmalloc(4000)");
+  pthread_create(&t, 0, other_cpu_run, 0);
+  pthread_join(t, 0);
+  CHECK(other_cpu_obj != 0 && other_cpu_obj != mine, "the other CPU's kmalloc(4000)");
+  stat_now(&s1);
+  CHECK(s1.cls[c].objects == s0.cls[c].objects + 1 && s1.cls[c].bytes == s0.cls[c].bytes + 4000,
+        "the other CPU's hot object is counted as live");
+  CHECK(s1.cls[c].emptypages >= 1 && s1.cls[c].emptypages <= host_cpus() + 1,
+        "%u idle pages with %u CPUs", s1.cls[c].emptypages, host_cpus());
+  if (expect_bad_free(other_cpu_obj, HOST_KM_NOTLIVE, "another CPU's hot object") < 0)
+    return -1;
+  again = kmalloc(4000);
+  CHECK(again != other_cpu_obj, "another CPU's hot object handed out here");
+  kmfree(again);
+  kmfree(mine);
+  return invariants();
+}
+
 static int case_trace(void) {
   CHECK(host_trace_events() > 0, "no kmalloc/kmfree events seen");
   CHECK(host_trace_problems() == 0, "%u trace problems, first: %s", host_trace_problems(),
@@ -568,16 +611,23 @@ static int case_trace(void) {
   return 0;
 }
 
-// Nothing live, and every page kmalloc took is back but the cached empty
-// slabs (at most one per class).
+// Nothing live, and every page kmalloc took is back but the idle ones: at
+// most one cached empty slab per class, and one per class and CPU that
+// holds nothing but that CPU's hot object.
 static int case_all_pages_back(void) {
   struct kmstat st;
-  unsigned int objects, bytes, pages;
+  unsigned int objects, bytes, pages, i;
   stat_now(&st);
   kmalloc_totals(&objects, &bytes, &pages);
   CHECK(st.objects == 0 && st.bytes == 0 && objects == 0 && bytes == 0, "objects still live");
-  CHECK(pages == st.pages && pages == host_empty_slabs() && pages <= KM_NCLASS,
-        "kmalloc holds %u pages, %u of them cached empty", pages, host_empty_slabs());
+  CHECK(pages == st.pages && pages == host_empty_slabs() &&
+        pages <= (host_cpus() + 1) * KM_NCLASS,
+        "kmalloc holds %u pages, %u of them idle, with %u CPUs", pages, host_empty_slabs(),
+        host_cpus());
+  for (i = 0; i < KM_NCLASS; i++)
+    CHECK(st.cls[i].emptypages == st.cls[i].pages && st.cls[i].pages <= host_cpus() + 1,
+          "class %u holds %u pages, %u of them idle", i, st.cls[i].pages,
+          st.cls[i].emptypages);
   CHECK(host_pages_used() == pages, "%u pages in use, kmalloc holds %u", host_pages_used(),
         pages);
   return invariants();
@@ -634,6 +684,7 @@ static const struct {
   { "kmstat", case_kmstat },
   { "out_of_memory", case_out_of_memory },
   { "threads", case_threads },
+  { "other_cpu_hot", case_other_cpu_hot },
   { "trace", case_trace },
   { "all_pages_back", case_all_pages_back },
   { "write_after_free", case_write_after_free },

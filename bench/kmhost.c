@@ -27,6 +27,29 @@ __thread char host_panic_msg[256];
 struct cpu *mycpu(void) { return &host_cpu; }
 struct proc *myproc(void) { return host_curproc; }
 
+// Threads number themselves as CPUs on their first cpuid(): 0, 1, ...
+static int host_ncpu;
+static __thread int host_cpuid = -1;
+
+__attribute__((noinline)) int cpuid(void) {
+  if (host_cpuid < 0 &&
+      (host_cpuid = __atomic_fetch_add(&host_ncpu, 1, __ATOMIC_RELAXED)) >= NCPU)
+    panic("cpuid: more threads than NCPU");
+  return host_cpuid;
+}
+
+// There are no interrupts to turn off; only the nesting is kept, so that
+// host_check() sees a pushcli() left without its popcli(). Calls, like
+// acquire() and release() below, as in the kernel.
+__attribute__((noinline)) void pushcli(void) {
+  host_cpu.ncli++;
+}
+
+__attribute__((noinline)) void popcli(void) {
+  if (--host_cpu.ncli < 0)
+    panic("popcli: unbalanced");
+}
+
 void cprintf(char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -46,10 +69,12 @@ void panic(char *s) {
 
 int host_try(void (*fn)(void *), void *arg) {
   jmp_buf env;
+  int ncli = host_cpu.ncli;
   host_console[0] = host_panic_msg[0] = 0;
   host_catch = &env;
   if (setjmp(env)) {
     host_catch = 0;
+    host_cpu.ncli = ncli;  // a panic leaves whatever pushcli() it was in
     return 1;
   }
   fn(arg);
@@ -71,8 +96,11 @@ int holding(struct spinlock *lk) {
 
 // acquire() and release() are calls, not inlined into kmalloc.c (which
 // this file includes): so they are in the kernel (spinlock.c) and for
-// firstfit.c, and both allocators pay the same for their locks.
+// firstfit.c, and both allocators pay the same for their locks. As in the
+// kernel, a lock holder has interrupts off: acquire() begins with
+// pushcli() and release() ends with popcli().
 __attribute__((noinline)) void acquire(struct spinlock *lk) {
+  pushcli();
   if (holding(lk))
     panic("acquire: already held");
   while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE))
@@ -85,6 +113,7 @@ __attribute__((noinline)) void release(struct spinlock *lk) {
     panic("release: not held");
   lk->cpu = 0;
   __atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+  popcli();
 }
 
 // ---- pages ----------------------------------------------------------------
@@ -307,10 +336,27 @@ static int fail(char *why, int len, const char *what, struct kmclass *c) {
   return -1;
 }
 
+// Object i's size record (obj_record_at()).
+static uint obj_record(struct kmclass *c, struct slab *s, uint i) {
+  uchar *r = obj_record_at(c, s, i);
+  return c->sizebytes == 1 ? *r : *(ushort *)r;
+}
+
+// How many hot objects class c has in slab s, or in all (s == 0).
+static uint hot_count(struct kmclass *c, struct slab *s) {
+  uint i, n = 0;
+  char *o;
+  for (i = 0; i < NCPU; i++)
+    if ((o = kmcpus[i].cls[c->index].hot) != 0 && (s == 0 || slab_of(o) == s))
+      n++;
+  return n;
+}
+
 // Check slab s of class c: size records, free list. Adds its live objects
-// and their requested bytes to *objects and *bytes.
+// and their requested bytes to *objects and *bytes, and 1 to *idle if it
+// has none.
 static int check_slab(struct kmclass *c, struct slab *s, uint *objects, uint *bytes,
-                      char *why, int len) {
+                      uint *idle, char *why, int len) {
   uint i, k, live = 0, nfreelist = 0, n;
 
   for (i = 0; i < c->perslab; i++) {
@@ -322,14 +368,15 @@ static int check_slab(struct kmclass *c, struct slab *s, uint *objects, uint *by
       return fail(why, len, "requested size outside the class", c);
     *bytes += n;
   }
-  if (live != c->perslab - s->nfree)
-    return fail(why, len, "nfree disagrees with the size records", c);
+  if (live + hot_count(c, s) != c->perslab - s->nfree)
+    return fail(why, len, "nfree disagrees with the size records and hot objects", c);
   for (k = s->freehead; k != FREE_END; k = *(ushort *)obj_addr(c, s, k))
     if (k >= c->perslab || obj_record(c, s, k) != 0 || ++nfreelist > c->perslab)
       return fail(why, len, "free list broken", c);
   if (nfreelist != s->nfree)
     return fail(why, len, "free list length is not nfree", c);
   *objects += live;
+  *idle += live == 0;
   return 0;
 }
 
@@ -345,35 +392,63 @@ static int check_partial(struct kmclass *c, uint *onlist, char *why, int len) {
   return 0;
 }
 
-// The hot object: an object of a slab of c that its slab counts as
-// allocated, with the size kmfree() found and the mark intact.
+// Is object i of slab s on the slab's free list?
+static int on_freelist(struct kmclass *c, struct slab *s, uint i) {
+  uint k, n;
+  for (k = s->freehead, n = 0; k != FREE_END && n++ <= c->perslab;
+       k = *(ushort *)obj_addr(c, s, k))
+    if (k == i)
+      return 1;
+  return 0;
+}
+
+// The hot objects: each an object of a slab of c, with size record 0
+// (which hotrec points to), not on the free list, the mark intact, and
+// the hot object of one CPU only.
 static int check_hot(struct kmclass *c, char *why, int len) {
   struct slab *s;
-  uint off, i;
-  if (c->hot == 0)
-    return 0;
-  s = slab_of(c->hot);
-  i = obj_index(c, c->hot, &off);
-  if (page_index((char *)s) < 0 || pages.ref[page_index((char *)s)] == 0 ||
-      s->magic != SLAB_MAGIC || &kmclasses[s->cls] != c)
-    return fail(why, len, "hot object is not in a slab of the class", c);
-  if (!obj_index_ok(c, i, off))
-    return fail(why, len, "hot object is not the start of an object", c);
-  if (obj_record(c, s, i) == 0 || c->base + obj_record(c, s, i) != c->hotbytes)
-    return fail(why, len, "hot object's size record is not its size", c);
-  if (*(uint *)c->hot != HOT_MARK)
-    return fail(why, len, "hot object's mark is gone", c);
+  uint off, i, cpu, other;
+  char *o;
+  for (cpu = 0; cpu < NCPU; cpu++) {
+    if ((o = kmcpus[cpu].cls[c->index].hot) == 0)
+      continue;
+    s = slab_of(o);
+    i = obj_index(c, o, &off);
+    if (page_index((char *)s) < 0 || pages.ref[page_index((char *)s)] == 0 ||
+        s->magic != SLAB_MAGIC || &kmclasses[s->cls] != c)
+      return fail(why, len, "hot object is not in a slab of the class", c);
+    if (!obj_index_ok(c, i, off))
+      return fail(why, len, "hot object is not the start of an object", c);
+    if (obj_record(c, s, i) != 0)
+      return fail(why, len, "hot object's size record is not 0", c);
+    if (kmcpus[cpu].cls[c->index].hotrec != obj_record_at(c, s, i))
+      return fail(why, len, "hotrec is not the hot object's size record", c);
+    if (on_freelist(c, s, i))
+      return fail(why, len, "hot object is on its slab's free list", c);
+    if (*(uint *)o != HOT_MARK)
+      return fail(why, len, "hot object's mark is gone", c);
+    for (other = 0; other < cpu; other++)
+      if (kmcpus[other].cls[c->index].hot == o)
+        return fail(why, len, "an object is hot on two CPUs", c);
+  }
   return 0;
 }
 
 // Check class c against every slab of it in the pool (full slabs are on
-// no list, so the pool is the only way to find them all).
+// no list, so the pool is the only way to find them all), and its
+// counters, summed over the CPUs, against the size records.
 static int check_class(struct kmclass *c, char *why, int len) {
-  uint i, nslabs = 0, npartial = 0, onlist = 0, objects = 0, bytes = 0;
+  uint i, nslabs = 0, npartial = 0, onlist = 0, objects = 0, bytes = 0, idle = 0;
+  uint allocs = 0, frees = 0, cbytes = 0, nhot = hot_count(c, 0);
   struct slab *s;
 
+  for (i = 0; i < NCPU; i++) {
+    allocs += kmcpus[i].cls[c->index].allocs;
+    frees += kmcpus[i].cls[c->index].frees;
+    cbytes += kmcpus[i].cls[c->index].bytes;
+  }
   if (c->perslab == 0)
-    return c->partial || c->empty || c->pages || c->objects
+    return c->partial || c->empty || c->pages || allocs || nhot
                ? fail(why, len, "unused class holds something", c) : 0;
   if (c->hdrsize + c->perslab * c->size > PGSIZE || c->hdrsize % OBJ_ALIGN ||
       c->size % OBJ_ALIGN || c->hdrsize < sizeof(struct slab) + c->perslab * c->sizebytes)
@@ -390,7 +465,7 @@ static int check_class(struct kmclass *c, char *why, int len) {
     if (pages.ref[i] == 0 || s->magic != SLAB_MAGIC || &kmclasses[s->cls] != c)
       continue;
     nslabs++;
-    if (check_slab(c, s, &objects, &bytes, why, len) < 0)
+    if (check_slab(c, s, &objects, &bytes, &idle, why, len) < 0)
       return -1;
     if (s->nfree == c->perslab && s != c->empty)
       return fail(why, len, "an empty slab that is not the cached one", c);
@@ -400,27 +475,35 @@ static int check_class(struct kmclass *c, char *why, int len) {
     return fail(why, len, "cached empty slab is not a slab of the class", c);
   if (check_hot(c, why, len) < 0)
     return -1;
-  if (idle_pages(c) > 1)
-    return fail(why, len, "more than one page without a live object", c);
+  if (idle_pages(c) != idle)
+    return fail(why, len, "idle_pages() is not the slabs without a live object", c);
+  if (idle > 1 + nhot)
+    return fail(why, len, "more slabs without a live object than 1 + hot objects", c);
   if (npartial != onlist)
     return fail(why, len, "a partial slab is not on the partial list", c);
   if (nslabs != c->pages)
     return fail(why, len, "pages is not the number of slabs", c);
-  if (objects != c->objects || bytes != c->bytes)
-    return fail(why, len, "objects or bytes disagree with the slabs", c);
-  if (c->allocs - c->frees != c->objects)
-    return fail(why, len, "allocs - frees is not objects", c);
+  if (objects != allocs - frees || bytes != cbytes)
+    return fail(why, len, "objects or bytes counted disagree with the size records", c);
   return 0;
 }
 
 int host_check(char *why, int len) {
   int i, r = 0;
+  if (host_cpu.ncli != 0) {
+    snprintf(why, len, "pushcli() without popcli(): ncli is %d", host_cpu.ncli);
+    return -1;
+  }
   for (i = 0; i < KM_NCLASS && r == 0; i++) {
     acquire(&kmclasses[i].lock);
     r = check_class(&kmclasses[i], why, len);
     release(&kmclasses[i].lock);
   }
   return r;
+}
+
+unsigned int host_cpus(void) {
+  return host_ncpu;
 }
 
 unsigned int host_empty_slabs(void) {

@@ -45,9 +45,12 @@ extern __thread char host_panic_msg[256];
 int host_check(char *why, int len);
 
 // Pages kmalloc holds with no live object, over all classes: cached empty
-// slabs, and slabs that hold only their class's hot object (at most one
-// such page per class).
+// slabs (at most one per class), and slabs whose only objects not free
+// are hot (at most one per CPU and class).
 unsigned int host_empty_slabs(void);
+
+// Threads that have acted as CPUs (called cpuid()) so far.
+unsigned int host_cpus(void);
 
 // The trace stand-in. With tracing on, KMALLOC/KMFREE events are replayed
 // against a shadow of live objects, as the host trace checker would.

@@ -1,14 +1,16 @@
 """Kernel memory: the page allocator (kalloc.c) and kmalloc (kmalloc.c).
 
 `xv6 mem` reads kmem's counters. `xv6 kmalloc` reads the size classes,
-kmclasses[]. A class keeps its slab pages with free objects on a partial
-list (struct slab, linked by next) and at most one cached empty slab;
-full slabs are on no list, so they are counted, not walked. Each slab
-has its own free list of object indices (freehead, then the first two
-bytes of each free object, up to FREE_END). The walks are bounded (a
-class has at most c->pages slabs, a slab at most perslab free objects)
-and notice loops, so a damaged or half-updated allocator gives notes,
-not a hang.
+kmclasses[], and the CPUs' slots, kmcpus[]. A class keeps its slab pages
+with free objects on a partial list (struct slab, linked by next) and at
+most one cached empty slab; full slabs are on no list, so they are
+counted, not walked. Each slab has its own free list of object indices
+(freehead, then the first two bytes of each free object, up to
+FREE_END). Each CPU keeps per class a hot object (off its slab's free
+list, but free) and its counts of allocations, frees and bytes, which
+are summed over the CPUs. The walks are bounded (a class has at most
+c->pages slabs, a slab at most perslab free objects) and notice loops,
+so a damaged or half-updated allocator gives notes, not a hang.
 """
 
 import gdb
@@ -132,23 +134,46 @@ def class_slabs(cls, index, problems):
     return slabs
 
 
+class Counts:
+    """A class's counters, summed over the CPUs' slots (mod 2^32, as the
+    kernel sums them), and its hot objects as (cpu, address)."""
+
+    def __init__(self, index):
+        cpus = fetch(symbol("kmcpus"), "kmcpus")
+        self.allocs = self.frees = self.bytes = 0
+        self.hot = []
+        for cpu in range(array_length(cpus)):
+            slot = cpus[cpu]["cls"][index]
+            self.allocs += u32(slot["allocs"])
+            self.frees += u32(slot["frees"])
+            self.bytes += u32(slot["bytes"])
+            if u32(slot["hot"]):
+                self.hot.append((cpu, u32(slot["hot"])))
+        self.allocs &= 0xFFFFFFFF
+        self.frees &= 0xFFFFFFFF
+        self.bytes &= 0xFFFFFFFF
+        self.objects = (self.allocs - self.frees) & 0xFFFFFFFF
+
+
 def full_slabs(cls, slabs):
     """Slabs on no list: those c->pages counts beyond the ones reached."""
     return u32(cls["pages"]) - len(slabs)
 
 
-def check_class(cls, index, slabs, problems):
-    """Compare the class's counters with its slabs."""
+def check_class(cls, index, slabs, counts, problems):
+    """Compare the class's counters with its slabs: the objects not on a
+    free list are the live ones and the hot ones."""
     perslab = u32(cls["perslab"])
     full = full_slabs(cls, slabs)
     if full < 0:
         problems.append(f"class {index}: c->pages is {u32(cls['pages'])} but {len(slabs)} "
                         "slabs are on its lists")
         return
-    live = sum(perslab - s.nfree for s in slabs) + full * perslab
-    if live != u32(cls["objects"]):
-        problems.append(f"class {index}: c->objects is {u32(cls['objects'])} but its slabs "
-                        f"hold {live} allocated objects")
+    taken = sum(perslab - s.nfree for s in slabs) + full * perslab
+    if taken != counts.objects + len(counts.hot):
+        problems.append(f"class {index}: the CPUs count {counts.objects} live and "
+                        f"{len(counts.hot)} hot objects but its slabs hold {taken} objects "
+                        "off their free lists")
     for s in slabs:
         ok = 0 < s.nfree < perslab if s.list == "partial" else s.nfree == perslab
         if not ok:
@@ -167,11 +192,13 @@ class Kmalloc(Xv6Command):
     """Kernel object allocator: per-size-class statistics and free lists (kmalloc.c).
 
 Usage: xv6 kmalloc          one line per size class
-       xv6 kmalloc CLASS    the partial and empty slabs of one class, with
-                            their free lists
+       xv6 kmalloc CLASS    the CPUs' hot objects of one class, and its
+                            partial and empty slabs with their free lists
+OBJECTS, BYTES, ALLOCS and FREES are summed over the CPUs (kmcpus[]).
 SLABS is c->pages: PARTIAL slabs (on the partial list), the cached EMPTY
-one, and FULL ones (on no list: the rest). FREE is the free objects in
-the partial and empty slabs. LOCK names the CPU holding the class lock
+one, and FULL ones (on no list: the rest). FREE is the objects on the
+free lists of the partial and empty slabs; HOT the CPUs' hot objects,
+free but on no free list. LOCK names the CPU holding the class lock
 (its lists may be half-updated then). Counters that disagree with what
 the lists hold are reported as notes."""
 
@@ -192,42 +219,47 @@ the lists hold are reported as notes."""
         totals = [0, 0, 0]
         for i in range(array_length(kmclasses)):
             c = kmclasses[i]
+            counts = Counts(i)
             slabs = class_slabs(c, i, problems)
-            check_class(c, i, slabs, problems)
+            check_class(c, i, slabs, counts, problems)
             partial = sum(1 for s in slabs if s.list == "partial")
-            objects, nbytes, pages = u32(c["objects"]), u32(c["bytes"]), u32(c["pages"])
-            totals = [totals[0] + objects, totals[1] + nbytes, totals[2] + pages]
-            rows.append([str(i), str(u32(c["size"])), str(u32(c["perslab"])), str(objects),
-                         str(nbytes), str(pages), str(partial),
+            pages = u32(c["pages"])
+            totals = [totals[0] + counts.objects, totals[1] + counts.bytes, totals[2] + pages]
+            rows.append([str(i), str(u32(c["size"])), str(u32(c["perslab"])),
+                         str(counts.objects), str(counts.bytes), str(pages), str(partial),
                          str(full_slabs(c, slabs)), str(len(slabs) - partial),
-                         str(sum(s.nfree for s in slabs)),
-                         str(u32(c["allocs"])), str(u32(c["frees"])),
+                         str(sum(s.nfree for s in slabs)), str(len(counts.hot)),
+                         str(counts.allocs), str(counts.frees),
                          procs.lock_holder(c["lock"]) or "-"])
         gdb.write(f"kmalloc: {len(rows)} classes; {totals[0]} live objects, {totals[1]} bytes "
                   f"requested, {totals[2]} slab pages\n")
         header = ["CLASS", "SIZE", "PERSLAB", "OBJECTS", "BYTES", "SLABS", "PARTIAL", "FULL",
-                  "EMPTY", "FREE", "ALLOCS", "FREES", "LOCK"]
+                  "EMPTY", "FREE", "HOT", "ALLOCS", "FREES", "LOCK"]
         gdb.write(table(header, rows, right=header[:-1]))
         for p in problems:
             gdb.write(f"note: {p}\n")
 
     def one_class(self, c, index):
         problems = []
+        counts = Counts(index)
         slabs = class_slabs(c, index, problems)
-        check_class(c, index, slabs, problems)
+        check_class(c, index, slabs, counts, problems)
         perslab, size, hdr = u32(c["perslab"]), u32(c["size"]), u32(c["hdrsize"])
         gdb.write(f"class {index}: {size}-byte objects, {perslab} per slab, "
-                  f"{u32(c['objects'])} live, {plural(u32(c['pages']), 'slab page')} "
+                  f"{counts.objects} live, {plural(u32(c['pages']), 'slab page')} "
                   f"({max(full_slabs(c, slabs), 0)} full, on no list)\n")
+        hot = ", ".join(f"cpu{cpu} 0x{addr:08x}" for cpu, addr in counts.hot)
+        gdb.write(f"hot objects: {hot or 'none'}\n")
         rows = []
         for s in slabs:
             first = ", ".join(f"0x{s.addr + hdr + i * size:08x}" for i in s.free[:3])
             more = f" +{len(s.free) - 3}" if len(s.free) > 3 else ""
-            rows.append([f"0x{s.addr:08x}", s.list, str(perslab - s.nfree), str(s.nfree),
-                         (first + more) or "-"])
+            hot = sum(1 for _, addr in counts.hot if addr - addr % PGSIZE == s.addr)
+            rows.append([f"0x{s.addr:08x}", s.list, str(perslab - s.nfree - hot), str(hot),
+                         str(s.nfree), (first + more) or "-"])
         if rows:
-            gdb.write(table(["SLAB", "LIST", "USED", "FREE", "FREE LIST"], rows,
-                            right=("USED", "FREE")))
+            gdb.write(table(["SLAB", "LIST", "USED", "HOT", "FREE", "FREE LIST"], rows,
+                            right=("USED", "HOT", "FREE")))
         for p in problems:
             gdb.write(f"note: {p}\n")
 

@@ -5,17 +5,23 @@
 // A request is rounded up to one of KM_NCLASS size classes. Each class
 // cuts whole pages ("slabs") into objects of its size. A slab begins with
 // a header (struct slab): a free list and the size each object was asked
-// for (0 while it is free), so that kmfree finds all it needs from the
-// object's address alone. In front of the slabs, each class keeps the
-// object freed last, its "hot" object, and hands it out next: most frees
-// and allocations touch only the class and that object. Both take
+// for (0 while it is not allocated), so that kmfree finds all it needs
+// from the object's address alone. In front of the slabs, each CPU keeps
+// per class the object it freed last, its "hot" object, and hands it out
+// next: most frees and allocations touch only that CPU's slot, the object
+// and its size record, with interrupts off and no lock. Both take
 // constant time, with no loop, no division and no search.
 //
-// Locking: each class has a lock that protects the class and every slab
-// of it. No code holds two class locks at once. kalloc() may be called
-// with a class lock held (kmem.lock comes after it); pages go back to
-// kfree() after the class lock is released. kmtables.lock protects only
-// which handle tables are taken and the handle serial number.
+// Locking: each class has a lock that protects its slab lists and the
+// free lists and counts of its slabs. A CPU's slots (struct kmcpu) are
+// its own: it uses them with interrupts off (pushcli), and takes a class
+// lock only to move objects between them and the slabs. An object's size
+// record is written only by whoever owns the object: the CPU allocating
+// or freeing it, or the class lock's holder while the object is on a
+// free list. No code holds two class locks at once. kalloc() may be
+// called with a class lock held (kmem.lock comes after it); pages go back
+// to kfree() after the class lock is released. kmtables.lock protects
+// only which handle tables are taken and the handle serial number.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -32,16 +38,18 @@
 typedef __UINTPTR_TYPE__ uintptr;
 
 #define SLAB_MAGIC 0x6b6d736c  // "lsmk": this page is a kmalloc slab
-#define HOT_MARK   0x746f686b  // "khot": first word of a class's hot object
+#define HOT_MARK   0x746f686b  // "khot": first word of a hot object
 #define OBJ_ALIGN  8           // every object is 8-byte aligned
 #define FREE_END   0xFFFF      // end of a slab's free list
 
 // The header at the start of every slab page. Object i sits at
 // hdrsize + i * size from the page start (struct kmclass).
 //
+// An object is on the slab's free list, some CPU's hot object, or live
+// (allocated); only a live object has a nonzero size record.
 // Invariants, with the class lock held:
-//  - nfree == objects whose size record is 0 == length of the free list;
-//    the class's hot object is not free here: it keeps its size record;
+//  - nfree == length of the free list; the objects on it and the hot
+//    objects are those whose size record is 0;
 //  - a slab with 0 < nfree < perslab is on its class's partial list; one
 //    with nfree == perslab is the class's cached empty slab; a full one
 //    (nfree == 0) is on no list: only kmfree, which finds it from an
@@ -55,38 +63,49 @@ struct slab {
   struct slab *next;     // neighbours on the class's partial list
   struct slab *prev;
   uchar sizes[];         // size record of each object, 1 or 2 bytes
-                         // (kmclass.sizebytes): see obj_record()
+                         // (kmclass.sizebytes): see obj_record_at()
 };
 
-// A size class. (lock) marks the fields its lock protects; the layout
-// fields are set once, by class_setup(), before the class's first slab.
-//
-// The hot object is free for kmalloc and kmfree (a second kmfree of it is
-// a double free) but still allocated for its slab, and so for the
-// counters below, which count what the slabs hand out and take back.
-// kmstat() subtracts it (class_stat()).
+// A size class. The layout fields come first: class_setup() sets them
+// once, with the lock held, before the class's first slab, and then they
+// are read without the lock. The lock and what it protects (lock) start
+// a cache line of their own, which other CPUs write.
 struct kmclass {
-  struct spinlock lock;
   uint index;            // in kmclasses, as slab.cls
   uint size;             // object size, a multiple of OBJ_ALIGN
   uint base;             // the previous class's size: requests of
                          // (base, size] bytes land here
-  uint perslab;          // objects per slab; 0 until first used (lock)
-  uint sizebytes;        // bytes of one size record: 1 or 2 (lock)
-  uint hdrsize;          // bytes of slab header before object 0 (lock)
+  uint perslab;          // objects per slab; 0 until first used
+  uint sizebytes;        // bytes of one size record: 1 or 2
+  uint hdrsize;          // bytes of slab header before object 0
   uint divmul;           // offset / size == offset * divmul >> divshift
-  uint divshift;         //   for every offset in a page (lock)
-  char *hot;             // the object freed last, handed out next, or 0 (lock)
-  uint hotbytes;         // the bytes it was asked for (lock)
-  uint reuses;           // allocations that took the hot object (lock)
-  struct slab *partial;  // slabs with both free and allocated objects (lock)
-  struct slab *empty;    // one slab kept with no live object, or 0 (lock)
-  uint objects;          // objects allocated in the slabs (lock)
+  uint divshift;         //   for every offset in a page
+  struct spinlock lock __attribute__((aligned(64)));
+  struct slab *partial;  // slabs with both free and other objects (lock)
+  struct slab *empty;    // one slab with every object free, or 0 (lock)
   uint pages;            // slabs held: partial, full and empty (lock)
-  uint bytes;            // bytes requested by those objects (lock)
-  uint allocs;           // objects the slabs handed out since boot (lock)
-  uint frees;            // objects given back to the slabs since boot (lock)
 };
+
+// What one CPU keeps of one class: its hot object, the object it freed
+// last in the class, which its next kmalloc of the class hands out; and
+// its counts of the class's allocations and frees, which statistics sum
+// over the CPUs. Only that CPU writes it, with interrupts off. A hot
+// object counts as free; its slab holds it as neither free nor live
+// (size record 0, not on the free list) until the CPU puts it back
+// (hot_flush()) to make room for another.
+struct kmcpuclass {
+  char *hot;             // HOT_MARK in its first word; or 0
+  uchar *hotrec;         // its size record, for kmalloc to set
+  uint allocs;           // kmalloc()s of the class on this CPU since boot
+  uint frees;            // kmfree()s of the class on this CPU since boot
+  uint bytes;            // bytes those allocs asked for, less those the
+                         // frees gave back (mod 2^32; exact when summed)
+};
+
+// One CPU's slots, in cache lines no other CPU writes.
+struct kmcpu {
+  struct kmcpuclass cls[KM_NCLASS];
+} __attribute__((aligned(64)));
 
 // The classes, smallest first: X(index, base, size) serves requests of
 // (base, size] bytes. Up to 256 bytes the sizes are powers of two. Above,
@@ -106,6 +125,7 @@ _Static_assert(0 KM_CLASSES(KMCOUNT) == KM_NCLASS, "KM_CLASSES lists KM_NCLASS c
 
 // Read by GDB (gdbscripts/) as well.
 struct kmclass kmclasses[KM_NCLASS] = { KM_CLASSES(KMCLASS) };
+struct kmcpu kmcpus[NCPU];
 
 // The class of an n-byte request is size_class[(n - 1) / OBJ_ALIGN]
 // (class sizes are multiples of OBJ_ALIGN): one load, no loop.
@@ -211,31 +231,29 @@ static int obj_index_ok(struct kmclass *c, uint i, uint off) {
 }
 
 // Object i's size record: the bytes requested minus c->base while it is
-// allocated (1 to size - base), 0 while it is free. So it is also the
+// live (1 to size - base), 0 while it is free or hot. So it is also the
 // object's allocated bit.
-static uint obj_record(struct kmclass *c, struct slab *s, uint i) {
-  if (c->sizebytes == 2)
-    return ((ushort *)s->sizes)[i];
-  return s->sizes[i];
+static uchar *obj_record_at(struct kmclass *c, struct slab *s, uint i) {
+  return c->sizebytes == 1 ? &s->sizes[i] : (uchar *)&((ushort *)s->sizes)[i];
 }
 
-// Set object i's size record to r; returns the one it replaces.
-static uint obj_swap_record(struct kmclass *c, struct slab *s, uint i, uint r) {
+// Set the size record at r to v; returns the one it replaces.
+static uint record_swap(struct kmclass *c, uchar *r, uint v) {
   uint old;
   if (c->sizebytes == 1) {
-    old = s->sizes[i];
-    s->sizes[i] = r;
+    old = *r;
+    *r = v;
   } else {
-    old = ((ushort *)s->sizes)[i];
-    ((ushort *)s->sizes)[i] = r;
+    old = *(ushort *)r;
+    *(ushort *)r = v;
   }
   return old;
 }
 
 // A free object's bytes are ours. A slab's free list is linked through
-// their first two bytes; the hot object's first word is HOT_MARK. A
-// kernel write after kmfree that breaks them makes kmalloc panic when it
-// next takes the object or the link.
+// their first two bytes; a hot object's first word is HOT_MARK. A kernel
+// write after kmfree that breaks them makes kmalloc panic when it next
+// takes the object or the link.
 static __attribute__((noreturn)) void broken_free_object(void) {
   panic("kmalloc: free list corrupted (write after kmfree?)");
 }
@@ -272,7 +290,7 @@ static struct slab *slab_new(struct kmclass *c) {
   s->next = s->prev = 0;
   s->freehead = FREE_END;
   for (i = c->perslab - 1; i >= 0; i--) {
-    obj_swap_record(c, s, i, 0);
+    record_swap(c, obj_record_at(c, s, i), 0);
     *(ushort *)obj_addr(c, s, i) = s->freehead;
     s->freehead = i;
   }
@@ -309,7 +327,8 @@ static __attribute__((noinline)) struct slab *class_refill(struct kmclass *c) {
 static char *slab_take(struct kmclass *c, struct slab *s, uint n) {
   uint i = s->freehead;
   char *o;
-  if (s->nfree == 0 || i >= c->perslab || obj_swap_record(c, s, i, n - c->base) != 0)
+  if (s->nfree == 0 || i >= c->perslab ||
+      record_swap(c, obj_record_at(c, s, i), n - c->base) != 0)
     broken_free_object();
   o = obj_addr(c, s, i);
   s->freehead = *(ushort *)o;
@@ -318,51 +337,31 @@ static char *slab_take(struct kmclass *c, struct slab *s, uint n) {
     if (s->next)
       s->next->prev = 0;
   }
-  c->objects++;
-  c->bytes += n;
-  c->allocs++;
   return o;
 }
 
-// Would slab s hold no live object if the class's hot object, which is
-// in it, were not there? (Its slab counts it as allocated.)
-static int idle_with_hot(struct kmclass *c, struct slab *s) {
-  return s->nfree + 1 == c->perslab;
-}
-
-// How many pages of c hold no live object: the cached empty slab, and
-// the hot object's slab if the hot object is all it holds. At most one,
-// so that a class keeps at most one page it does not need.
-static uint idle_pages(struct kmclass *c) {
-  return (c->empty != 0) + (c->hot != 0 && idle_with_hot(c, slab_of(c->hot)));
-}
-
-// Put c's hot object back in its slab, to make room for a new hot object
-// in slab snew. If that empties the slab, the slab becomes the cached
-// empty one, unless a page stays idle anyway (another cached slab, or
-// snew holding only the new hot object): then it is returned, for the
-// caller to slab_release() once the lock is dropped.
-static struct slab *hot_flush(struct kmclass *c, struct slab *snew) {
-  char *o = c->hot;
+// Put k's hot object, of class c, back on its slab's free list, to make
+// room for another. If that empties the slab, it becomes the cached
+// empty slab, or, if c has one already, it is returned, for the caller
+// to slab_release() once the lock is dropped. So a class keeps at most
+// one slab with every object free.
+static struct slab *hot_flush(struct kmclass *c, struct kmcpuclass *k) {
+  char *o = k->hot;
   struct slab *s = slab_of(o);
   uint off, i = obj_index(c, o, &off);
 
   if (*(uint *)o != HOT_MARK)
     broken_free_object();
-  c->hot = 0;
-  obj_swap_record(c, s, i, 0);
+  k->hot = 0;
   *(ushort *)o = s->freehead;
   s->freehead = i;
-  c->objects--;
-  c->bytes -= c->hotbytes;
-  c->frees++;
   if (++s->nfree == 1 && c->perslab > 1)  // was full
     list_push(&c->partial, s);
   if (s->nfree < c->perslab)
     return 0;
   if (c->perslab > 1)
     list_remove(&c->partial, s);
-  if (c->empty == 0 && !idle_with_hot(c, snew)) {
+  if (c->empty == 0) {
     c->empty = s;
     return 0;
   }
@@ -370,125 +369,168 @@ static struct slab *hot_flush(struct kmclass *c, struct slab *snew) {
   return s;
 }
 
-// ---- allocation and free ------------------------------------------------
-//
-// The common case of kmalloc takes the class's hot object; that of kmfree
-// checks the object (its slab's magic and class, its index, its size
-// record: reads only) and makes it the hot object. Neither changes a slab
-// (free list, counts, lists), and the object just freed is the next one
-// handed out, while it is still in the cache. What is rare (a class's
-// first use, the slab path, a refused free) is in functions of its own,
-// out of the common path.
-
-// The hot object o of c, taken for an n-byte request: record n.
-static __attribute__((noinline)) void hot_resize(struct kmclass *c, char *o, uint n) {
-  uint off;
-  obj_swap_record(c, slab_of(o), obj_index(c, o, &off), n - c->base);
-  c->bytes += n - c->hotbytes;
+// The slab of CPU cpu's hot object of c, or 0 if it has none.
+static struct slab *hot_slab(struct kmclass *c, int cpu) {
+  char *o = kmcpus[cpu].cls[c->index].hot;
+  return o ? slab_of(o) : 0;
 }
 
-// The slab path of kmalloc: c has no hot object (lock held; released).
-static __attribute__((noinline)) void *alloc_from_slab(struct kmclass *c, uint n, int pid) {
+// How many pages of c hold no live object: the cached empty slab, and
+// each slab whose objects not on its free list are all hot. Every such
+// slab holds a hot object, so there are at most 1 + the number of CPUs.
+// The class lock keeps the slabs still; the CPUs' slots are read as they
+// are, which is exact while no kmalloc or kmfree runs.
+static uint idle_pages(struct kmclass *c) {
+  uint idle = c->empty != 0, nhot;
   struct slab *s;
-  char *o;
-  if ((s = c->partial) == 0 && (s = class_refill(c)) == 0) {
-    release(&c->lock);
-    return 0;
+  int i, j, first;
+
+  for (i = 0; i < NCPU; i++) {
+    if ((s = hot_slab(c, i)) == 0)
+      continue;
+    nhot = 0;
+    first = 1;  // is CPU i the first with a hot object in s?
+    for (j = 0; j < NCPU; j++) {
+      if (hot_slab(c, j) == s) {
+        nhot++;
+        first = first && j >= i;
+      }
+    }
+    if (first && nhot == c->perslab - s->nfree)
+      idle++;
   }
-  o = slab_take(c, s, n);
-  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, s->cls, pid);
+  return idle;
+}
+
+// ---- allocation and free ------------------------------------------------
+//
+// The common case of kmalloc takes this CPU's hot object of the class;
+// that of kmfree checks the object (its slab's magic and class, its
+// index, its size record) and makes it this CPU's hot object. Both run
+// with interrupts off, so nothing else uses this CPU's slots meanwhile,
+// and neither changes a slab (free list, counts, lists): they need no
+// lock, and the object just freed is the next one handed out, while it
+// is still in the cache. What is rare (a class's first use, the slab
+// path, a refused free) is in functions of their own, out of the common
+// path.
+
+// Make p (n bytes, class cls, its size record at rec set to 0) the hot
+// object of slot k, which has none; count and trace its free.
+static inline void hot_put(struct kmcpuclass *k, char *p, uchar *rec, uint n, uint cls,
+                           int pid) {
+  *(uint *)p = HOT_MARK;
+  k->hot = p;
+  k->hotrec = rec;
+  k->frees++;
+  k->bytes -= n;
+  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, cls, pid);
+}
+
+// The slab path of kmalloc: this CPU's slot k of c has no hot object.
+// Called with interrupts off; turns them back on (popcli).
+static __attribute__((noinline)) void *alloc_from_slab(struct kmclass *c, struct kmcpuclass *k,
+                                                       uint n, int pid) {
+  struct slab *s;
+  char *o = 0;
+  acquire(&c->lock);
+  if ((s = c->partial) != 0 || (s = class_refill(c)) != 0)
+    o = slab_take(c, s, n);
   release(&c->lock);
+  if (o) {
+    k->allocs++;
+    k->bytes += n;
+    trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, c->index, pid);
+  }
+  popcli();
   return o;
 }
 
 // An object of at least n bytes charged to pid (0: the kernel), or 0 if
 // n is 0 or too large or memory is exhausted. Contents are garbage.
 static inline __attribute__((always_inline)) void *km_alloc(uint n, int pid) {
+  struct kmcpu *cpu;
   struct kmclass *c;
+  struct kmcpuclass *k;
   char *o;
+  uint cls;
 
   if (n - 1 >= KMALLOC_MAX)  // n == 0 too
     return 0;
+  pushcli();
+  cpu = &kmcpus[cpuid()];
   c = size_class[(n - 1) / OBJ_ALIGN];
-  acquire(&c->lock);
-  if ((o = c->hot) == 0)
-    return alloc_from_slab(c, n, pid);
+  cls = c->index;
+  k = &cpu->cls[cls];
+  if ((o = k->hot) == 0)
+    return alloc_from_slab(c, k, n, pid);
   if (*(uint *)o != HOT_MARK)
     broken_free_object();
-  c->hot = 0;
-  c->reuses++;
-  if (n != c->hotbytes)  // its slab records what it is asked for now
-    hot_resize(c, o, n);
-  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, c->index, pid);
-  release(&c->lock);
+  k->hot = 0;
+  k->allocs++;
+  k->bytes += n;
+  record_swap(c, k->hotrec, n - c->base);
+  trace_emit(EV_KMALLOC, (uint)(uintptr)o, n, cls, pid);
+  popcli();
   return o;
 }
 
-// Refuse a free: drop c's lock and say why.
-static __attribute__((noinline)) int free_refused(struct kmclass *c, int err) {
+// The rest of a free of p (n bytes, class c, size record at rec) when
+// this CPU's slot k of c has a hot object already: put that one back in
+// its slab, and make p the hot object. Called with interrupts off; turns
+// them back on.
+static __attribute__((noinline)) int free_flush_hot(struct kmclass *c, struct kmcpuclass *k,
+                                                    char *p, uchar *rec, uint n, int pid) {
+  struct slab *spare;
+  acquire(&c->lock);
+  spare = hot_flush(c, k);
   release(&c->lock);
-  return err;
+  hot_put(k, p, rec, n, c->index, pid);
+  popcli();
+  if (spare)
+    slab_release(spare);
+  return KM_OK;
 }
 
-// The rest of a free of p, an object of slab s asked for n bytes, that
-// must first make room for p as c's hot object: c has a hot object
-// already (unless p is that one: a double free), or s would then hold
-// nothing else while c also keeps an empty slab. Keeps at most one idle
-// page (idle_pages()).
-static __attribute__((noinline)) int free_make_room(struct kmclass *c, struct slab *s,
-                                                    char *p, uint n, int pid) {
-  struct slab *spare[2] = { 0, 0 };
-  if (p == c->hot)
-    return free_refused(c, KM_NOTLIVE);
-  if (c->hot)
-    spare[0] = hot_flush(c, s);
-  if (c->empty && idle_with_hot(c, s)) {
-    spare[1] = c->empty;
-    c->empty = 0;
-    c->pages--;
-  }
-  c->hot = p;
-  c->hotbytes = n;
-  *(uint *)p = HOT_MARK;
-  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, s->cls, pid);
-  release(&c->lock);
-  if (spare[0])
-    slab_release(spare[0]);
-  if (spare[1])
-    slab_release(spare[1]);
-  return KM_OK;
+// Refuse a free: interrupts back on, and say why.
+static __attribute__((noinline)) int free_refused(int err) {
+  popcli();
+  return err;
 }
 
 // Free the object at p, charged to pid. Returns KM_OK, or why p is not a
 // live kmalloc object (and then changes nothing).
 static inline __attribute__((always_inline)) int km_free(void *p, int pid) {
+  struct kmcpu *cpu;
   struct slab *s = slab_of(p);
   struct kmclass *c;
+  struct kmcpuclass *k;
   uint cls, off, i, n;
+  uchar *rec;
 
-  // Unlocked, only whether s can be a slab: an allocated page (page 0,
-  // and so p == 0, never is) with a class number in range. Under that
-  // class's lock, where they cannot change, the magic and the class
-  // number again, then the object.
-  if (krefcount((char *)s) == 0 || (cls = s->cls) >= KM_NCLASS)
-    return KM_NOTSLAB;
+  pushcli();
+  cpu = &kmcpus[cpuid()];
+  // No lock: a slab keeps its magic and class while it holds a live
+  // object, and only the object's owner changes its size record, so for
+  // a correct caller nothing read here changes. A wrong p is refused
+  // (not an allocated page, and so p == 0 too; not a slab; not the start
+  // of an object; a size record of 0), unless it races with what makes
+  // it wrong: the same object freed twice at once, or freed while it is
+  // handed out again.
+  if (krefcount((char *)s) == 0 || s->magic != SLAB_MAGIC || (cls = s->cls) >= KM_NCLASS)
+    return free_refused(KM_NOTSLAB);
   c = class_ptr[cls];
-  acquire(&c->lock);
-  if (s->magic != SLAB_MAGIC || s->cls != c->index)
-    return free_refused(c, KM_NOTSLAB);
   i = obj_index(c, p, &off);
   if (!obj_index_ok(c, i, off))
-    return free_refused(c, KM_NOTOBJECT);
-  if ((n = obj_record(c, s, i)) == 0)
-    return free_refused(c, KM_NOTLIVE);
+    return free_refused(KM_NOTOBJECT);
+  rec = obj_record_at(c, s, i);
+  if ((n = record_swap(c, rec, 0)) == 0)  // free or hot: 0 stays 0
+    return free_refused(KM_NOTLIVE);
   n += c->base;
-  if (c->hot || (c->empty && idle_with_hot(c, s)))
-    return free_make_room(c, s, p, n, pid);
-  c->hot = p;
-  c->hotbytes = n;
-  *(uint *)p = HOT_MARK;
-  trace_emit(EV_KMFREE, (uint)(uintptr)p, n, c->index, pid);
-  release(&c->lock);
+  k = &cpu->cls[cls];
+  if (k->hot)
+    return free_flush_hot(c, k, p, rec, n, pid);
+  hot_put(k, p, rec, n, cls, pid);
+  popcli();
   return KM_OK;
 }
 
@@ -512,25 +554,31 @@ void kmfree(void *p) {
 
 // ---- statistics ---------------------------------------------------------
 
-// What kmstat() reports for c: the counters without the hot object.
+// What kmstat() reports for c. The counters are the sums of the CPUs'
+// slots, read without a lock: exact while no kmalloc or kmfree runs.
+// Hot objects count as free.
 static void class_stat(struct kmclass *c, struct kmclassstat *st) {
-  uint hot;
-  acquire(&c->lock);
-  hot = c->hot != 0;
+  struct kmcpuclass *k;
+  int i;
   st->size = c->size;
   st->perslab = c->perslab;
-  st->objects = c->objects - hot;
-  st->bytes = c->bytes - (hot ? c->hotbytes : 0);
+  st->allocs = st->frees = st->bytes = 0;
+  for (i = 0; i < NCPU; i++) {
+    k = &kmcpus[i].cls[c->index];
+    st->allocs += k->allocs;
+    st->frees += k->frees;
+    st->bytes += k->bytes;
+  }
+  st->objects = st->allocs - st->frees;
+  acquire(&c->lock);
   st->pages = c->pages;
   st->emptypages = idle_pages(c);
-  st->allocs = c->allocs + c->reuses;
-  st->frees = c->frees + c->reuses + hot;
   release(&c->lock);
 }
 
 // Live objects, bytes requested by them and pages held (for sysinfo).
-// Each class is read under its own lock, so the sums are a snapshot per
-// class, not of all classes at one instant.
+// Each class is read on its own, so the sums are not of all classes at
+// one instant.
 void kmalloc_totals(uint *objects, uint *bytes, uint *pages) {
   struct kmclassstat st;
   int i;

@@ -17,7 +17,7 @@ struct kmclassstat {
   uint objects;    // live objects
   uint bytes;      // bytes requested by the live objects
   uint pages;      // slab pages held, including a cached empty one
-  uint emptypages; // of those, pages with no live object (0 or 1)
+  uint emptypages; // of those, pages with no live object (at most 1 + CPUs)
   uint allocs;     // objects handed out since boot
   uint frees;      // objects given back since boot
 };

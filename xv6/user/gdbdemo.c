@@ -32,7 +32,8 @@ static struct {
 
 #define HEAP_PAGES 2
 #define NOBJECTS 3     // kernel objects held through kmalloc() handles,
-#define OBJSIZE 100    // of this many bytes each, and one of KMALLOC_MAX
+#define OBJSIZE 100    // of this many bytes each, and one of KMALLOC_MAX;
+                       // and one more allocated and freed: a CPU's hot object
 #define MAXMAPS 16     // text, guard, stack, heap and the regions, with room
 
 static const char *kinds[] = { "?", "text", "guard", "stack", "heap", "region" };
@@ -73,6 +74,10 @@ int main(void) {
       printf(2, "gdbdemo: kmalloc failed\n");
       exit();
     }
+  }
+  if (kmfree(kmalloc(OBJSIZE)) != 0) {
+    printf(2, "gdbdemo: kmfree failed\n");
+    exit();
   }
 
   // A debugger waits here (break sys_getmaps).
