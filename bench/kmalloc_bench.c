@@ -172,15 +172,23 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 // Median pairs per second of each allocator, for one workload.
-static void measure(unsigned int n, int rounds, int npairs, int batch, double median[2]) {
-  double rate[2][15];
+// Median pairs per second of each allocator, for one workload, in
+// median[0..1]; median[2] is the median of the rounds' ratios: each
+// kmalloc round over the first-fit round next to it in time, so that a
+// stretch of noise on the machine slows both sides of a ratio.
+static void measure(unsigned int n, int rounds, int npairs, int batch, double median[3]) {
+  double rate[2][15], ratio[15];
   int r, i;
   draw(n, npairs, batch);
-  for (r = 0; r < rounds; r++)
+  for (r = 0; r < rounds; r++) {
     for (i = 0; i < 2; i++) {
       int which = (r + i) % 2;  // ABBA order cancels drift
       rate[which][r] = round_rate(&allocators[which], npairs, batch, 0);
     }
+    ratio[r] = rate[0][r] / rate[1][r];
+  }
+  qsort(ratio, rounds, sizeof(double), cmp_double);
+  median[2] = ratio[rounds / 2];
   for (i = 0; i < 2; i++) {
     qsort(rate[i], rounds, sizeof(double), cmp_double);
     median[i] = rate[i][rounds / 2];
@@ -189,11 +197,12 @@ static void measure(unsigned int n, int rounds, int npairs, int batch, double me
 
 static void throughput(int rounds, int npairs) {
   static const unsigned int sizes[] = { 16, 64, 256, 1024, 2048, 0 };
-  double one[2], many[2];
+  double one[3], many[3];
   int s;
 
   printf("Throughput: million kmalloc+kmfree pairs per second (working set %d objects,\n"
-         "%d pairs per round, median of %d rounds alternating between allocators)\n\n",
+         "%d pairs per round, median of %d rounds alternating between allocators;\n"
+         "ratio: the median of the rounds' kmalloc/first-fit ratios)\n\n",
          WORKSET, npairs, rounds);
   printf("  size      one at a time                  in batches of %d\n", BATCH);
   printf("          kmalloc  first-fit   ratio      kmalloc  first-fit   ratio\n");
@@ -205,7 +214,7 @@ static void throughput(int rounds, int npairs) {
     else
       printf("  mixed");
     printf("   %7.2f   %7.2f   %6.2fx     %7.2f   %7.2f   %6.2fx\n", one[0] / 1e6,
-           one[1] / 1e6, one[0] / one[1], many[0] / 1e6, many[1] / 1e6, many[0] / many[1]);
+           one[1] / 1e6, one[2], many[0] / 1e6, many[1] / 1e6, many[2]);
   }
   printf("\n");
 }
@@ -340,7 +349,7 @@ int main(int argc, char **argv) {
   }
   if (argc != 1)
     return usage();
-  throughput(7, MAXPAIRS);
+  throughput(15, MAXPAIRS);
   space(6000);
   return 0;
 }
