@@ -233,3 +233,16 @@ def test_page_new_reads_as_alloc_and_map():
              *(int(r[a]) for a in ("a0", "a1", "a2", "a3"))) for r in trace.records] == [
         ("page_alloc", 2, 0x508000, region, 0, 0),
         ("page_map", 2, 0x7FFFD000, 0x508000, 0, 3)]
+
+
+def test_page_drop_reads_as_unmap_and_free():
+    """A region page unmapped with its last reference is one page_drop record; readers see the
+    page_unmap and then the page_free."""
+    from xvtrace.writer import Capture
+    cap = Capture(ncpu=1)
+    cap.add(0.001, "page_drop", pid=3, running=3, va=0x7FFFD000, pa=0x508000)
+    trace = decode(cap.to_bytes())
+    assert [(trace.schema.events[int(r["type"])].name, int(r["pid"]),
+             *(int(r[a]) for a in ("a0", "a1", "a2", "a3"))) for r in trace.records] == [
+        ("page_unmap", 3, 0x7FFFD000, 0x508000, 3, 0),
+        ("page_free", 3, 0x508000, 0, 0, 0)]

@@ -171,6 +171,9 @@ COMPOUNDS = {
     # a private page allocated and mapped outside a fault: va, pa, pid
     "page_new": [("page_alloc", ("a1", "region", 0, 0)),
                  ("page_map", ("a0", "a1", 0, "a2"))],
+    # a region page unmapped, and freed with its last reference: va, pa, pid
+    "page_drop": [("page_unmap", ("a0", "a1", "a2", 0)),
+                  ("page_free", ("a1", 0, 0, 0))],
 }
 
 

@@ -85,6 +85,7 @@ char*           kalloc(void);
 char*           kalloc_as(int owner);
 char*           kalloc_untraced(void);
 void            kfree(char*);
+void            kfree_unmapped(char*, uint va, int pid);
 void            kfree_as(char*, int owner);
 void            kinit1(void*, void*);
 void            kinit2(void*, void*);

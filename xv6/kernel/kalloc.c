@@ -88,9 +88,13 @@ void kinit2(void *vstart, void *vend) {
   trace_emit(EV_MEM_RANGE, V2P(PGROUNDUP((uint)vstart)), V2P(vend), 0, 0);
 }
 
-// Drop one reference to page v; free it when none remain. Fills freed
-// pages with junk so that use after free shows up quickly.
-void kfree(char *v) {
+// Drop one reference to page v; free it when none remain, recording
+// freed (an event and its first three fields) before the page can be
+// handed out again, so that the trace never shows a page allocated twice;
+// or, if references remain and kept is not 0, record kept under the lock,
+// before another holder can free the page. Fills freed pages with junk so
+// that use after free shows up quickly.
+static void drop_ref(char *v, uint freed, uint kept, uint a0, uint a1, uint a2) {
   uint i;
   if (!valid_page(v))
     panic("kfree: bad address");
@@ -99,17 +103,28 @@ void kfree(char *v) {
   if (kmem.ref[i] == 0)
     panic("kfree: page not allocated");
   if (--kmem.ref[i] > 0) {
+    if (kept)
+      trace_emit(kept, a0, a1, a2, 0);
     unlock();
     return;
   }
   unlock();
   memset(v, 1, PGSIZE);
-  // Record the free before the page can be handed out again, so that the
-  // trace never shows a page allocated twice.
-  trace_emit(EV_PAGE_FREE, V2P(v), 0, 0, 0);
+  trace_emit(freed, a0, a1, a2, 0);
   lock();
   push_free(v);
   unlock();
+}
+
+// Drop one reference to page v; free it when none remain.
+void kfree(char *v) {
+  drop_ref(v, EV_PAGE_FREE, 0, V2P(v), 0, 0);
+}
+
+// Drop the reference that pid's mapping of page v at va held: recorded
+// as PAGE_DROP (unmapped and freed) if it was the last, else PAGE_UNMAP.
+void kfree_unmapped(char *v, uint va, int pid) {
+  drop_ref(v, EV_PAGE_DROP, EV_PAGE_UNMAP, va, V2P(v), pid);
 }
 
 // Allocate one page without recording it: for a caller that records the

@@ -267,8 +267,7 @@ static void unmap_range(struct proc *p, uint start, uint end) {
   pte_t *pte;
   for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
     if (*pte & PTE_P) {
-      trace_emit(EV_PAGE_UNMAP, a, PTE_ADDR(*pte), p->pid, 0);
-      kfree(P2V(PTE_ADDR(*pte)));
+      kfree_unmapped(P2V(PTE_ADDR(*pte)), a, p->pid);
       *pte = 0;
     }
   }

@@ -52,6 +52,9 @@
   X(PAGE_NEW,   23, va,      pa,        pid,      _)                        \
     /* a private region page pa allocated and mapped at va in pid outside */\
     /* a fault (MAP_POPULATE, a fork's copy): PAGE_ALLOC + PAGE_MAP */      \
+  X(PAGE_DROP,  24, va,      pa,        pid,      _)                        \
+    /* a region page unmapped at va in pid, and freed: it was the last */   \
+    /* reference. PAGE_UNMAP + PAGE_FREE */                                  \
   X(HEAP,       15, old,     new,       _,        _)                        \
     /* the heap end (proc->sz) moved from old to new */                     \
   /* Processes (proc.c, exec.c). */                                         \
