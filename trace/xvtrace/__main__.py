@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from . import check as checkmod
-from .decode import RECORD_DTYPE, decode, load
+from .decode import COMPOUNDS, RECORD_DTYPE, decode, load
 from .schema import TraceError
 
 DEFAULT_CAPTURE = "out/com2.bin"
@@ -109,6 +109,9 @@ def cmd_info(args):
                              else "TSC rate unknown: times are in ticks"))
     span = f"{trace.format_time(t[-1] - t[0])} {trace.time_unit}" if len(t) else "-"
     print(f"records     {len(trace.records)} in {trace.frames} frames, spanning {span}")
+    if trace.expanded:
+        print(f"            ({len(trace.records) - trace.expanded} sent: {', '.join(COMPOUNDS)} "
+              "records count as the events they stand for)")
     print(f"damage      {trace.damaged} damaged frames, {trace.missing_frames} missing, "
           f"truncated: {'yes' if trace.truncated else 'no'}")
     print(f"lost        {trace.lost} events")
