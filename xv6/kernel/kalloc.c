@@ -128,7 +128,7 @@ void kfree_unmapped(char *v, uint va, int pid) {
 }
 
 // Allocate one page without recording it: for a caller that records the
-// allocation in an event of its own (FAULT_MAP). Returns its kernel
+// allocation in an event of its own (FAULT_MAP, PAGE_NEW). Returns its kernel
 // virtual address, or 0 if none. The contents are garbage.
 char *kalloc_untraced(void) {
   struct freepage *f;

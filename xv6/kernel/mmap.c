@@ -212,52 +212,50 @@ static void flush_tlb(struct proc *p) {
     lcr3(V2P(p->pgdir));
 }
 
-// Map mem, a page allocated with kalloc_untraced() for a private region,
-// at page va of pgdir; the caller then records both in one event
-// (FAULT_MAP, PAGE_NEW). Returns 0, or -1 if a page table could not be
-// allocated: then mem is freed, its allocation recorded first so that the
-// trace still pairs every free with an allocation.
-static int map_untraced(pde_t *pgdir, uint va, char *mem, int perm) {
-  if (mappages(pgdir, (void *)va, PGSIZE, V2P(mem), perm) == 0)
-    return 0;
-  trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
-  kfree(mem);
-  return -1;
-}
-
-// A zeroed page for page va of region r in p, mapped but not yet
-// recorded (see map_untraced). Returns its physical address, or 0 if
-// memory ran out.
-static uint map_zeroed(struct proc *p, struct region *r, uint va) {
+// A fresh page for a private region, mapped at page va of pgdir with
+// perm: a copy of the page at from, or zeroed if from is 0. Its
+// allocation is not recorded: the caller records allocation and mapping
+// in one event (FAULT_MAP, PAGE_NEW). Returns its physical address, or 0
+// if memory ran out (a page allocated for nothing is recorded before it
+// is freed, so that the trace still pairs every free with an allocation).
+static uint map_fresh(pde_t *pgdir, uint va, char *from, int perm) {
   char *mem;
   if ((mem = kalloc_untraced()) == 0)
     return 0;
-  memset(mem, 0, PGSIZE);
-  if (map_untraced(p->pgdir, va, mem, pte_perm(r->prot)) < 0)
-    return 0;
-  return V2P(mem);
+  if (from)
+    memmove(mem, from, PGSIZE);
+  else
+    memset(mem, 0, PGSIZE);
+  if (mappages(pgdir, (void *)va, PGSIZE, V2P(mem), perm) == 0)
+    return V2P(mem);
+  trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
+  kfree(mem);
+  return 0;
+}
+
+// Map pa, a page of a shared object, at page va of pgdir for pid with
+// perm, taking a reference for the PTE. Returns 0 or -1 (no memory).
+static int map_shared(pde_t *pgdir, uint va, uint pa, int perm, int pid) {
+  kref(P2V(pa));
+  if (mappages(pgdir, (void *)va, PGSIZE, pa, perm) < 0) {
+    kfree(P2V(pa));
+    return -1;
+  }
+  trace_emit(EV_PAGE_MAP, va, pa, 1, pid);
+  return 0;
 }
 
 // Map page va of region r in p (not present yet), outside a fault.
 // Returns 0 or -1 (no memory).
 static int map_page(struct proc *p, struct region *r, uint va) {
-  char *mem;
   uint pa;
-  if (!r->shm) {
-    if ((pa = map_zeroed(p, r, va)) == 0)
-      return -1;
-    trace_emit(EV_PAGE_NEW, va, pa, p->pid, 0);
-    return 0;
+  if (r->shm) {
+    pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE);
+    return pa ? map_shared(p->pgdir, va, pa, pte_perm(r->prot), p->pid) : -1;
   }
-  if ((pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE)) == 0)
+  if ((pa = map_fresh(p->pgdir, va, 0, pte_perm(r->prot))) == 0)
     return -1;
-  mem = P2V(pa);
-  kref(mem);  // this PTE's reference
-  if (mappages(p->pgdir, (void *)va, PGSIZE, pa, pte_perm(r->prot)) < 0) {
-    kfree(mem);
-    return -1;
-  }
-  trace_emit(EV_PAGE_MAP, va, pa, 1, p->pid);
+  trace_emit(EV_PAGE_NEW, va, pa, p->pid, 0);
   return 0;
 }
 
@@ -770,9 +768,9 @@ uint heap_limit(struct proc *p) {
 // ran out (whatever was copied is then released by regions_exit).
 int regions_fork(struct proc *parent, struct proc *child) {
   struct region *r, *c, **tail = &child->regions;
-  uint a;
+  uint a, pa;
+  int perm;
   pte_t *pte;
-  char *mem;
 
   shm_init();
   initlock(&child->regionlock, "regions");
@@ -791,22 +789,15 @@ int regions_fork(struct proc *parent, struct proc *child) {
     for (a = r->start; (pte = next_pte(parent->pgdir, &a, r->end)) != 0; a += PGSIZE) {
       if (!(*pte & PTE_P))
         continue;
-      if (!r->shm) {  // a copy, recorded as one PAGE_NEW
-        if ((mem = kalloc_untraced()) == 0)
+      perm = PTE_FLAGS(*pte) & ~PTE_P;
+      if (r->shm) {
+        if (map_shared(child->pgdir, a, PTE_ADDR(*pte), perm, child->pid) < 0)
           goto fail;
-        memmove(mem, P2V(PTE_ADDR(*pte)), PGSIZE);
-        if (map_untraced(child->pgdir, a, mem, PTE_FLAGS(*pte) & ~PTE_P) < 0)
+      } else {
+        if ((pa = map_fresh(child->pgdir, a, P2V(PTE_ADDR(*pte)), perm)) == 0)
           goto fail;
-        trace_emit(EV_PAGE_NEW, a, V2P(mem), child->pid, 0);
-        continue;
+        trace_emit(EV_PAGE_NEW, a, pa, child->pid, 0);
       }
-      mem = P2V(PTE_ADDR(*pte));
-      kref(mem);
-      if (mappages(child->pgdir, (void *)a, PGSIZE, V2P(mem), PTE_FLAGS(*pte) & ~PTE_P) < 0) {
-        kfree(mem);
-        goto fail;
-      }
-      trace_emit(EV_PAGE_MAP, a, V2P(mem), 1, child->pid);
     }
   }
   return 0;
@@ -869,7 +860,7 @@ int fault_handler(uint va, uint err, uint eip) {
   if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P))
     return FAULT_BAD;  // present: this was a protection fault
   if (!r->shm) {
-    if ((pa = map_zeroed(p, r, page)) == 0)
+    if ((pa = map_fresh(p->pgdir, page, 0, pte_perm(r->prot))) == 0)
       return FAULT_NOMEM;
     trace_emit(EV_FAULT_MAP, va, pa, err, eip);  // the common case, in one record
     return 0;
