@@ -10,6 +10,7 @@
 #define NDEV         10    // major device numbers
 #define ROOTDEV      1     // device number of the root file system
 #define MAXARG       32    // exec arguments
+#define MAXLINK      1000  // links (names) one inode may have; keeps directories small
 #define MAXOPBLOCKS  10    // blocks one file system operation may write
 #define LOGSIZE      (MAXOPBLOCKS * 3)  // blocks in the on-disk log
 #define NBUF         (MAXOPBLOCKS * 3)  // buffer cache entries
