@@ -207,6 +207,7 @@ int             strncmp(const char*, const char*, uint);
 char*           strncpy(char*, const char*, int);
 
 // syscall.c
+int             syserr(int err, uint value);
 int             argint(int, int*);
 int             arguser(int n, uint *uva, int size, int write);
 int             argstr(int n, char *buf, int max);

@@ -48,12 +48,6 @@ struct region {
 #define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-// ---- failure reasons -------------------------------------------------
-// A bad call returns -1 and leaves its reason in the trace.
-static int fail(int sysno, int reason) {
-  trace_syserr(sysno, reason);
-  return -1;
-}
 
 static uint region_pages(struct region *r) {
   return (r->end - r->start) / PGSIZE;
@@ -482,10 +476,10 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
 
   if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
       (err = mmap_place(p, addr, size, flags, &start)) != 0)
-    return fail(SYS_mmap, err);
+    return syserr(err, 0);
   populate = (flags & MAP_POPULATE) != 0;
   if ((r = region_new(start, size, prot, flags)) == 0)
-    return fail(SYS_mmap, ERR_NOMEM);
+    return syserr(ERR_NOMEM, 0);
   if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
     goto nomem;
   if (populate && (pages = populate_prepare(p, r, &ok), !ok))
@@ -508,7 +502,7 @@ nomem:
   if (spare)
     kmfree(spare);
   region_free(r);
-  return fail(SYS_mmap, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mmap(void) {
@@ -516,7 +510,7 @@ int sys_mmap(void) {
   uint r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0 ||
       argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
-    return fail(SYS_mmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mmap(addr, length, prot, flags, fd, offset);
   trace_mmap(addr, length, prot, flags, r);
   return r;
@@ -543,18 +537,18 @@ static int do_munmap(uint addr, uint length) {
 
   // munmap's length is unsigned: munmap(0, KERNBASE) is a valid call.
   if (length == 0 || length > KERNBASE)
-    return fail(SYS_munmap, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (addr % PGSIZE != 0 || addr >= KERNBASE || PGROUNDUP(length) > KERNBASE - addr)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   end = addr + PGROUNDUP(length);
   if (!overlaps(p, addr, end))
-    return fail(SYS_munmap, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   after = count_after_cut(p, addr, end);
   if (after > p->nregions) {  // the cut splits a region: needs a node
     if (after > NREGION)
-      return fail(SYS_munmap, ERR_LIMIT);
+      return syserr(ERR_LIMIT, 0);
     if ((spare = kmalloc(sizeof(*spare))) == 0)
-      return fail(SYS_munmap, ERR_NOMEM);
+      return syserr(ERR_NOMEM, 0);
   }
   cut_range(p, addr, end, &spare, 1);
   if (spare)
@@ -565,7 +559,7 @@ static int do_munmap(uint addr, uint length) {
 int sys_munmap(void) {
   int addr, length, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_munmap(addr, length);
   trace_emit(EV_MUNMAP, addr, length, r, 0);
   return r;
@@ -592,18 +586,18 @@ static int do_mprotect(uint addr, int length, int prot) {
   int need = 0, i;
 
   if (check_range(addr, length, &end) < 0)
-    return fail(SYS_mprotect, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+    return syserr(length <= 0 ? ERR_BADLEN : ERR_BADADDR, 0);
   if ((prot & ~PROT_KNOWN) != 0)
-    return fail(SYS_mprotect, ERR_BADPROT);
+    return syserr(ERR_BADPROT, 0);
   if (!covered(p, addr, end))
-    return fail(SYS_mprotect, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   // A region that straddles either boundary is split there.
   if ((r = region_find(p, addr)) && r->start < addr)
     need++;
   if ((r = region_find(p, end - 1)) && r->end > end)
     need++;
   if (p->nregions + need > NREGION)
-    return fail(SYS_mprotect, ERR_LIMIT);
+    return syserr(ERR_LIMIT, 0);
   for (i = 0; i < need; i++)
     if ((spare[i] = kmalloc(sizeof(struct region))) == 0)
       goto nomem;
@@ -627,13 +621,13 @@ nomem:
   for (i = 0; i < 2; i++)
     if (spare[i])
       kmfree(spare[i]);
-  return fail(SYS_mprotect, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mprotect(void) {
   int addr, length, prot, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0)
-    return fail(SYS_mprotect, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mprotect(addr, length, prot);
   trace_emit(EV_MPROTECT, addr, length, prot, r);
   return r;
@@ -700,26 +694,26 @@ int sys_getmaps(void) {
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   if (n < 0)
-    return fail(SYS_getmaps, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (n > NREGION + 4)
     n = NREGION + 4;
   if (arguser(1, &ubuf, n * sizeof(struct mapinfo), 1) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   if (pid <= 0)
     pid = myproc()->pid;
   if (n == 0)
     return 0;
   if ((r = with_proc(pid, count_maps, 0)) < 0)
-    return fail(SYS_getmaps, ERR_NOPROC);
+    return syserr(ERR_NOPROC, 0);
   q.n = r < n ? r : n;
   if (user_populate(ubuf, q.n * sizeof(struct mapinfo), 1) < 0)
-    return fail(SYS_getmaps, ERR_NOMEM);
+    return syserr(ERR_NOMEM, 0);
   q.buf = (struct mapinfo *)ubuf;
   q.filled = 0;
   if ((r = with_proc(pid, collect_maps, &q)) < 0)
-    return fail(SYS_getmaps, ERR_NOPROC);
+    return syserr(ERR_NOPROC, 0);
   return r;
 }
 
