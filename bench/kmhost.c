@@ -1,4 +1,4 @@
-// The real xv6/kernel/kmalloc.c, compiled for the host, with small
+// The real xv6/kernel/kmalloc.c and kmhandle.c, compiled for the host, with small
 // stand-ins for the kernel parts it uses: kalloc pages from a fixed pool,
 // spinlocks (each thread is a CPU), processes, system call arguments,
 // panic, cprintf and the trace. kmhost.h lists what it offers.
@@ -7,6 +7,7 @@
 // a kernel name (exit, kill, sleep, wait, memset...): the stand-ins below
 // use only stdio, setjmp and compiler builtins.
 #include "kmalloc.c"
+#include "kmhandle.c"
 #include <stdarg.h>
 #include <stdio.h>
 #include <setjmp.h>
@@ -174,7 +175,6 @@ void kfree(char *v) {
 }
 
 char *kalloc_as(int owner) { (void)owner; return kalloc(); }
-void kfree_as(char *v, int owner) { (void)owner; kfree(v); }
 
 int krefcount(char *v) {
   int i = page_index(v);

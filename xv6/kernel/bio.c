@@ -34,15 +34,13 @@ static struct {
   int nwaiting;  // processes sleeping in bget for a free buffer
 } bcache;
 
-void
-binit(void)
-{
+void binit(void) {
   struct buf *b;
 
   initlock(&bcache.lock, "bcache");
   bcache.head.next = &bcache.head;
   bcache.head.prev = &bcache.head;
-  for(b = bcache.buf; b < bcache.buf + NBUF; b++){
+  for (b = bcache.buf; b < bcache.buf + NBUF; b++) {
     initsleeplock(&b->lock, "buffer");
     b->next = bcache.head.next;
     b->prev = &bcache.head;
@@ -52,57 +50,49 @@ binit(void)
 }
 
 // Find a cached copy of (dev, blockno). Caller must hold bcache.lock.
-static struct buf*
-bfind(uint dev, uint blockno)
-{
+static struct buf *bfind(uint dev, uint blockno) {
   struct buf *b;
 
-  for(b = bcache.head.next; b != &bcache.head; b = b->next)
-    if(b->dev == dev && b->blockno == blockno)
+  for (b = bcache.head.next; b != &bcache.head; b = b->next)
+    if (b->dev == dev && b->blockno == blockno)
       return b;
   return 0;
 }
 
 // Find the least recently used buffer nobody holds and the log does not
 // need. Caller must hold bcache.lock.
-static struct buf*
-bvictim(void)
-{
+static struct buf *bvictim(void) {
   struct buf *b;
 
-  for(b = bcache.head.prev; b != &bcache.head; b = b->prev)
-    if(b->refcnt == 0 && (b->flags & B_DIRTY) == 0)
+  for (b = bcache.head.prev; b != &bcache.head; b = b->prev)
+    if (b->refcnt == 0 && (b->flags & B_DIRTY) == 0)
       return b;
   return 0;
 }
 
 // Is any buffer held by someone who will eventually brelse it?
 // Caller must hold bcache.lock.
-static int
-banyheld(void)
-{
+static int banyheld(void) {
   struct buf *b;
 
-  for(b = bcache.buf; b < bcache.buf + NBUF; b++)
-    if(b->refcnt > 0)
+  for (b = bcache.buf; b < bcache.buf + NBUF; b++)
+    if (b->refcnt > 0)
       return 1;
   return 0;
 }
 
 // Return a locked buffer for (dev, blockno), cached or recycled.
 // When every buffer is in use, wait for one to be released.
-static struct buf*
-bget(uint dev, uint blockno)
-{
+static struct buf *bget(uint dev, uint blockno) {
   struct buf *b;
 
   acquire(&bcache.lock);
-  for(;;){
-    if((b = bfind(dev, blockno)) != 0){
+  for (;;) {
+    if ((b = bfind(dev, blockno)) != 0) {
       b->refcnt++;
       break;
     }
-    if((b = bvictim()) != 0){
+    if ((b = bvictim()) != 0) {
       b->dev = dev;
       b->blockno = blockno;
       b->flags = 0;
@@ -111,7 +101,7 @@ bget(uint dev, uint blockno)
     }
     // Only dirty buffers left and nobody to release one: the log is
     // larger than the cache allows.
-    if(!banyheld())
+    if (!banyheld())
       panic("bget: every buffer pinned by the log");
     bcache.nwaiting++;
     sleep(&bcache, &bcache.lock);
@@ -123,22 +113,18 @@ bget(uint dev, uint blockno)
 }
 
 // Return a locked buffer holding the contents of the block.
-struct buf*
-bread(uint dev, uint blockno)
-{
+struct buf *bread(uint dev, uint blockno) {
   struct buf *b;
 
   b = bget(dev, blockno);
-  if((b->flags & B_VALID) == 0)
+  if ((b->flags & B_VALID) == 0)
     iderw(b);
   return b;
 }
 
 // Write b's contents to disk now. Caller must hold b->lock.
-void
-bwrite(struct buf *b)
-{
-  if(!holdingsleep(&b->lock))
+void bwrite(struct buf *b) {
+  if (!holdingsleep(&b->lock))
     panic("bwrite: buf not locked");
   b->flags |= B_DIRTY;
   iderw(b);
@@ -146,23 +132,21 @@ bwrite(struct buf *b)
 
 // Release a locked buffer. When no one holds it any more it becomes the
 // most recently used, and anyone waiting in bget may now recycle it.
-void
-brelse(struct buf *b)
-{
-  if(!holdingsleep(&b->lock))
+void brelse(struct buf *b) {
+  if (!holdingsleep(&b->lock))
     panic("brelse: buf not locked");
   releasesleep(&b->lock);
 
   acquire(&bcache.lock);
   b->refcnt--;
-  if(b->refcnt == 0){
+  if (b->refcnt == 0) {
     b->next->prev = b->prev;
     b->prev->next = b->next;
     b->next = bcache.head.next;
     b->prev = &bcache.head;
     bcache.head.next->prev = b;
     bcache.head.next = b;
-    if(bcache.nwaiting > 0)
+    if (bcache.nwaiting > 0)
       wakeup(&bcache);
   }
   release(&bcache.lock);

@@ -71,22 +71,11 @@ extern uchar    ioapicid;
 void            ioapicinit(void);
 
 // kalloc.c
-// Who a page is for: the trace attributes every page to an owner, one of
-// the OWNER_ values listed in traceevents.h.
-#define PG_KERNEL  OWNER_KERNEL
-#define PG_USER    OWNER_USER
-#define PG_PGTABLE OWNER_PGTABLE
-#define PG_REGION  OWNER_REGION
-#define PG_SHARED  OWNER_SHARED
-#define PG_PIPE    OWNER_PIPE
-#define PG_KMALLOC OWNER_KMALLOC
-#define PG_KSTACK  OWNER_KSTACK
 char*           kalloc(void);
-char*           kalloc_as(int owner);
+char*           kalloc_as(int owner);  // owner: an OWNER_ value (traceevents.h), for the trace
 char*           kalloc_untraced(void);
 void            kfree(char*);
 void            kfree_unmapped(char*, uint va, int pid);
-void            kfree_as(char*, int owner);
 void            kinit1(void*, void*);
 void            kinit2(void*, void*);
 uint            kfreepages(void);
@@ -96,10 +85,16 @@ uint            ktotalpages(void);
 extern uint     phystop;
 
 // kmalloc.c
-void            kmalloc_proc_exit(struct proc*);
+struct kmstat;
 void            kmalloc_totals(uint *objects, uint *bytes, uint *pages);
+void            kmalloc_stat(struct kmstat*);
 void*           kmalloc(uint n);
 void            kmfree(void*);
+void*           kmalloc_pid(uint n, int pid);
+int             kmfree_pid(void*, int pid);
+
+// kmhandle.c
+void            kmalloc_proc_exit(struct proc*);
 
 // kbd.c
 void            kbdintr(void);
@@ -127,8 +122,8 @@ int             regions_fork(struct proc*, struct proc*);
 void            regions_exit(struct proc*);
 void            regions_dump(struct proc*);
 int             fault_handler(uint va, uint err, uint eip);
-#define FAULT_BAD   (-1)  // fault_handler: access not allowed
-#define FAULT_NOMEM (-2)  // fault_handler: out of memory
+#define FAULT_BAD   OUTCOME_BAD    // fault_handler: access not allowed
+#define FAULT_NOMEM OUTCOME_NOMEM  // fault_handler: out of memory
 void            regions_init(struct proc*);
 struct region*  region_find(struct proc*, uint va);
 uint            region_span(struct proc*, uint va, int write);
@@ -233,8 +228,6 @@ void            tvinit(void);
 extern struct spinlock tickslock;
 
 // trace.c (trace.h has the event API)
-void            trace_init(void);
-void            trace_idle(void);
 
 // uart.c
 void            uartinit(void);

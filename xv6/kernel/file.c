@@ -28,21 +28,17 @@ static struct {
 // taking half of what those leave is a safe bound for the data.
 #define MAXWRITE (((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE)
 
-void
-fileinit(void)
-{
+void fileinit(void) {
   initlock(&ftable.lock, "ftable");
 }
 
 // Allocate a file with ref 1, or return 0 if the table is full.
-struct file*
-filealloc(void)
-{
+struct file *filealloc(void) {
   struct file *f;
 
   acquire(&ftable.lock);
-  for(f = ftable.file; f < ftable.file + NFILE; f++){
-    if(f->ref == 0){
+  for (f = ftable.file; f < ftable.file + NFILE; f++) {
+    if (f->ref == 0) {
       f->ref = 1;
       f->type = FD_NONE;
       f->readable = 0;
@@ -58,11 +54,9 @@ filealloc(void)
   return 0;
 }
 
-struct file*
-filedup(struct file *f)
-{
+struct file *filedup(struct file *f) {
   acquire(&ftable.lock);
-  if(f->ref < 1)
+  if (f->ref < 1)
     panic("filedup: file not open");
   f->ref++;
   release(&ftable.lock);
@@ -70,15 +64,13 @@ filedup(struct file *f)
 }
 
 // Drop a reference; the last one releases the pipe end or inode.
-void
-fileclose(struct file *f)
-{
+void fileclose(struct file *f) {
   struct file copy;
 
   acquire(&ftable.lock);
-  if(f->ref < 1)
+  if (f->ref < 1)
     panic("fileclose: file not open");
-  if(--f->ref > 0){
+  if (--f->ref > 0) {
     release(&ftable.lock);
     return;
   }
@@ -87,9 +79,9 @@ fileclose(struct file *f)
   f->type = FD_NONE;
   release(&ftable.lock);
 
-  if(copy.type == FD_PIPE){
+  if (copy.type == FD_PIPE) {
     pipeclose(copy.pipe, copy.writable);
-  } else if(copy.type == FD_INODE){
+  } else if (copy.type == FD_INODE) {
     begin_op();
     iput(copy.ip);
     end_op();
@@ -97,10 +89,8 @@ fileclose(struct file *f)
 }
 
 // Fill *st for an inode file. Returns -1 for pipes.
-int
-filestat(struct file *f, struct stat *st)
-{
-  if(f->type != FD_INODE)
+int filestat(struct file *f, struct stat *st) {
+  if (f->type != FD_INODE)
     return -1;
   ilock(f->ip);
   stati(f->ip, st);
@@ -110,20 +100,18 @@ filestat(struct file *f, struct stat *st)
 
 // Read up to n bytes into user memory at uva. Returns bytes read, 0 at
 // end, -1 on error.
-int
-fileread(struct file *f, uint uva, int n)
-{
+int fileread(struct file *f, uint uva, int n) {
   int r;
 
-  if(!f->readable || n < 0)
+  if (!f->readable || n < 0)
     return syserr(ERR_PERM, n);
-  if(f->type == FD_PIPE)
+  if (f->type == FD_PIPE)
     return piperead(f->pipe, uva, n);
-  if(f->type != FD_INODE)
+  if (f->type != FD_INODE)
     panic("fileread: bad file type");
 
   ilock(f->ip);
-  if((r = readi(f->ip, 1, (char*)uva, f->off, n)) > 0)
+  if ((r = readi(f->ip, 1, (char*)uva, f->off, n)) > 0)
     f->off += r;
   iunlock(f->ip);
   return r;
@@ -131,32 +119,30 @@ fileread(struct file *f, uint uva, int n)
 
 // Write n bytes from user memory at uva. Returns n, or -1 if not all of
 // it was written.
-int
-filewrite(struct file *f, uint uva, int n)
-{
+int filewrite(struct file *f, uint uva, int n) {
   int done, chunk, r;
 
-  if(!f->writable || n < 0)
+  if (!f->writable || n < 0)
     return syserr(ERR_PERM, n);
-  if(f->type == FD_PIPE)
+  if (f->type == FD_PIPE)
     return pipewrite(f->pipe, uva, n);
-  if(f->type != FD_INODE)
+  if (f->type != FD_INODE)
     panic("filewrite: bad file type");
 
   // One log operation per chunk, so no operation outgrows the log.
-  for(done = 0; done < n; done += r){
+  for (done = 0; done < n; done += r) {
     chunk = n - done;
-    if(chunk > MAXWRITE)
+    if (chunk > MAXWRITE)
       chunk = MAXWRITE;
 
     begin_op();
     ilock(f->ip);
-    if((r = writei(f->ip, 1, (char*)uva + done, f->off, chunk)) > 0)
+    if ((r = writei(f->ip, 1, (char*)uva + done, f->off, chunk)) > 0)
       f->off += r;
     iunlock(f->ip);
     end_op();
 
-    if(r != chunk)
+    if (r != chunk)
       return -1;
   }
   return n;

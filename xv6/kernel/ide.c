@@ -54,40 +54,34 @@ static struct buf *idequeue;     // pending requests; head is in flight
 
 // Spin until the controller is not busy and the drive is ready.
 // Returns -1 if the drive reports a fault or an error, 0 otherwise.
-static int
-idewait(void)
-{
+static int idewait(void) {
   int status;
 
-  while(((status = inb(IDE_STATUS)) & (IDE_BSY | IDE_DRDY)) != IDE_DRDY)
+  while (((status = inb(IDE_STATUS)) & (IDE_BSY | IDE_DRDY)) != IDE_DRDY)
     ;
-  if(status & (IDE_DF | IDE_ERR))
+  if (status & (IDE_DF | IDE_ERR))
     return -1;
   return 0;
 }
 
-void
-ideinit(void)
-{
+void ideinit(void) {
   initlock(&idelock, "ide");
   ioapicenable(IRQ_IDE, ncpu - 1);
 
   // With nothing attached the bus floats high and reads as 0xFF;
   // waiting for "ready" would then spin forever.
   outb(IDE_SELECT, IDE_SELECT_DRIVE0);
-  if(inb(IDE_STATUS) == 0xFF)
+  if (inb(IDE_STATUS) == 0xFF)
     panic("ideinit: no disk (attach fs.img as IDE drive 0)");
   idewait();
 }
 
 // Program the controller for b's block. Caller must hold idelock,
 // and b must be at the head of idequeue.
-static void
-idestart(struct buf *b)
-{
+static void idestart(struct buf *b) {
   uint sector = b->blockno;
 
-  if(sector >= FSSIZE)
+  if (sector >= FSSIZE)
     panic("idestart: block number out of range");
 
   idewait();
@@ -97,7 +91,7 @@ idestart(struct buf *b)
   outb(IDE_LBA_MID, (sector >> 8) & 0xFF);
   outb(IDE_LBA_HI, (sector >> 16) & 0xFF);
   outb(IDE_SELECT, IDE_SELECT_DRIVE0 | ((sector >> 24) & 0x0F));
-  if(b->flags & B_DIRTY){
+  if (b->flags & B_DIRTY) {
     outb(IDE_COMMAND, IDE_CMD_WRITE);
     outsl(IDE_DATA, b->data, BSIZE / 4);
   } else {
@@ -106,22 +100,20 @@ idestart(struct buf *b)
 }
 
 // Interrupt handler: the head request has finished.
-void
-ideintr(void)
-{
+void ideintr(void) {
   struct buf *b;
 
   acquire(&idelock);
   b = idequeue;
-  if(b == 0){
+  if (b == 0) {
     // Spurious or left over from before a request was queued.
     release(&idelock);
     return;
   }
   idequeue = b->qnext;
 
-  if(!(b->flags & B_DIRTY)){
-    if(idewait() < 0)
+  if (!(b->flags & B_DIRTY)) {
+    if (idewait() < 0)
       panic("ideintr: disk read error");
     insl(IDE_DATA, b->data, BSIZE / 4);
   }
@@ -131,7 +123,7 @@ ideintr(void)
   b->flags &= ~B_DIRTY;
   wakeup(b);
 
-  if(idequeue)
+  if (idequeue)
     idestart(idequeue);
   release(&idelock);
 }
@@ -139,28 +131,26 @@ ideintr(void)
 // Bring b up to date with the disk: write it if B_DIRTY, else read it if
 // not B_VALID. Caller must hold b->lock. Every device number maps to
 // drive 0, the only disk.
-void
-iderw(struct buf *b)
-{
+void iderw(struct buf *b) {
   struct buf **pp;
 
-  if(!holdingsleep(&b->lock))
+  if (!holdingsleep(&b->lock))
     panic("iderw: buf not locked");
-  if((b->flags & (B_VALID | B_DIRTY)) == B_VALID)
+  if ((b->flags & (B_VALID | B_DIRTY)) == B_VALID)
     panic("iderw: nothing to do");
 
   acquire(&idelock);
 
   b->qnext = 0;
-  for(pp = &idequeue; *pp; pp = &(*pp)->qnext)
+  for (pp = &idequeue; *pp; pp = &(*pp)->qnext)
     ;
   *pp = b;
 
   // An idle controller does not interrupt, so start it here.
-  if(idequeue == b)
+  if (idequeue == b)
     idestart(b);
 
-  while((b->flags & (B_VALID | B_DIRTY)) != B_VALID)
+  while ((b->flags & (B_VALID | B_DIRTY)) != B_VALID)
     sleep(b, &idelock);
 
   release(&idelock);

@@ -169,12 +169,6 @@ char *kalloc(void) {
   return kalloc_as(OWNER_KERNEL);
 }
 
-// kfree with the owner named, for symmetry with kalloc_as.
-void kfree_as(char *v, int owner) {
-  (void)owner;
-  kfree(v);
-}
-
 // Add a reference to an allocated page (a second mapping of it).
 void kref(char *v) {
   if (!valid_page(v))

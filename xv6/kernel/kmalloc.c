@@ -1,6 +1,7 @@
 // kmalloc/kmfree: the kernel's allocator for small objects (1 to
-// KMALLOC_MAX bytes) on top of kalloc() pages, and the kmalloc, kmfree and
-// kmstat system calls. docs/kmalloc.md has the design and a picture.
+// KMALLOC_MAX bytes) on top of kalloc() pages. The system calls that lend
+// objects to user programs are in kmhandle.c. docs/kmalloc.md has the
+// design and a picture.
 //
 // A request is rounded up to one of KM_NCLASS size classes. Each class
 // cuts whole pages ("slabs") into objects of its size. A slab begins with
@@ -20,8 +21,7 @@
 // or freeing it, or the class lock's holder while the object is on a
 // free list. No code holds two class locks at once. kalloc() may be
 // called with a class lock held (kmem.lock comes after it); pages go back
-// to kfree() after the class lock is released. kmtables.lock protects
-// only which handle tables are taken and the handle serial number.
+// to kfree() after the class lock is released.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -280,7 +280,7 @@ static void list_remove(struct slab **head, struct slab *s) {
 
 // A fresh slab for class c with every object free, or 0 if out of pages.
 static struct slab *slab_new(struct kmclass *c) {
-  struct slab *s = (struct slab *)kalloc_as(PG_KMALLOC);
+  struct slab *s = (struct slab *)kalloc_as(OWNER_KMALLOC);
   int i;
   if (s == 0)
     return 0;
@@ -302,7 +302,7 @@ static struct slab *slab_new(struct kmclass *c) {
 // can reach s any more.
 static void slab_release(struct slab *s) {
   s->magic = 0;
-  kfree_as((char *)s, PG_KMALLOC);
+  kfree((char *)s);
 }
 
 // When c's partial list is empty: a slab with a free object, made the
@@ -552,6 +552,17 @@ void kmfree(void *p) {
     kmfree_refused(p, err);
 }
 
+// An object of n bytes charged to pid (a user handle's object), or 0.
+void *kmalloc_pid(uint n, int pid) {
+  return km_alloc(n, pid);
+}
+
+// Free an object from kmalloc_pid(n, pid). Returns 0, or a KM_ error
+// (nothing freed) if obj is not such an object.
+int kmfree_pid(void *obj, int pid) {
+  return km_free(obj, pid);
+}
+
 // ---- statistics ---------------------------------------------------------
 
 // What kmstat() reports for c. The counters are the sums of the CPUs'
@@ -591,186 +602,16 @@ void kmalloc_totals(uint *objects, uint *bytes, uint *pages) {
   }
 }
 
-// ---- handles for user programs ------------------------------------------
-//
-// The kmalloc system call gives a process an opaque handle, never an
-// address: handle = serial << HANDLE_SLOTBITS | slot, where slot indexes
-// the process's handle table and serial counts allocations since boot
-// (never 0, wrapping after 2^25). Handles are unique among live ones in
-// the whole system and have bit 31 clear, so 0, negative values and
-// kernel addresses are never handles. The process can only give a handle
-// back to kmfree; allocations are not inherited by fork, survive exec and
-// are released at exit.
-
-#define HANDLE_SLOTBITS 6
-#define HANDLE_SERIALS  (1u << (31 - HANDLE_SLOTBITS))
-_Static_assert((1 << HANDLE_SLOTBITS) == KM_QUOTA_OBJECTS, "one slot per quota object");
-
-// One live allocation made with the kmalloc system call.
-struct kmhandle {
-  uint handle;   // what the process holds; 0: slot unused
-  uint size;     // bytes requested
-  void *obj;     // the object
-};
-
-// Handle tables, one for every process that could exist. A process takes
-// one on its first kmalloc() call and gives it back at exit
-// (p->kmhandles). Only the owning process reads or writes its table (exit
-// runs in the process too), and it runs on one CPU at a time, so a table
-// needs no lock.
-struct kmhandle kmhandle_tables[NPROC][KM_QUOTA_OBJECTS];
-
-struct {
-  struct spinlock lock;   // protects taken[] and serial
-  uint serial;            // serial of the last handle made
-  char taken[NPROC];      // kmhandle_tables[i] belongs to a process
-} kmtables = { .lock = { .name = "kmtables" } };
-
-static struct kmhandle *table_take(void) {
+// The allocator's part of kmstat(): every class, and the totals.
+void kmalloc_stat(struct kmstat *st) {
   int i;
-  acquire(&kmtables.lock);
-  for (i = 0; i < NPROC; i++) {
-    if (!kmtables.taken[i]) {
-      kmtables.taken[i] = 1;
-      release(&kmtables.lock);
-      return kmhandle_tables[i];
-    }
-  }
-  panic("kmalloc: more handle tables than processes");
-}
-
-static void table_give_back(struct kmhandle *t) {
-  acquire(&kmtables.lock);
-  kmtables.taken[(t - kmhandle_tables[0]) / KM_QUOTA_OBJECTS] = 0;
-  release(&kmtables.lock);
-}
-
-static uint handle_make(uint slot) {
-  uint serial;
-  acquire(&kmtables.lock);
-  kmtables.serial = kmtables.serial + 1 < HANDLE_SERIALS ? kmtables.serial + 1 : 1;
-  serial = kmtables.serial;
-  release(&kmtables.lock);
-  return serial << HANDLE_SLOTBITS | slot;
-}
-
-// p's live allocation for handle h, or 0.
-static struct kmhandle *handle_find(struct proc *p, int h) {
-  struct kmhandle *e;
-  if (p->kmhandles == 0 || h <= 0)
-    return 0;
-  e = &p->kmhandles[h & (KM_QUOTA_OBJECTS - 1)];
-  return e->handle == (uint)h ? e : 0;
-}
-
-static uint handles_bytes(struct proc *p) {
-  uint bytes = 0;
-  int i;
-  for (i = 0; p->kmhandles && i < KM_QUOTA_OBJECTS; i++)
-    if (p->kmhandles[i].handle)
-      bytes += p->kmhandles[i].size;
-  return bytes;
-}
-
-static void handle_release(struct proc *p, struct kmhandle *e) {
-  // The table holds only objects km_alloc returned: a failure here means
-  // kernel memory was corrupted, not that the process did anything wrong.
-  if (km_free(e->obj, p->pid) != KM_OK)
-    panic("kmalloc: handle table holds a bad object");
-  e->handle = 0;
-  e->size = 0;
-  e->obj = 0;
-  p->nkmhandles--;
-}
-
-// Release everything p still holds. Called by exit(), in p.
-void kmalloc_proc_exit(struct proc *p) {
-  int i;
-  if (p->kmhandles == 0)
-    return;
-  for (i = 0; i < KM_QUOTA_OBJECTS; i++)
-    if (p->kmhandles[i].handle)
-      handle_release(p, &p->kmhandles[i]);
-  if (p->nkmhandles != 0)
-    panic("kmalloc_proc_exit: handle count");
-  table_give_back(p->kmhandles);
-  p->kmhandles = 0;
-}
-
-// ---- system calls -------------------------------------------------------
-
-// Record why a system call failed; returns ret.
-// kmalloc fails with a null handle, not -1.
-static int refuse_kmalloc(int err, uint value) {
-  syserr(err, value);
-  return 0;
-}
-
-// void *kmalloc(int n): a handle for a new n-byte kernel object, or 0 if
-// n is not in 1..KMALLOC_MAX, the process is at its quota (KM_QUOTA_*)
-// or memory is exhausted.
-int sys_kmalloc(void) {
-  struct proc *p = myproc();
-  struct kmhandle *e;
-  void *obj;
-  int n;
-
-  if (argint(0, &n) < 0)
-    return refuse_kmalloc(ERR_BADARG, 0);
-  if (n <= 0 || n > KMALLOC_MAX)
-    return refuse_kmalloc(ERR_BADLEN, n);
-  if (p->nkmhandles >= KM_QUOTA_OBJECTS || handles_bytes(p) + n > KM_QUOTA_BYTES)
-    return refuse_kmalloc(ERR_LIMIT, n);
-  if ((obj = km_alloc(n, p->pid)) == 0)
-    return refuse_kmalloc(ERR_NOMEM, n);
-  if (p->kmhandles == 0)
-    p->kmhandles = table_take();
-  // Below the quota, so some slot is free.
-  for (e = p->kmhandles; e->handle; e++)
-    ;
-  e->size = n;
-  e->obj = obj;
-  e->handle = handle_make(e - p->kmhandles);
-  p->nkmhandles++;
-  return e->handle;
-}
-
-// int kmfree(void *handle): 0, or -1 (changing nothing) if handle is not
-// a live handle of this process.
-int sys_kmfree(void) {
-  struct proc *p = myproc();
-  struct kmhandle *e;
-  int h;
-
-  if (argint(0, &h) < 0)
-    return syserr(ERR_BADARG, 0);
-  if ((e = handle_find(p, h)) == 0)
-    return syserr(ERR_BADHANDLE, h);
-  handle_release(p, e);
-  return 0;
-}
-
-// int kmstat(struct kmstat *st): the allocator's statistics, and the
-// caller's own handle count and bytes. 0, or -1 if st is not writable.
-int sys_kmstat(void) {
-  struct proc *p = myproc();
-  struct kmstat st;
-  uint u;
-  int i;
-
-  if (arguser(0, &u, sizeof(st), 1) < 0)
-    return syserr(ERR_BADADDR, 0);
-  memset(&st, 0, sizeof(st));  // no stale kernel stack bytes go out
-  st.nclass = KM_NCLASS;
-  st.maxsize = KMALLOC_MAX;
-  st.objects = st.bytes = st.pages = 0;
+  st->nclass = KM_NCLASS;
+  st->maxsize = KMALLOC_MAX;
+  st->objects = st->bytes = st->pages = 0;
   for (i = 0; i < KM_NCLASS; i++) {
-    class_stat(&kmclasses[i], &st.cls[i]);
-    st.objects += st.cls[i].objects;
-    st.bytes += st.cls[i].bytes;
-    st.pages += st.cls[i].pages;
+    class_stat(&kmclasses[i], &st->cls[i]);
+    st->objects += st->cls[i].objects;
+    st->bytes += st->cls[i].bytes;
+    st->pages += st->cls[i].pages;
   }
-  st.myobjects = p->nkmhandles;
-  st.mybytes = handles_bytes(p);
-  return copy_to_user(u, &st, sizeof(st));
 }

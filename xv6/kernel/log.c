@@ -49,9 +49,7 @@ static struct {
 static void recover(struct superblock *sb);
 static void commit(void);
 
-void
-initlog(int dev)
-{
+void initlog(int dev) {
   struct superblock sb;
 
   initlock(&log.lock, "log");
@@ -61,22 +59,20 @@ initlog(int dev)
 
   // One log block holds the header; the rest hold copies.
   log.capacity = sb.nlog - 1;
-  if(log.capacity > LOGSIZE)
+  if (log.capacity > LOGSIZE)
     log.capacity = LOGSIZE;
-  if(log.capacity < MAXOPBLOCKS)
+  if (log.capacity < MAXOPBLOCKS)
     panic("initlog: log area too small");
 
   recover(&sb);
 }
 
 // Copy the logged blocks to their home locations.
-static void
-install(void)
-{
+static void install(void) {
   struct buf *from, *to;
   int i;
 
-  for(i = 0; i < log.lh.n; i++){
+  for (i = 0; i < log.lh.n; i++) {
     from = bread(log.dev, log.start + 1 + i);
     to = bread(log.dev, log.lh.block[i]);
     memmove(to->data, from->data, BSIZE);
@@ -87,9 +83,7 @@ install(void)
 }
 
 // Load the on-disk header into log.lh.
-static void
-read_head(void)
-{
+static void read_head(void) {
   struct buf *b;
 
   b = bread(log.dev, log.start);
@@ -98,9 +92,7 @@ read_head(void)
 }
 
 // Store log.lh on disk. Writing a non-zero count commits the group.
-static void
-write_head(void)
-{
+static void write_head(void) {
   struct buf *b;
 
   b = bread(log.dev, log.start);
@@ -111,18 +103,16 @@ write_head(void)
 
 // Finish a commit that a crash interrupted, if any. A header that names
 // blocks outside the inode, bitmap and data areas is not ours to replay.
-static void
-recover(struct superblock *sb)
-{
+static void recover(struct superblock *sb) {
   uint bno;
   int i;
 
   read_head();
-  if(log.lh.n < 0 || log.lh.n > log.capacity)
+  if (log.lh.n < 0 || log.lh.n > log.capacity)
     panic("initlog: corrupt log header");
-  for(i = 0; i < log.lh.n; i++){
+  for (i = 0; i < log.lh.n; i++) {
     bno = log.lh.block[i];
-    if(bno < sb->logstart + sb->nlog || bno >= sb->size)
+    if (bno < sb->logstart + sb->nlog || bno >= sb->size)
       panic("initlog: corrupt log header");
   }
   install();
@@ -133,13 +123,11 @@ recover(struct superblock *sb)
 // Start a file system operation. Waits while a commit runs, and while the
 // log could not hold this operation's worst case (MAXOPBLOCKS) on top of
 // what the group has logged and what the other operations may still add.
-void
-begin_op(void)
-{
+void begin_op(void) {
   acquire(&log.lock);
-  for(;;){
-    if(log.committing ||
-       log.lh.n + (log.outstanding + 1) * MAXOPBLOCKS > log.capacity){
+  for (;;) {
+    if (log.committing ||
+       log.lh.n + (log.outstanding + 1) * MAXOPBLOCKS > log.capacity) {
       sleep(&log, &log.lock);
     } else {
       log.outstanding++;
@@ -150,18 +138,16 @@ begin_op(void)
 }
 
 // Finish a file system operation; the last one out commits the group.
-void
-end_op(void)
-{
+void end_op(void) {
   int docommit = 0;
 
   acquire(&log.lock);
-  if(log.outstanding < 1)
+  if (log.outstanding < 1)
     panic("end_op: no operation in progress");
-  if(log.committing)
+  if (log.committing)
     panic("end_op: commit in progress");
   log.outstanding--;
-  if(log.outstanding == 0){
+  if (log.outstanding == 0) {
     docommit = 1;
     log.committing = 1;
   } else {
@@ -172,7 +158,7 @@ end_op(void)
 
   // commit() sleeps on disk I/O, so it runs without log.lock;
   // log.committing keeps everyone else out meanwhile.
-  if(docommit){
+  if (docommit) {
     commit();
     acquire(&log.lock);
     log.committing = 0;
@@ -182,13 +168,11 @@ end_op(void)
 }
 
 // Copy the modified blocks from the cache into the log area.
-static void
-write_log(void)
-{
+static void write_log(void) {
   struct buf *from, *to;
   int i;
 
-  for(i = 0; i < log.lh.n; i++){
+  for (i = 0; i < log.lh.n; i++) {
     from = bread(log.dev, log.lh.block[i]);
     to = bread(log.dev, log.start + 1 + i);
     memmove(to->data, from->data, BSIZE);
@@ -199,10 +183,8 @@ write_log(void)
 }
 
 // Caller must be the only user of the log (log.committing set).
-static void
-commit(void)
-{
-  if(log.lh.n == 0)
+static void commit(void) {
+  if (log.lh.n == 0)
     return;
   write_log();
   write_head();   // commit point
@@ -216,19 +198,17 @@ commit(void)
 // in the cache until the commit installs it. A block written several times
 // in one group takes one log slot (absorption).
 // Caller must hold b->lock and be between begin_op and end_op.
-void
-log_write(struct buf *b)
-{
+void log_write(struct buf *b) {
   int i;
 
   acquire(&log.lock);
-  if(log.outstanding < 1)
+  if (log.outstanding < 1)
     panic("log_write: outside of an operation");
-  for(i = 0; i < log.lh.n; i++)
-    if(log.lh.block[i] == b->blockno)
+  for (i = 0; i < log.lh.n; i++)
+    if (log.lh.block[i] == b->blockno)
       break;
-  if(i == log.lh.n){
-    if(log.lh.n >= log.capacity)
+  if (i == log.lh.n) {
+    if (log.lh.n >= log.capacity)
       panic("log_write: operation too big for the log");
     log.lh.block[log.lh.n++] = b->blockno;
   }

@@ -6,6 +6,7 @@
 #include "mmu.h"
 #include "proc.h"
 #include "x86.h"
+#include "trace.h"
 
 extern char end[];            // first address after the kernel (kernel.ld)
 extern uint multiboot_info;   // physical address, saved by entry.S

@@ -724,18 +724,16 @@ uint heap_limit(struct proc *p) {
   return p->regions ? p->regions->start : MMAPTOP;
 }
 
-// Give child copies of parent's regions: private pages copied (only the
-// touched ones), shared pages mapped again. Returns 0, or -1 if memory
-// ran out (whatever was copied is then released by regions_exit).
+// Give child (fresh from allocproc, so with no regions yet) copies of
+// parent's regions: private pages copied (only the touched ones), shared
+// pages mapped again. Returns 0, or -1 if memory ran out (whatever was
+// copied is then released by regions_exit).
 int regions_fork(struct proc *parent, struct proc *child) {
   struct region *r, *c, **tail = &child->regions;
   uint a, pa;
   int perm;
   pte_t *pte;
 
-  initlock(&child->regionlock, "regions");
-  child->regions = 0;
-  child->nregions = 0;
   for (r = parent->regions; r; r = r->next) {
     if ((c = kmalloc(sizeof(*c))) == 0)
       goto fail;
@@ -779,6 +777,7 @@ void regions_exit(struct proc *p) {
   p->regions = 0;
   p->nregions = 0;
   release(&p->regionlock);
+  flush_tlb(p);  // no stale entry may reach a freed page
 }
 
 // Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).

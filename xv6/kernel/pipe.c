@@ -29,15 +29,13 @@ typedef char pipe_fits_in_a_page[sizeof(struct pipe) <= PGSIZE ? 1 : -1];
 
 // Create a pipe and its two ends: *rf for reading, *wf for writing.
 // Returns 0, or -1 with nothing allocated.
-int
-pipealloc(struct file **rf, struct file **wf)
-{
+int pipealloc(struct file **rf, struct file **wf) {
   struct pipe *p = 0;
 
   *rf = *wf = 0;
-  if((*rf = filealloc()) == 0 || (*wf = filealloc()) == 0)
+  if ((*rf = filealloc()) == 0 || (*wf = filealloc()) == 0)
     goto fail;
-  if((p = (struct pipe*)kalloc_as(OWNER_PIPE)) == 0)
+  if ((p = (struct pipe*)kalloc_as(OWNER_PIPE)) == 0)
     goto fail;
 
   initlock(&p->lock, "pipe");
@@ -58,9 +56,9 @@ pipealloc(struct file **rf, struct file **wf)
 
 fail:
   // The files are still FD_NONE, so closing them only frees the slots.
-  if(*rf)
+  if (*rf)
     fileclose(*rf);
-  if(*wf)
+  if (*wf)
     fileclose(*wf);
   *rf = *wf = 0;
   return -1;
@@ -68,13 +66,11 @@ fail:
 
 // Close one end, waking whoever waits on the other. The last close frees
 // the page.
-void
-pipeclose(struct pipe *p, int writable)
-{
+void pipeclose(struct pipe *p, int writable) {
   int unused;
 
   acquire(&p->lock);
-  if(writable){
+  if (writable) {
     p->writeopen = 0;
     wakeup(&p->nread);
   } else {
@@ -83,7 +79,7 @@ pipeclose(struct pipe *p, int writable)
   }
   unused = !p->readopen && !p->writeopen;
   release(&p->lock);
-  if(unused)
+  if (unused)
     kfree((char*)p);
 }
 
@@ -91,27 +87,25 @@ pipeclose(struct pipe *p, int writable)
 // full. The bytes are copied in a chunk at a time, without the lock held.
 // Returns n, or -1 if the read end is closed, the writer is killed or uva
 // cannot be read.
-int
-pipewrite(struct pipe *p, uint uva, int n)
-{
+int pipewrite(struct pipe *p, uint uva, int n) {
   char chunk[PIPECHUNK];
   int done, m, i;
 
-  for(done = 0; done < n; done += m){
+  for (done = 0; done < n; done += m) {
     m = n - done < PIPECHUNK ? n - done : PIPECHUNK;
-    if(copy_from_user(chunk, uva + done, m) < 0)
+    if (copy_from_user(chunk, uva + done, m) < 0)
       return -1;
     acquire(&p->lock);
-    for(i = 0; i < m; i++){
-      while(p->nwrite == p->nread + PIPESIZE){
-        if(!p->readopen || myproc()->killed){
+    for (i = 0; i < m; i++) {
+      while (p->nwrite == p->nread + PIPESIZE) {
+        if (!p->readopen || myproc()->killed) {
           release(&p->lock);
           return syserr(p->readopen ? ERR_KILLED : ERR_PIPE, 0);
         }
         wakeup(&p->nread);
         sleep(&p->nwrite, &p->lock);
       }
-      if(!p->readopen){
+      if (!p->readopen) {
         release(&p->lock);
         return syserr(ERR_PIPE, 0);
       }
@@ -127,25 +121,23 @@ pipewrite(struct pipe *p, uint uva, int n)
 // empty and a writer remains. The bytes are taken a chunk at a time under
 // the lock and copied out without it. Returns the count, 0 at end of
 // stream, or -1 if killed or uva cannot be written.
-int
-piperead(struct pipe *p, uint uva, int n)
-{
+int piperead(struct pipe *p, uint uva, int n) {
   char chunk[PIPECHUNK];
   int done, m;
 
   acquire(&p->lock);
-  while(p->nread == p->nwrite && p->writeopen){
-    if(myproc()->killed){
+  while (p->nread == p->nwrite && p->writeopen) {
+    if (myproc()->killed) {
       release(&p->lock);
       return syserr(ERR_KILLED, 0);
     }
     sleep(&p->nread, &p->lock);
   }
-  for(done = 0; done < n && p->nread != p->nwrite; done += m){
-    for(m = 0; m < PIPECHUNK && done + m < n && p->nread != p->nwrite; m++)
+  for (done = 0; done < n && p->nread != p->nwrite; done += m) {
+    for (m = 0; m < PIPECHUNK && done + m < n && p->nread != p->nwrite; m++)
       chunk[m] = p->data[p->nread++ % PIPESIZE];
     release(&p->lock);
-    if(copy_to_user(uva + done, chunk, m) < 0)
+    if (copy_to_user(uva + done, chunk, m) < 0)
       return -1;
     acquire(&p->lock);
   }

@@ -50,7 +50,7 @@ static uint table_bytes(struct shmobj *s, uint i) {
 }
 
 static uint *table_alloc(uint bytes) {
-  uint *t = bytes <= KMALLOC_MAX ? kmalloc(bytes) : (uint *)kalloc_as(PG_SHARED);
+  uint *t = bytes <= KMALLOC_MAX ? kmalloc(bytes) : (uint *)kalloc_as(OWNER_SHARED);
   if (t)
     memset(t, 0, bytes);
   return t;
@@ -60,7 +60,7 @@ static void table_free(uint *t, uint bytes) {
   if (bytes <= KMALLOC_MAX)
     kmfree(t);
   else
-    kfree_as((char *)t, PG_SHARED);
+    kfree((char *)t);
 }
 
 // Free s and its tables; its pages must all be released already.
@@ -106,7 +106,7 @@ static void cover(struct shmobj *s, uint lo, uint hi, int delta) {
     e = &s->table[idx / PER_TABLE][idx % PER_TABLE];
     *e += delta;
     if ((*e & COVER_MASK) == 0 && *e != 0) {
-      kfree_as(P2V(PTE_ADDR(*e)), PG_SHARED);
+      kfree(P2V(PTE_ADDR(*e)));
       *e = 0;
     }
   }
@@ -156,7 +156,7 @@ uint shm_page(struct shmobj *s, uint idx) {
     panic("shm_page: past the object");
   acquire(&shmlock);
   e = &s->table[idx / PER_TABLE][idx % PER_TABLE];
-  if ((pa = PTE_ADDR(*e)) == 0 && (mem = kalloc_as(PG_SHARED)) != 0) {
+  if ((pa = PTE_ADDR(*e)) == 0 && (mem = kalloc_as(OWNER_SHARED)) != 0) {
     memset(mem, 0, PGSIZE);
     pa = V2P(mem);
     *e |= pa;

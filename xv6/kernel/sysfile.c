@@ -21,41 +21,35 @@
 
 // Fetch argument n as a file descriptor of the current process; *pfd and
 // *pf receive the descriptor and its open file if not 0.
-int
-argfd(int n, int *pfd, struct file **pf)
-{
+int argfd(int n, int *pfd, struct file **pf) {
   int fd;
   struct file *f;
 
-  if(argint(n, &fd) < 0)
+  if (argint(n, &fd) < 0)
     return -1;
-  if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+  if (fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
     return syserr(ERR_BADFD, fd);
-  if(pfd)
+  if (pfd)
     *pfd = fd;
-  if(pf)
+  if (pf)
     *pf = f;
   return 0;
 }
 
 // Copy argument n, a path name shorter than MAXPATH, into path (which
 // has room for MAXPATH bytes). The file system reads only this copy.
-static int
-argpath(int n, char *path)
-{
+static int argpath(int n, char *path) {
   return argstr(n, path, MAXPATH) < 0 ? -1 : 0;
 }
 
 // Install f in the lowest free descriptor slot. On success the process's
 // slot owns the caller's reference. Returns the descriptor or -1.
-static int
-fdalloc(struct file *f)
-{
+static int fdalloc(struct file *f) {
   struct proc *p = myproc();
   int fd;
 
-  for(fd = 0; fd < NOFILE; fd++){
-    if(p->ofile[fd] == 0){
+  for (fd = 0; fd < NOFILE; fd++) {
+    if (p->ofile[fd] == 0) {
       p->ofile[fd] = f;
       return fd;
     }
@@ -63,99 +57,87 @@ fdalloc(struct file *f)
   return syserr(ERR_LIMIT, NOFILE);
 }
 
-int
-sys_dup(void)
-{
+int sys_dup(void) {
   struct file *f;
   int fd;
 
-  if(argfd(0, 0, &f) < 0)
+  if (argfd(0, 0, &f) < 0)
     return -1;
-  if((fd = fdalloc(f)) < 0)
+  if ((fd = fdalloc(f)) < 0)
     return -1;
   filedup(f);
   return fd;
 }
 
-int
-sys_read(void)
-{
+int sys_read(void) {
   struct file *f;
   int n;
   uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
+  if (argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
-  if(n < 0)
+  if (n < 0)
     return syserr(ERR_BADLEN, n);
-  if(arguser(1, &buf, n, 1) < 0)
+  if (arguser(1, &buf, n, 1) < 0)
     return -1;
   return fileread(f, buf, n);
 }
 
-int
-sys_write(void)
-{
+int sys_write(void) {
   struct file *f;
   int n;
   uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
+  if (argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
-  if(n < 0)
+  if (n < 0)
     return syserr(ERR_BADLEN, n);
-  if(arguser(1, &buf, n, 0) < 0)
+  if (arguser(1, &buf, n, 0) < 0)
     return -1;
   return filewrite(f, buf, n);
 }
 
-int
-sys_close(void)
-{
+int sys_close(void) {
   struct file *f;
   int fd;
 
-  if(argfd(0, &fd, &f) < 0)
+  if (argfd(0, &fd, &f) < 0)
     return -1;
   myproc()->ofile[fd] = 0;
   fileclose(f);
   return 0;
 }
 
-int
-sys_fstat(void)
-{
+int sys_fstat(void) {
   struct file *f;
   struct stat st;
   uint ust;
 
-  if(argfd(0, 0, &f) < 0)
+  if (argfd(0, 0, &f) < 0)
     return -1;
-  if(arguser(1, &ust, sizeof(st), 1) < 0)
+  if (arguser(1, &ust, sizeof(st), 1) < 0)
     return -1;
-  if(filestat(f, &st) < 0)
+  if (filestat(f, &st) < 0)
     return syserr(ERR_BADFD, 0);  // not a file: a pipe
   return copy_to_user(ust, &st, sizeof(st));
 }
 
 // link(old, new): give the file old a second name.
-int
-sys_link(void)
-{
+int sys_link(void) {
   char name[DIRSIZ], old[MAXPATH], new[MAXPATH];
   struct inode *dp, *ip;
 
-  if(argpath(0, old) < 0 || argpath(1, new) < 0)
+  if (argpath(0, old) < 0 || argpath(1, new) < 0)
     return -1;
 
   begin_op();
-  if((ip = namei(old)) == 0){
+  if ((ip = namei(old)) == 0) {
     end_op();
     return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
   // Hard links to directories would allow cycles.
-  if(ip->type == T_DIR || ip->nlink >= MAXLINK){
+  if (ip->type == T_DIR || ip->nlink >= MAXLINK) {
     syserr(ip->type == T_DIR ? ERR_ISDIR : ERR_LIMIT, ip->nlink);
     iunlockput(ip);
     end_op();
@@ -165,13 +147,13 @@ sys_link(void)
   iupdate(ip);
   iunlock(ip);
 
-  if((dp = nameiparent(new, name)) == 0){
+  if ((dp = nameiparent(new, name)) == 0) {
     syserr(ERR_NOENT, 0);
     goto undo;
   }
   ilock(dp);
   // A deleted directory (no links left) takes no new names.
-  if(dp->nlink < 1 || dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+  if (dp->nlink < 1 || dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0) {
     syserr(dp->nlink < 1 ? ERR_DELETED : dp->dev != ip->dev ? ERR_BADARG : ERR_EXIST, 0);
     iunlockput(dp);
     goto undo;
@@ -191,16 +173,14 @@ undo:
 }
 
 // Does directory dp hold only "." and ".."? Caller must hold dp->lock.
-static int
-isdirempty(struct inode *dp)
-{
+static int isdirempty(struct inode *dp) {
   struct dirent de;
   uint off;
 
-  for(off = 2 * sizeof(de); off + sizeof(de) <= dp->size; off += sizeof(de)){
-    if(readi(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
+  for (off = 2 * sizeof(de); off + sizeof(de) <= dp->size; off += sizeof(de)) {
+    if (readi(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
       panic("isdirempty: short directory");
-    if(de.inum != 0)
+    if (de.inum != 0)
       return 0;
   }
   return 1;
@@ -208,16 +188,14 @@ isdirempty(struct inode *dp)
 
 // Remove the entry at offset off of directory dp and drop the link it
 // held on ip. Caller must hold both locks and be inside a log operation.
-static void
-dirunlink(struct inode *dp, uint off, struct inode *ip)
-{
+static void dirunlink(struct inode *dp, uint off, struct inode *ip) {
   struct dirent de;
 
   memset(&de, 0, sizeof(de));
   // The slot exists, so this overwrite needs no new block and cannot fail.
-  if(writei(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
+  if (writei(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
     panic("dirunlink: writei");
-  if(ip->type == T_DIR){
+  if (ip->type == T_DIR) {
     dp->nlink--;  // ip's ".." no longer points at dp
     iupdate(dp);
   }
@@ -225,35 +203,33 @@ dirunlink(struct inode *dp, uint off, struct inode *ip)
   iupdate(ip);
 }
 
-int
-sys_unlink(void)
-{
+int sys_unlink(void) {
   struct inode *ip, *dp;
   char name[DIRSIZ], path[MAXPATH];
   uint off;
 
-  if(argpath(0, path) < 0)
+  if (argpath(0, path) < 0)
     return -1;
 
   begin_op();
-  if((dp = nameiparent(path, name)) == 0){
+  if ((dp = nameiparent(path, name)) == 0) {
     end_op();
     return syserr(ERR_NOENT, 0);
   }
   ilock(dp);
 
-  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0){
+  if (namecmp(name, ".") == 0 || namecmp(name, "..") == 0) {
     syserr(ERR_BADPATH, 0);
     goto fail;
   }
-  if((ip = dirlookup(dp, name, &off)) == 0){
+  if ((ip = dirlookup(dp, name, &off)) == 0) {
     syserr(ERR_NOENT, 0);
     goto fail;
   }
   ilock(ip);
-  if(ip->nlink < 1)
+  if (ip->nlink < 1)
     panic("sys_unlink: named inode has no links");
-  if(ip->type == T_DIR && !isdirempty(ip)){
+  if (ip->type == T_DIR && !isdirempty(ip)) {
     syserr(ERR_NOTEMPTY, 0);
     iunlockput(ip);
     goto fail;
@@ -277,37 +253,15 @@ fail:
 // the parent has MAXLINK links already (a new directory's ".." is one),
 // or the disk or inode table is full. Caller must be inside a log
 // operation.
-static struct inode*
-create(char *path, short type, short major, short minor)
-{
-  struct inode *ip, *dp;
-  char name[DIRSIZ];
+// Make a new inode of type named name in dp. Returns it locked, or 0 if
+// the disk or inode table is full. Caller holds dp's lock and is inside a
+// log operation.
+static struct inode *makenode(struct inode *dp, char *name, short type, short major,
+                              short minor) {
+  struct inode *ip;
 
-  if((dp = nameiparent(path, name)) == 0){
-    syserr(ERR_NOENT, 0);
-    return 0;
-  }
-  ilock(dp);
-
-  if((ip = dirlookup(dp, name, 0)) != 0){
-    iunlockput(dp);
-    ilock(ip);
-    if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
-      return ip;
-    syserr(ERR_EXIST, 0);
-    iunlockput(ip);
-    return 0;
-  }
-  // A deleted directory stays empty: anything made in it would be lost.
-  if(dp->nlink < 1 || (type == T_DIR && dp->nlink >= MAXLINK)){
-    syserr(dp->nlink < 1 ? ERR_DELETED : ERR_LIMIT, dp->nlink);
-    iunlockput(dp);
-    return 0;
-  }
-
-  if((ip = ialloc(dp->dev, type)) == 0){
+  if ((ip = ialloc(dp->dev, type)) == 0) {
     syserr(ERR_NOSPACE, 0);
-    iunlockput(dp);
     return 0;
   }
   ilock(ip);
@@ -317,40 +271,63 @@ create(char *path, short type, short major, short minor)
   iupdate(ip);
 
   // "." does not count as a link, or a directory could never be freed.
-  if(type == T_DIR &&
-     (dirlink(ip, ".", ip->inum) < 0 || dirlink(ip, "..", dp->inum) < 0))
-    goto fail;
-  if(dirlink(dp, name, ip->inum) < 0)
-    goto fail;
-  if(type == T_DIR){
-    dp->nlink++;  // for the new directory's ".."
-    iupdate(dp);
+  if ((type != T_DIR ||
+       (dirlink(ip, ".", ip->inum) == 0 && dirlink(ip, "..", dp->inum) == 0)) &&
+      dirlink(dp, name, ip->inum) == 0) {
+    if (type == T_DIR) {
+      dp->nlink++;  // for the new directory's ".."
+      iupdate(dp);
+    }
+    return ip;
   }
-  iunlockput(dp);
-  return ip;
-
-fail:
   syserr(ERR_NOSPACE, 0);
   // Nothing names ip, so the last iput frees it and its blocks.
   ip->nlink = 0;
   iupdate(ip);
   iunlockput(ip);
-  iunlockput(dp);
   return 0;
+}
+
+static struct inode *create(char *path, short type, short major, short minor) {
+  struct inode *ip, *dp;
+  char name[DIRSIZ];
+
+  if ((dp = nameiparent(path, name)) == 0) {
+    syserr(ERR_NOENT, 0);
+    return 0;
+  }
+  ilock(dp);
+
+  if ((ip = dirlookup(dp, name, 0)) != 0) {
+    iunlockput(dp);
+    ilock(ip);
+    if (type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
+      return ip;
+    syserr(ERR_EXIST, 0);
+    iunlockput(ip);
+    return 0;
+  }
+  // A deleted directory stays empty: anything made in it would be lost.
+  if (dp->nlink < 1 || (type == T_DIR && dp->nlink >= MAXLINK)) {
+    syserr(dp->nlink < 1 ? ERR_DELETED : ERR_LIMIT, dp->nlink);
+    ip = 0;
+  } else {
+    ip = makenode(dp, name, type, major, minor);
+  }
+  iunlockput(dp);
+  return ip;
 }
 
 // Wrap a locked inode in a new open file and descriptor; unlocks ip and
 // hands over the caller's reference. Returns the descriptor or -1, in
 // which case ip has been released. Caller must be inside a log operation.
-static int
-openinode(struct inode *ip, int omode)
-{
+static int openinode(struct inode *ip, int omode) {
   struct file *f;
   int fd;
 
-  if((f = filealloc()) == 0 || (fd = fdalloc(f)) < 0){
+  if ((f = filealloc()) == 0 || (fd = fdalloc(f)) < 0) {
     syserr(ERR_NOSPACE, NFILE);  // unless fdalloc said why
-    if(f)
+    if (f)
       fileclose(f);
     iunlockput(ip);
     return -1;
@@ -365,25 +342,23 @@ openinode(struct inode *ip, int omode)
   return fd;
 }
 
-int
-sys_open(void)
-{
+int sys_open(void) {
   char path[MAXPATH];
   int omode, fd;
   struct inode *ip;
 
-  if(argpath(0, path) < 0 || argint(1, &omode) < 0)
+  if (argpath(0, path) < 0 || argint(1, &omode) < 0)
     return -1;
 
   begin_op();
-  if(omode & O_CREATE){
+  if (omode & O_CREATE) {
     ip = create(path, T_FILE, 0, 0);
-  } else if((ip = namei(path)) == 0){
+  } else if ((ip = namei(path)) == 0) {
     syserr(ERR_NOENT, 0);
   } else {
     ilock(ip);
     // Directories are written only through dirlink/unlink.
-    if(ip->type == T_DIR && omode != O_RDONLY){
+    if (ip->type == T_DIR && omode != O_RDONLY) {
       syserr(ERR_ISDIR, omode);
       iunlockput(ip);
       ip = 0;
@@ -394,16 +369,14 @@ sys_open(void)
   return fd;
 }
 
-int
-sys_mkdir(void)
-{
+int sys_mkdir(void) {
   char path[MAXPATH];
   struct inode *ip;
 
-  if(argpath(0, path) < 0)
+  if (argpath(0, path) < 0)
     return -1;
   begin_op();
-  if((ip = create(path, T_DIR, 0, 0)) == 0){
+  if ((ip = create(path, T_DIR, 0, 0)) == 0) {
     end_op();
     return -1;
   }
@@ -412,20 +385,18 @@ sys_mkdir(void)
   return 0;
 }
 
-int
-sys_mknod(void)
-{
+int sys_mknod(void) {
   char path[MAXPATH];
   int major, minor;
   struct inode *ip;
 
-  if(argpath(0, path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
+  if (argpath(0, path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
     return -1;
-  if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
+  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
     return syserr(ERR_BADARG, major);
 
   begin_op();
-  if((ip = create(path, T_DEV, major, minor)) == 0){
+  if ((ip = create(path, T_DEV, major, minor)) == 0) {
     end_op();
     return -1;
   }
@@ -434,23 +405,21 @@ sys_mknod(void)
   return 0;
 }
 
-int
-sys_chdir(void)
-{
+int sys_chdir(void) {
   char path[MAXPATH];
   struct inode *ip;
   struct proc *p = myproc();
 
-  if(argpath(0, path) < 0)
+  if (argpath(0, path) < 0)
     return -1;
 
   begin_op();
-  if((ip = namei(path)) == 0){
+  if ((ip = namei(path)) == 0) {
     end_op();
     return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
-  if(ip->type != T_DIR){
+  if (ip->type != T_DIR) {
     iunlockput(ip);
     end_op();
     return syserr(ERR_NOTDIR, 0);
@@ -466,22 +435,20 @@ sys_chdir(void)
 // ended by a null pointer) into kernel memory: the strings packed into
 // the page strs, argv[] pointing at them. They must fit in one page, as
 // they must fit in the new stack page anyway. Returns 0 or -1.
-static int
-fetchargs(uint uargv, char *strs, char **argv)
-{
+static int fetchargs(uint uargv, char *strs, char **argv) {
   int i, len, uarg;
   uint used = 0;
 
-  for(i = 0; ; i++){
-    if(fetchint(uargv + 4 * i, &uarg) < 0)
+  for (i = 0; ; i++) {
+    if (fetchint(uargv + 4 * i, &uarg) < 0)
       return -1;
-    if(uarg == 0){
+    if (uarg == 0) {
       argv[i] = 0;
       return 0;
     }
-    if(i == MAXARG)
+    if (i == MAXARG)
       return syserr(ERR_LIMIT, MAXARG);  // no room for the terminating null pointer
-    if((len = copy_str_from_user(strs + used, uarg, PGSIZE - used)) < 0)
+    if ((len = copy_str_from_user(strs + used, uarg, PGSIZE - used)) < 0)
       return syserr(ERR_BADARG, uarg);
     argv[i] = strs + used;
     used += len + 1;
@@ -492,42 +459,38 @@ fetchargs(uint uargv, char *strs, char **argv)
 // memory first: exec frees the old image, so it must not read them from
 // there, and another process sharing the memory must not change them
 // while they are used.
-int
-sys_exec(void)
-{
+int sys_exec(void) {
   char path[MAXPATH], *argv[MAXARG + 1], *strs;
   int uargv, r;
 
-  if(argpath(0, path) < 0 || argint(1, &uargv) < 0)
+  if (argpath(0, path) < 0 || argint(1, &uargv) < 0)
     return -1;
-  if((strs = kalloc()) == 0)
+  if ((strs = kalloc()) == 0)
     return syserr(ERR_NOMEM, 0);
   r = -1;
-  if(fetchargs(uargv, strs, argv) == 0)
+  if (fetchargs(uargv, strs, argv) == 0)
     r = exec(path, argv);
   kfree(strs);
   return r;
 }
 
 // pipe(fds): fds[0] becomes the read end, fds[1] the write end.
-int
-sys_pipe(void)
-{
+int sys_pipe(void) {
   uint ufds;
   struct file *rf, *wf;
   int fds[2];
 
-  if(arguser(0, &ufds, sizeof(fds), 1) < 0)
+  if (arguser(0, &ufds, sizeof(fds), 1) < 0)
     return -1;
-  if(pipealloc(&rf, &wf) < 0)
+  if (pipealloc(&rf, &wf) < 0)
     return -1;
 
   fds[0] = fdalloc(rf);
   fds[1] = fds[0] < 0 ? -1 : fdalloc(wf);
-  if(fds[1] < 0 || copy_to_user(ufds, fds, sizeof(fds)) < 0){
-    if(fds[0] >= 0)
+  if (fds[1] < 0 || copy_to_user(ufds, fds, sizeof(fds)) < 0) {
+    if (fds[0] >= 0)
       myproc()->ofile[fds[0]] = 0;
-    if(fds[1] >= 0)
+    if (fds[1] >= 0)
       myproc()->ofile[fds[1]] = 0;
     fileclose(rf);
     fileclose(wf);

@@ -112,17 +112,13 @@ static uint nextring;            // where the next drain starts looking
 
 // Interrupts off, as pushcli() does, but without touching struct cpu:
 // events are recorded before mpinit() has found the CPUs.
-static uint
-intr_off(void)
-{
+static uint intr_off(void) {
   uint eflags = readeflags();
   cli();
   return eflags;
 }
 
-static void
-intr_restore(uint eflags)
-{
+static void intr_restore(uint eflags) {
   if (eflags & FL_IF)
     sti();
 }
@@ -130,19 +126,17 @@ intr_restore(uint eflags)
 // This CPU's index in cpus[] and rings[], from its local APIC id, as
 // mycpu() finds it but without its checks. Interrupts must be off. Until
 // mpinit() has numbered the CPUs only the boot CPU runs: index 0.
-static inline uint
-thiscpu(void)
-{
+static inline uint thiscpu(void) {
   uint i = cpu_of_apicid[lapicid() & 0xFF];
   return i ? i - 1 : 0;
 }
 
 // Fill slot head of r, this CPU's ring, which has room, and publish it.
 // Interrupts must be off.
-static inline __attribute__((always_inline)) void
-ring_store(struct tracering *r, uint head, uint64 tsc, uint type, uint cpu, uint pid,
-           uint a0, uint a1, uint a2, uint a3)
-{
+static inline __attribute__((always_inline)) void ring_store(struct tracering *r, uint head,
+                                                             uint64 tsc, uint type, uint cpu,
+                                                             uint pid, uint a0, uint a1,
+                                                             uint a2, uint a3) {
   struct tracerec *e = &r->rec[head & (TRACE_RING - 1)];
 
   e->tsc = tsc;
@@ -159,10 +153,8 @@ ring_store(struct tracering *r, uint head, uint64 tsc, uint type, uint cpu, uint
 
 // Append a record to r, this CPU's ring. Interrupts must be off.
 // Returns -1 if the ring is full.
-static int
-ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
-         uint a0, uint a1, uint a2, uint a3)
-{
+static int ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
+         uint a0, uint a1, uint a2, uint a3) {
   uint head = r->head;
 
   if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
@@ -173,9 +165,7 @@ ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
 
 // Put the count of events dropped since the last LOST record into the
 // ring, if any were and there is room. Interrupts must be off.
-static int
-ring_report_lost(struct tracering *r, uint64 tsc, uint cpu)
-{
+static int ring_report_lost(struct tracering *r, uint64 tsc, uint cpu) {
   if (r->pending == 0)
     return 0;
   if (ring_put(r, tsc, EV_LOST, cpu, 0, cpu, r->pending, 0, 0) < 0)
@@ -188,10 +178,9 @@ static void make_room(uint id);
 
 // Record an event in ring id when the fast path cannot: the ring is
 // (nearly) full, or dropped events wait to be reported first.
-static __attribute__((noinline)) void
-record_slow(struct tracering *r, uint id, uint64 tsc, uint type, uint pid,
-            uint a0, uint a1, uint a2, uint a3)
-{
+static __attribute__((noinline)) void record_slow(struct tracering *r, uint id, uint64 tsc,
+                                                  uint type, uint pid, uint a0, uint a1,
+                                                  uint a2, uint a3) {
   if (ctl.lossless && r->head - r->tail >= ringcap - 1)
     make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
@@ -206,9 +195,8 @@ record_slow(struct tracering *r, uint id, uint64 tsc, uint type, uint pid,
 // Record an event on this CPU; pid < 0 means the running process.
 // Inlined into its callers: it is the whole cost of an event. The common
 // case, a ring with room and no loss to report, takes no call and no lock.
-static inline __attribute__((always_inline)) void
-record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
-{
+static inline __attribute__((always_inline)) void record(uint type, int pid, uint a0, uint a1,
+                                                         uint a2, uint a3) {
   uint eflags = intr_off();
   uint id = thiscpu();
   struct tracering *r = &rings[id];
@@ -232,16 +220,12 @@ record(uint type, int pid, uint a0, uint a1, uint a2, uint a3)
 }
 
 // The slow half of trace_emit(): the event is known to be wanted.
-void
-trace_record(uint type, uint a0, uint a1, uint a2, uint a3)
-{
+void trace_record(uint type, uint a0, uint a1, uint a2, uint a3) {
   record(type, -1, a0, a1, a2, a3);
 }
 
 // Name process pid: the first 16 bytes of name, NUL padded.
-void
-trace_procname(int pid, const char *name)
-{
+void trace_procname(int pid, const char *name) {
   uint w[4] = {0, 0, 0, 0};
   int i;
 
@@ -254,17 +238,13 @@ trace_procname(int pid, const char *name)
 
 // Process pid has a new image (exec, or userinit for the first process,
 // which runs no process yet: hence the explicit pid).
-void
-trace_exec(int pid, uint textend, uint stackbase, uint heapbase, uint sz)
-{
+void trace_exec(int pid, uint textend, uint stackbase, uint heapbase, uint sz) {
   if (trace_live & (1u << EV_EXEC))
     record(EV_EXEC, pid, textend, stackbase, heapbase, sz);
 }
 
 // If this CPU dropped events that no LOST record reports yet, report them.
-static void
-report_lost(void)
-{
+static void report_lost(void) {
   uint eflags = intr_off();
   uint id = thiscpu();
 
@@ -283,9 +263,7 @@ struct csum {
 };
 
 // Add n bytes at p. Only the last piece of a frame may end mid-word.
-static void
-csum_add(struct csum *c, const void *p, uint n)
-{
+static void csum_add(struct csum *c, const void *p, uint n) {
   const uint *w = p;
   uint s1 = c->s1, s2 = c->s2, i, tail = 0;
 
@@ -302,16 +280,12 @@ csum_add(struct csum *c, const void *p, uint n)
   c->s2 = s2;
 }
 
-static uint
-csum_value(struct csum *c)
-{
+static uint csum_value(struct csum *c) {
   return c->s1 ^ (c->s2 << 16 | c->s2 >> 16);
 }
 
 // Write one frame whose payload is a then b. Caller holds the drain lock.
-static void
-frame_send(uint kind, uint cpu, const void *a, uint alen, const void *b, uint blen)
-{
+static void frame_send(uint kind, uint cpu, const void *a, uint alen, const void *b, uint blen) {
   struct framehdr h;
   struct csum c = { 0, 0 };
 
@@ -333,9 +307,7 @@ frame_send(uint kind, uint cpu, const void *a, uint alen, const void *b, uint bl
 }
 
 // Send the stream header. Caller holds the drain lock.
-static void
-header_send(void)
-{
+static void header_send(void) {
   struct streamhdr s;
 
   s.version = TRACE_VERSION;
@@ -356,9 +328,7 @@ header_send(void)
 // The records go out straight from the ring, in two pieces when they wrap
 // around its end; their slots are given back to the producer after.
 // Caller holds the drain lock.
-static uint
-ring_drain(uint id, uint max)
-{
+static uint ring_drain(uint id, uint max) {
   struct tracering *r = &rings[id];
   uint tail = r->tail;
   uint n = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - tail;
@@ -383,9 +353,7 @@ ring_drain(uint id, uint max)
 // sent, or -1 if another CPU holds the drain lock. The lock is held with
 // interrupts off, so its holder is always running and waiting for it is
 // short: one frame takes TRACE_FRAME_RECS * ~50 us under QEMU.
-static int
-drain_one(int id, uint min, uint max)
-{
+static int drain_one(int id, uint min, uint max) {
   uint eflags = intr_off();
   uint i, n = 0;
 
@@ -411,9 +379,7 @@ drain_one(int id, uint min, uint max)
 }
 
 // Send frames until max records are sent or no ring holds min records.
-static void
-drain(uint min, uint max)
-{
+static void drain(uint min, uint max) {
   int n;
 
   while (max > 0 && (n = drain_one(-1, min, max)) > 0)
@@ -422,9 +388,7 @@ drain(uint min, uint max)
 
 // In lossless mode, called by a producer whose ring id is full: send a
 // frame of it, or wait while another CPU drains. Interrupts are off.
-static void
-make_room(uint id)
-{
+static void make_room(uint id) {
   struct tracering *r = &rings[id];
 
   r->stalls++;
@@ -437,9 +401,7 @@ make_room(uint id)
 // buffered, up to TRACE_IDLE_RECS records. Rings with only a few records
 // wait until a timer tick has passed, so that a trickle of events travels
 // in full frames rather than one frame each.
-void
-trace_idle(void)
-{
+void trace_idle(void) {
   static uint lastticks;
   uint now = ticks, min = TRACE_FRAME_RECS;
 
@@ -453,17 +415,13 @@ trace_idle(void)
 
 // Called on every CPU's timer interrupt, so that a busy machine drains
 // too. Bounded: the interrupt handler must stay short.
-void
-trace_tick(void)
-{
+void trace_tick(void) {
   report_lost();
   drain(1, TRACE_TICK_RECS);
 }
 
 // Send everything recorded before the call, and a fresh stream header.
-void
-trace_flush(void)
-{
+void trace_flush(void) {
   uint head[NCPU];
   uint id;
 
@@ -482,9 +440,7 @@ trace_flush(void)
 // with the speaker gate at port 0x61; returns TSC ticks per 10 ms, or 0 if
 // the PIT output never rises.
 #define PIT_HZ 1193182
-static uint
-tsc_per_10ms(void)
-{
+static uint tsc_per_10ms(void) {
   uint latch = PIT_HZ / 100;
   uchar gate = inb(0x61);
   uint64 start, end;
@@ -508,9 +464,7 @@ tsc_per_10ms(void)
 // Turn tracing on or off and set the mask, and record that in the stream.
 // The TRACE_CTL record is written while tracing is on: before turning it
 // off, after turning it on.
-static void
-trace_set(int on, uint mask)
-{
+static void trace_set(int on, uint mask) {
   acquire(&ctl.lock);
   if (ctl.on)
     record(EV_TRACE_CTL, -1, on, mask, 0, 0);
@@ -527,9 +481,7 @@ trace_set(int on, uint mask)
 // Called once on the boot CPU, before any event can happen and before the
 // other CPUs start. Tracing starts on, with every event enabled. No lock
 // yet: acquire() needs mycpu(), which needs mpinit().
-void
-trace_init(void)
-{
+void trace_init(void) {
   initlock(&ctl.lock, "trace");
   tsckhz = tsc_per_10ms() / 10;
   tschz = (uint64)tsckhz * 1000;
@@ -541,9 +493,7 @@ trace_init(void)
   record(EV_TRACE_CTL, -1, 1, ctl.mask, 0, 0);
 }
 
-static uint
-trace_status(int what)
-{
+static uint trace_status(int what) {
   uint id, n = 0;
 
   for (id = 0; id < NCPU; id++) {
@@ -568,9 +518,7 @@ trace_status(int what)
 }
 
 // int tracectl(int op, int arg): see TRACECTL_ in traceevents.h.
-int
-sys_tracectl(void)
-{
+int sys_tracectl(void) {
   int op, arg;
   uint old;
 

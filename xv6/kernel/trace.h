@@ -38,17 +38,13 @@ void trace_tick(void);
 void trace_flush(void);
 int  sys_tracectl(void);
 
-static inline void
-trace_emit(uint type, uint a0, uint a1, uint a2, uint a3)
-{
+static inline void trace_emit(uint type, uint a0, uint a1, uint a2, uint a3) {
   if (trace_live & (1u << type))
     trace_record(type, a0, a1, a2, a3);
 }
 
 // mmap's five values take two records: the request, then its result.
-static inline void
-trace_mmap(uint hint, uint length, uint prot, uint flags, uint result)
-{
+static inline void trace_mmap(uint hint, uint length, uint prot, uint flags, uint result) {
   trace_emit(EV_MMAP, hint, length, prot, flags);
   trace_emit(EV_MMAP_RET, result, 0, 0, 0);
 }

@@ -150,24 +150,28 @@ enum traceenum { TRACE_ENUMS(TRACE_ENUM_VALUE) };
 #define TRACECTL_STATUS 4  // return the counter selected by arg (TRACESTAT_)
 #define TRACECTL_MASK   5  // arg: new mask, bit i enables event id i; returns the old one
 #define TRACECTL_LOSSLESS 6  // arg 1: a CPU whose ring is full waits for room
-#define TRACECTL_RING   7  // arg: records a ring may hold, 4..ring size (a smaller
-                           // ring makes the lost-event path easy to test); returns the old
                              // (slower, nothing lost); 0: it drops (the
                              // default); returns the old setting
+#define TRACECTL_RING   7  // arg: records a ring may hold, 4..ring size (a smaller
+                           // ring makes the lost-event path easy to test); returns the old
 
-// TRACECTL_STATUS selectors. Counters are totals since boot, modulo 2^31.
-#define TRACESTAT_ON        0  // 1 if tracing is on
-#define TRACESTAT_MASK      1  // the event mask
-#define TRACESTAT_EMITTED   2  // events recorded into the rings
-#define TRACESTAT_LOST      3  // events dropped because a ring was full
-#define TRACESTAT_BUFFERED  4  // records waiting in the rings now
-#define TRACESTAT_SENT      5  // records sent to the host
-#define TRACESTAT_FRAMES    6  // frames sent to the host
-#define TRACESTAT_TSCKHZ    7  // measured TSC rate in kHz, 0 if unknown
-#define TRACESTAT_RINGSIZE  8  // records each per-CPU ring may hold now
-#define TRACESTAT_LOSSLESS  9  // 1 in lossless mode
-#define TRACESTAT_STALLS   10  // times a CPU waited for room (lossless mode)
-#define TRACESTAT_COUNT    11
+// TRACECTL_STATUS selectors, with the names tools print them by. Counters
+// are totals since boot, modulo 2^31. X(SELECTOR, value, name)
+#define TRACE_STATS(X)                                                        \
+  X(ON,        0, on)            /* 1 if tracing is on */                     \
+  X(MASK,      1, mask)          /* the event mask */                         \
+  X(EMITTED,   2, emitted)       /* events recorded into the rings */         \
+  X(LOST,      3, lost)          /* events dropped because a ring was full */ \
+  X(BUFFERED,  4, buffered)      /* records waiting in the rings now */       \
+  X(SENT,      5, sent)          /* records sent to the host */               \
+  X(FRAMES,    6, frames)        /* frames sent to the host */                \
+  X(TSCKHZ,    7, tsc_khz)       /* measured TSC rate in kHz, 0 if unknown */ \
+  X(RINGSIZE,  8, ring_records)  /* records each per-CPU ring may hold now */ \
+  X(LOSSLESS,  9, lossless)      /* 1 in lossless mode */                     \
+  X(STALLS,   10, stalls)        /* times a CPU waited for room (lossless) */
+
+#define TRACE_STAT_VALUE(sel, val, name) TRACESTAT_##sel = val,
+enum tracestat { TRACE_STATS(TRACE_STAT_VALUE) TRACESTAT_COUNT };
 
 #define TRACE_ALL_EVENTS 0x7FFFFFFF  // the mask that enables every event
 #endif

@@ -57,25 +57,8 @@ static void user_fault(struct trapframe *tf, int fault) {
   p->killed = 1;
 }
 
-void trap(struct trapframe *tf) {
-  struct proc *p = myproc();
-  int fault = FAULT_BAD;
-
-  if (p && (char *)tf >= p->kstack && (char *)tf < p->kstack + KSTACKSIZE &&
-      *(uint *)p->kstack != KSTACK_CANARY)
-    panic("trap: kernel stack overflowed");
-
-  if (tf->trapno == T_SYSCALL) {
-    p = myproc();
-    if (p->killed)
-      exit();
-    p->tf = tf;
-    syscall();
-    if (p->killed)
-      exit();
-    return;
-  }
-
+// Handle a device interrupt. Returns 0 if tf is not one.
+static int devintr(struct trapframe *tf) {
   switch (tf->trapno) {
   case T_IRQ0 + IRQ_TIMER:
     timer_tick();
@@ -100,21 +83,47 @@ void trap(struct trapframe *tf) {
     cprintf("cpu%d: spurious interrupt at %x:%x\n", cpuid(), tf->cs, tf->eip);
     lapiceoi();
     break;
-  case T_PGFLT:
-    if ((tf->cs & 3) == DPL_USER) {
-      if ((fault = fault_handler(rcr2(), tf->err, tf->eip)) == 0)
-        break;
-      trace_emit(EV_FAULT, rcr2(), tf->err, fault, tf->eip);
-    }
-    // fall through
   default:
-    if (myproc() == 0 || (tf->cs & 3) == 0) {
-      cprintf("unexpected trap %d from cpu %d eip %x (cr2=0x%x)\n",
-              tf->trapno, cpuid(), tf->eip, rcr2());
-      panic("trap");
-    }
-    user_fault(tf, fault);
+    return 0;
   }
+  return 1;
+}
+
+// A fault or exception: resolve a user page fault, kill a user process
+// that did something it may not, panic if the kernel did.
+static void exception(struct trapframe *tf) {
+  int fault = FAULT_BAD;
+  if (tf->trapno == T_PGFLT && (tf->cs & 3) == DPL_USER) {
+    if ((fault = fault_handler(rcr2(), tf->err, tf->eip)) == 0)
+      return;
+    trace_emit(EV_FAULT, rcr2(), tf->err, fault, tf->eip);
+  }
+  if (myproc() == 0 || (tf->cs & 3) == 0) {
+    cprintf("unexpected trap %d from cpu %d eip %x (cr2=0x%x)\n",
+            tf->trapno, cpuid(), tf->eip, rcr2());
+    panic("trap");
+  }
+  user_fault(tf, fault);
+}
+
+void trap(struct trapframe *tf) {
+  struct proc *p = myproc();
+
+  if (p && (char *)tf >= p->kstack && (char *)tf < p->kstack + KSTACKSIZE &&
+      *(uint *)p->kstack != KSTACK_CANARY)
+    panic("trap: kernel stack overflowed");
+
+  if (tf->trapno == T_SYSCALL) {
+    if (p->killed)
+      exit();
+    p->tf = tf;
+    syscall();
+    if (p->killed)
+      exit();
+    return;
+  }
+  if (!devintr(tf))
+    exception(tf);
 
   p = myproc();
   // A killed process exits when it is about to return to user mode (not

@@ -84,27 +84,25 @@ int mappages(pde_t *pgdir, void *va, uint size, uint pa, int perm) {
 }
 
 // The kernel's part of every address space.
-static struct kmap {
+struct kmap {
   void *virt;
   uint phys_start;
   uint phys_end;
   int perm;
-} kmap[] = {
-  { (void *)KERNBASE, 0, EXTMEM, PTE_W },             // I/O space
-  { (void *)KERNLINK, V2P(KERNLINK), 0, 0 },          // text + rodata (end set below)
-  { (void *)data, 0, 0, PTE_W },                      // data + free memory
-  { (void *)DEVSPACE, DEVSPACE, 0, PTE_W },           // devices (to 4 GiB)
 };
 
 static pde_t *build_kpgdir(void) {
+  struct kmap kmap[] = {
+    { (void *)KERNBASE, 0, EXTMEM, PTE_W },               // I/O space
+    { (void *)KERNLINK, V2P(KERNLINK), V2P(data), 0 },    // text + rodata
+    { (void *)data, V2P(data), phystop, PTE_W },          // data + free memory
+    { (void *)DEVSPACE, DEVSPACE, 0, PTE_W },             // devices, to 4 GiB
+  };
   pde_t *pgdir;
   struct kmap *k;
   if ((pgdir = (pde_t *)kalloc_as(OWNER_PGTABLE)) == 0)
     return 0;
   memset(pgdir, 0, PGSIZE);
-  kmap[1].phys_end = V2P(data);
-  kmap[2].phys_start = V2P(data);
-  kmap[2].phys_end = phystop;
   for (k = kmap; k < &kmap[NELEM(kmap)]; k++) {
     uint size = k->phys_end - k->phys_start;   // wraps to 4GiB-DEVSPACE for the last
     if (mappages(pgdir, k->virt, size, k->phys_start, k->perm) < 0)
@@ -125,7 +123,6 @@ pde_t *setupkvm(void) {
 
 // Build the kernel page table and switch to it (boot CPU).
 void kvmalloc(void) {
-  kmap[3].phys_end = 0;  // DEVSPACE..4GiB: size computed by wrap-around
   kpgdir = build_kpgdir();
   switchkvm();
 }

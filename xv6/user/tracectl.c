@@ -4,19 +4,8 @@
 #include "user.h"
 #include "traceevents.h"
 
-static const char *statnames[TRACESTAT_COUNT] = {
-  [TRACESTAT_ON]       "on",
-  [TRACESTAT_MASK]     "mask",
-  [TRACESTAT_EMITTED]  "emitted",
-  [TRACESTAT_LOST]     "lost",
-  [TRACESTAT_BUFFERED] "buffered",
-  [TRACESTAT_SENT]     "sent",
-  [TRACESTAT_FRAMES]   "frames",
-  [TRACESTAT_TSCKHZ]   "tsc_khz",
-  [TRACESTAT_RINGSIZE] "ring_records",
-  [TRACESTAT_LOSSLESS] "lossless",
-  [TRACESTAT_STALLS]   "stalls",
-};
+#define TRACE_STAT_NAME(sel, val, name) [TRACESTAT_##sel] #name,
+static const char *statnames[TRACESTAT_COUNT] = { TRACE_STATS(TRACE_STAT_NAME) };
 
 static void
 usage(void)
