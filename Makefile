@@ -1,6 +1,6 @@
 # Build, run and test the kernel.
 #
-#   make              kernel (out/kernel) and file system image (out/fs.img)
+#   make              kernel (out/kernel), file system image (out/fs.img), its checker (out/fsck)
 #   make qemu         boot (graphical if there is a display, else like qemu-nox)
 #   make qemu-nox     boot with the console on this terminal (quit: Ctrl-A x)
 #   make qemu-gdb     boot and wait for GDB; then `make gdb` in another terminal
@@ -51,7 +51,7 @@ UBINS := $(patsubst %.c,$(OUT)/user/_%,$(UPROGS))
 # The file system gets copies without debug information (GDB reads out/user).
 FSBINS := $(patsubst %.c,$(OUT)/fsroot/%,$(UPROGS))
 
-all: $(OUT)/kernel $(OUT)/fs.img
+all: $(OUT)/kernel $(OUT)/fs.img $(OUT)/fsck
 
 $(KOBJ)/%.c.o: $(KDIR)/%.c
 	@mkdir -p $(@D)
@@ -100,6 +100,11 @@ $(OUT)/user/_%: $(UOBJ)/%.c.o $(ULIBOBJS)
 	@$(LD) $(LDFLAGS) --no-warn-rwx-segments -N -e main -Ttext 0 -o $@ $^
 
 $(OUT)/mkfs: xv6/mkfs/mkfs.c $(KDIR)/fs.h $(KDIR)/param.h
+	@mkdir -p $(@D)
+	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
+
+# The checker reads the same headers, so the layout is defined once.
+$(OUT)/fsck: xv6/mkfs/fsck.c $(KDIR)/fs.h $(KDIR)/param.h $(KDIR)/stat.h $(KDIR)/types.h
 	@mkdir -p $(@D)
 	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
 
