@@ -559,8 +559,8 @@ checklinks(void)
       problem("inode %u (%s, nlink %d, size %u) is allocated but not reachable from / (lost)",
               inum, typename(di.type), di.nlink, di.size);
     else if(di.nlink != (int)refs[inum])
-      problem("inode %u (%s): link count %d, but %u directory entries name it",
-              inum, pathof(inum), di.nlink, refs[inum]);
+      problem("inode %u (%s): link count %d, but %u %s it", inum, pathof(inum), di.nlink,
+              refs[inum], refs[inum] == 1 ? "entry names" : "entries name");
   }
 }
 
@@ -606,7 +606,8 @@ setup(const char *path, int silent)
   quiet = silent;
   readsuper();
   if((n = overlaylog()) > 0 && !silent)
-    printf("log: committed transaction of %d blocks; checking the image as recovery leaves it\n", n);
+    printf("log: committed transaction of %d block%s; checking the image as recovery leaves it\n",
+           n, n == 1 ? "" : "s");
   owner = calloc(sb.size, sizeof(*owner));
   reached = calloc(sb.ninodes, sizeof(*reached));
   parent = calloc(sb.ninodes, sizeof(*parent));
