@@ -4,7 +4,9 @@
 #   make qemu         boot (graphical if there is a display, else like qemu-nox)
 #   make qemu-nox     boot with the console on this terminal (quit: Ctrl-A x)
 #   make qemu-gdb     boot and wait for GDB; then `make gdb` in another terminal
-#   make test         every in-guest suite (2 and 4 CPUs) and the host tests
+#   make test         every in-guest suite (2 and 4 CPUs), fsck of their disks, 20 power cuts,
+#                     and the host tests
+#   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
 #   make bench        benchmarks
 #   CPUS=N            number of CPUs (default 2)
@@ -171,10 +173,14 @@ bench: all
 	$(PYTHON) bench/guest.py mmapbench
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 
-# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2).
+# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
+# and the power-cut test with more kills than its 20 there.
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
+CRASH_KILLS ?= 200
+CRASH_SEED ?= 1000
 fuzz: all
 	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
+	$(PYTHON) tests/crashtest.py --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
 
 clean:
 	rm -rf $(OUT) .gdbinit
