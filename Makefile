@@ -172,6 +172,7 @@ bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
 	$(PYTHON) bench/guest.py mmapbench
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
+	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # and the power-cut test with more kills than its 20 there.
