@@ -1,10 +1,12 @@
 # Build, run and test the kernel.
 #
-#   make              kernel (out/kernel) and file system image (out/fs.img)
+#   make              kernel (out/kernel), file system image (out/fs.img), its checker (out/fsck)
 #   make qemu         boot (graphical if there is a display, else like qemu-nox)
 #   make qemu-nox     boot with the console on this terminal (quit: Ctrl-A x)
 #   make qemu-gdb     boot and wait for GDB; then `make gdb` in another terminal
-#   make test         every in-guest suite (2 and 4 CPUs) and the host tests
+#   make test         every in-guest suite (2 and 4 CPUs), fsck of their disks, 20 power cuts,
+#                     and the host tests
+#   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
 #   make bench        benchmarks
 #   CPUS=N            number of CPUs (default 2)
@@ -51,7 +53,7 @@ UBINS := $(patsubst %.c,$(OUT)/user/_%,$(UPROGS))
 # The file system gets copies without debug information (GDB reads out/user).
 FSBINS := $(patsubst %.c,$(OUT)/fsroot/%,$(UPROGS))
 
-all: $(OUT)/kernel $(OUT)/fs.img
+all: $(OUT)/kernel $(OUT)/fs.img $(OUT)/fsck
 
 $(KOBJ)/%.c.o: $(KDIR)/%.c
 	@mkdir -p $(@D)
@@ -100,6 +102,11 @@ $(OUT)/user/_%: $(UOBJ)/%.c.o $(ULIBOBJS)
 	@$(LD) $(LDFLAGS) --no-warn-rwx-segments -N -e main -Ttext 0 -o $@ $^
 
 $(OUT)/mkfs: xv6/mkfs/mkfs.c $(KDIR)/fs.h $(KDIR)/param.h
+	@mkdir -p $(@D)
+	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
+
+# The checker reads the same headers, so the layout is defined once.
+$(OUT)/fsck: xv6/mkfs/fsck.c $(KDIR)/fs.h $(KDIR)/param.h $(KDIR)/stat.h $(KDIR)/types.h
 	@mkdir -p $(@D)
 	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
 
@@ -167,10 +174,14 @@ bench: all
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
 
-# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2).
+# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
+# and the power-cut test with more kills than its 20 there.
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
+CRASH_KILLS ?= 200
+CRASH_SEED ?= 1000
 fuzz: all
 	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
+	$(PYTHON) tests/crashtest.py --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
 
 clean:
 	rm -rf $(OUT) .gdbinit

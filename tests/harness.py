@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "out" / "kernel"
 FS_IMAGE = ROOT / "out" / "fs.img"
+FSCK = ROOT / "out" / "fsck"
 LOG_DIR = ROOT / "out" / "test"
 
 PROMPT = "$ "
@@ -260,6 +260,7 @@ class BootResult:
     log_path: Path
     checks: list = field(default_factory=list)
     elapsed: float = 0.0
+    image: Path | None = None     # the disk the boot used (None with a stand-in for QEMU)
 
     @property
     def passed(self):
@@ -300,8 +301,11 @@ def qemu_argv(cpus, fs_copy, com2_path, extra=()):
 
 
 def run_boot(steps, cpus=2, log_path=None, com2_path=None, qemu_args=(), qemu_cmd=None,
-             boot_timeout=60, idle_timeout=120):
+             boot_timeout=60, idle_timeout=120, image_path=None):
     """Boot once, run every step at the shell, and return what passed and failed.
+
+    The boot gets its own copy of out/fs.img (image_path, default out/test/fs-cpusN.img), which
+    out/fsck checks once QEMU has gone (one more check; see check_image).
 
     qemu_cmd replaces the whole QEMU command line (an argv list): the harness's own tests use it
     to talk to a stand-in that imitates the console.
@@ -311,24 +315,39 @@ def run_boot(steps, cpus=2, log_path=None, com2_path=None, qemu_args=(), qemu_cm
     com2_path = Path(com2_path or LOG_DIR / f"com2-cpus{cpus}.bin")
     result = BootResult(cpus, log_path)
     began = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="xv6-test-") as tmp:
-        if qemu_cmd is None:
-            missing = [str(p) for p in (KERNEL, FS_IMAGE) if not p.exists()]
-            if missing:
-                log_path.write_text(f"harness: missing {', '.join(missing)} (run make)\n")
-                result.checks = [Check(s.name, False, f"not run: missing {', '.join(missing)}")
-                                 for s in steps]
-                return result
-            fs_copy = Path(tmp) / "fs.img"     # a fresh disk per boot; out/fs.img never changes
-            shutil.copyfile(FS_IMAGE, fs_copy)
-            qemu_cmd = qemu_argv(cpus, fs_copy, com2_path, qemu_args)
-        console = Console(qemu_cmd, log_path)
-        try:
-            run_steps(console, steps, boot_timeout, idle_timeout, result.checks)
-        finally:
-            console.close()
+    if qemu_cmd is None:
+        missing = [str(p) for p in (KERNEL, FS_IMAGE) if not p.exists()]
+        if missing:
+            log_path.write_text(f"harness: missing {', '.join(missing)} (run make)\n")
+            result.checks = [Check(s.name, False, f"not run: missing {', '.join(missing)}")
+                             for s in steps]
+            return result
+        # A fresh disk per boot, kept afterwards for fsck; out/fs.img never changes.
+        result.image = Path(image_path or LOG_DIR / f"fs-cpus{cpus}.img")
+        shutil.copyfile(FS_IMAGE, result.image)
+        qemu_cmd = qemu_argv(cpus, result.image, com2_path, qemu_args)
+    console = Console(qemu_cmd, log_path)
+    try:
+        run_steps(console, steps, boot_timeout, idle_timeout, result.checks)
+    finally:
+        console.close()
+    if result.image:
+        result.checks.append(check_image(result.image))
     result.elapsed = time.monotonic() - began
     return result
+
+
+def check_image(image):
+    """Run out/fsck over a disk image QEMU has finished with; a Check named after the image."""
+    name = f"fsck {Path(image).name}"
+    if not FSCK.exists():
+        return Check(name, False, f"{FSCK} is missing (run make)")
+    proc = subprocess.run([str(FSCK), str(image)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    lines = proc.stdout.strip().splitlines() or ["(no output)"]
+    if proc.returncode != 0:
+        return Check(name, False, "; ".join(lines[:5]) + (" ..." if len(lines) > 5 else ""))
+    return Check(name, True)
 
 
 def run_steps(console, steps, boot_timeout, idle_timeout, checks):

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Run every test: what `make test` does.
 
-For each CPU count, one boot runs the shell smoke tests and every suite in SUITES; then pytest
-runs the host tests. The last line printed is always `N passed, N failed`.
+For each CPU count, one boot runs the shell smoke tests and every suite in SUITES, and out/fsck
+checks the disk it leaves; then the power-cut test (crashtest.py) kills QEMU during a file-system
+workload --crash-kills times, on the first CPU count; then pytest runs the host tests. The last
+line printed is always `N passed, N failed`.
 
     run_tests.py --cpus 2 --cpus 4
 """
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True      # keep the source tree free of __pycache__
+import crashtest                    # noqa: E402
 import harness                      # noqa: E402
 from harness import Step            # noqa: E402
 
@@ -124,6 +127,12 @@ def check_lost(capture, console_log):
     return ok
 
 
+def run_crash(args):
+    """The power-cut test; returns (passed, failed), one per run of the workload."""
+    print(f"== power-cut test, cpus={args.cpus[0]}, {args.crash_kills} kills", flush=True)
+    return crashtest.run(args.crash_kills, args.crash_seed, cpus=args.cpus[0])
+
+
 def parse_pytest_summary(output):
     """(passed, failed) from pytest's closing summary; errors count as failures."""
     counts = {}
@@ -171,6 +180,11 @@ def parse_args(argv):
                         help="run only this in-guest suite (no smoke tests)")
     parser.add_argument("--skip-guest", action="store_true", help="do not boot the kernel")
     parser.add_argument("--skip-host", action="store_true", help="do not run pytest")
+    parser.add_argument("--crash-kills", type=int, default=20, metavar="N",
+                        help="power cuts the crash test survives (default 20; 0: no crash test; "
+                             "not run with --suite or --skip-guest)")
+    parser.add_argument("--crash-seed", type=int, default=1, metavar="S",
+                        help="seed of the crash test's workloads and kill delays (default 1)")
     harness.add_qemu_options(parser)
     args = parser.parse_args(argv)
     args.cpus = args.cpus or [2]
@@ -184,6 +198,9 @@ def main(argv=None):
     if not args.skip_guest:
         p, f = run_guest(args)
         passed, failed = passed + p, failed + f
+        if args.crash_kills > 0 and not args.suite and not args.qemu_cmd:
+            p, f = run_crash(args)
+            passed, failed = passed + p, failed + f
     if not args.skip_host:
         p, f = run_host()
         passed, failed = passed + p, failed + f
