@@ -38,7 +38,7 @@ readelfhdr(struct inode *ip, struct elfhdr *elf)
   // Reading a device would call its driver (the console waits for input).
   if(ip->type != T_FILE)
     return -1;
-  if(readi(ip, (char*)elf, 0, sizeof(*elf)) != sizeof(*elf))
+  if(readi(ip, 0, (char*)elf, 0, sizeof(*elf)) != sizeof(*elf))
     return -1;
   if(elf->magic != ELF_MAGIC)
     return -1;
@@ -76,7 +76,7 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, uint *szp)
   int i;
 
   for(i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)){
-    if(readi(ip, (char*)&ph, off, sizeof(ph)) != sizeof(ph))
+    if(readi(ip, 0, (char*)&ph, off, sizeof(ph)) != sizeof(ph))
       return -1;
     if(ph.type != ELF_PROG_LOAD || ph.memsz == 0)
       continue;
@@ -148,9 +148,20 @@ lastelem(char *path)
   return last;
 }
 
-// Replace the current image with the program at path. argv is a
-// null-terminated array of at most MAXARG strings, readable in the
-// current address space. Returns -1 on failure; on success it does not
+// The new image starts in a defined state, whatever the old one left in
+// its registers: only the interrupt flag set (the direction flag clear,
+// as the C calling convention expects), general registers zero.
+static void
+startregs(struct trapframe *tf, uint eip, uint esp)
+{
+  tf->edi = tf->esi = tf->ebp = tf->ebx = tf->edx = tf->ecx = tf->eax = 0;
+  tf->eflags = FL_IF;
+  tf->eip = eip;
+  tf->esp = esp;
+}
+
+// Replace the current image with the program at path. path and argv (a
+// null-terminated array of at most MAXARG strings) are in kernel memory. Returns -1 on failure; on success it does not
 // return to the old program.
 int
 exec(char *path, char **argv)
@@ -189,14 +200,15 @@ exec(char *path, char **argv)
   // image's regions go first, while p->pgdir is still the old one.
   regions_exit(p);
   safestrcpy(p->name, lastelem(path), sizeof(p->name));
+  acquire(&p->regionlock);  // another process's getmaps reads these
   oldpgdir = p->pgdir;
   p->pgdir = pgdir;
   p->textend = textend;
   p->stackbase = textend + PGSIZE;
   p->heapbase = p->stackbase + PGSIZE;
   p->sz = p->heapbase;
-  p->tf->eip = elf.entry;
-  p->tf->esp = sp;
+  release(&p->regionlock);
+  startregs(p->tf, elf.entry, sp);
   switchuvm(p);
   trace_image(p);
   freevm(oldpgdir);

@@ -753,11 +753,13 @@ int sys_kmfree(void) {
 // caller's own handle count and bytes. 0, or -1 if st is not writable.
 int sys_kmstat(void) {
   struct proc *p = myproc();
-  struct kmstat *u, st;
+  struct kmstat st;
+  uint u;
   int i;
 
-  if (argptr_w(0, (char **)&u, sizeof(*u)) < 0)
+  if (arguser(0, &u, sizeof(st), 1) < 0)
     return syserr(SYS_kmstat, ERR_BADADDR, 0, -1);
+  memset(&st, 0, sizeof(st));  // no stale kernel stack bytes go out
   st.nclass = KM_NCLASS;
   st.maxsize = KMALLOC_MAX;
   st.objects = st.bytes = st.pages = 0;
@@ -769,6 +771,5 @@ int sys_kmstat(void) {
   }
   st.myobjects = p->nkmhandles;
   st.mybytes = handles_bytes(p);
-  *u = st;
-  return 0;
+  return copy_to_user(u, &st, sizeof(st));
 }

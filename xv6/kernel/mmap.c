@@ -201,6 +201,9 @@ oom:
 
 // ---- page-level helpers ----------------------------------------------
 
+static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm);
+static void release_unused(char *mem);
+
 static int pte_perm(int prot) {
   if (prot == PROT_NONE)
     return 0;  // present for the kernel, invisible to the user
@@ -222,15 +225,27 @@ static uint map_fresh(pde_t *pgdir, uint va, char *from, int perm) {
   char *mem;
   if ((mem = kalloc_untraced()) == 0)
     return 0;
+  return install_fresh(pgdir, va, mem, from, perm);
+}
+
+// map_fresh with the page mem already allocated (untraced). On failure
+// mem is released.
+static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm) {
   if (from)
     memmove(mem, from, PGSIZE);
   else
     memset(mem, 0, PGSIZE);
   if (mappages(pgdir, (void *)va, PGSIZE, V2P(mem), perm) == 0)
     return V2P(mem);
+  release_unused(mem);
+  return 0;
+}
+
+// Free a page from kalloc_untraced that was never used, recording its
+// allocation first so that the trace still pairs every free with one.
+static void release_unused(char *mem) {
   trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
   kfree(mem);
-  return 0;
 }
 
 // Map pa, a page of a shared object, at page va of pgdir for pid with
@@ -259,8 +274,10 @@ static int map_page(struct proc *p, struct region *r, uint va) {
   return 0;
 }
 
-// Unmap and release every present page in [start, end) of p.
-static void unmap_range(struct proc *p, uint start, uint end) {
+// Unmap and release every present page in [start, end) of p; with
+// free_tables, also the page tables left empty. Caller holds
+// p->regionlock (readers of another process walk these tables).
+static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
   uint a;
   pte_t *pte;
   for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
@@ -269,7 +286,8 @@ static void unmap_range(struct proc *p, uint start, uint end) {
       *pte = 0;
     }
   }
-  free_empty_pgtables(p->pgdir, start, end);
+  if (free_tables)
+    free_empty_pgtables(p->pgdir, start, end);
 }
 
 // Give the present pages in [start, end) the permissions of prot.
@@ -300,6 +318,16 @@ struct region *region_find(struct proc *p, uint va) {
     if (va < r->end)
       return r;
   return 0;
+}
+
+// If va lies in a region of p that allows the access (a read, or a write
+// if write), the end of that region, else 0. Untouched pages count: they
+// are faulted in when the kernel or the user touches them.
+uint region_span(struct proc *p, uint va, int write) {
+  struct region *r = region_find(p, va);
+  if (r == 0 || r->prot == PROT_NONE || (write && !(r->prot & PROT_WRITE)))
+    return 0;
+  return r->end;
 }
 
 // Link r into p's sorted list. Caller holds p->regionlock.
@@ -384,10 +412,12 @@ static int overlaps(struct proc *p, uint start, uint end) {
 
 // Remove [start, end) from p's regions: unlink or trim regions, split
 // the one that strictly contains the range (using *spare, which is then
-// set to 0), release their pages. Only region pages are touched: the
-// range may also cover holes, the heap or the stack, which stay as they
-// are. Caller ensured a spare when one is needed.
-static void cut_range(struct proc *p, uint start, uint end, struct region **spare) {
+// set to 0), release their pages (and, with free_tables, page tables
+// left empty). Only region pages are touched: the range may also cover
+// holes, the heap or the stack, which stay as they are. Caller ensured a
+// spare when one is needed.
+static void cut_range(struct proc *p, uint start, uint end, struct region **spare,
+                      int free_tables) {
   struct region **pp = &p->regions, *r, *dead = 0;
   uint lo, hi;
 
@@ -399,7 +429,7 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
     }
     lo = r->start > start ? r->start : start;
     hi = r->end < end ? r->end : end;
-    unmap_range(p, lo, hi);
+    unmap_range(p, lo, hi, free_tables);
     if (r->start < start && r->end > end) {      // hole in the middle
       region_split(p, r, end, *spare);
       *spare = 0;
@@ -467,90 +497,162 @@ static uint choose_addr(struct proc *p, uint hint, uint size) {
 
 // ---- system calls ----------------------------------------------------
 
-// Fill in [start, end) of a freshly created region r (MAP_POPULATE).
-static int populate(struct proc *p, struct region *r) {
-  uint a;
-  for (a = r->start; a < r->end; a += PGSIZE)
-    if (map_page(p, r, a) < 0)
-      return -1;
+// mmap's arguments, checked and put in canonical form: the legacy call
+// (flags 0) becomes private anonymous read/write. Returns 0 or a reason.
+static int mmap_args(int length, int *prot, int *flags, int fd, int offset) {
+  if (length <= 0)
+    return ERR_BADLEN;
+  if (PGROUNDUP((uint)length) > MMAPTOP)
+    return ERR_NOMEM;
+  if (*flags == 0) {
+    if (fd != -1)
+      return ERR_BADFD;
+    *prot = PROT_READ | PROT_WRITE;
+    *flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  } else {
+    if ((*flags & ~MAP_KNOWN) != 0)
+      return ERR_BADFLAGS;
+    if ((*flags & (MAP_SHARED | MAP_PRIVATE)) == 0 ||
+        (*flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE))
+      return ERR_BADFLAGS;
+    if ((*prot & ~PROT_KNOWN) != 0)
+      return ERR_BADPROT;
+    if (!(*flags & MAP_ANONYMOUS) && fd != -1)
+      return ERR_BADFD;
+  }
+  if (offset % PGSIZE != 0)
+    return ERR_BADADDR;
   return 0;
 }
 
-static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
-  struct proc *p = myproc();
-  struct region *r, *spare = 0;
-  uint size, start;
-
-  if (length <= 0)
-    return fail(SYS_mmap, ERR_BADLEN);
-  size = PGROUNDUP((uint)length);
-  if (size > MMAPTOP)
-    return fail(SYS_mmap, ERR_NOMEM);
-  if (flags == 0) {
-    // The legacy form: private anonymous read/write, whatever prot says.
-    if (fd != -1)
-      return fail(SYS_mmap, ERR_BADFD);
-    prot = PROT_READ | PROT_WRITE;
-    flags = MAP_PRIVATE | MAP_ANONYMOUS;
-  } else {
-    if ((flags & ~MAP_KNOWN) != 0)
-      return fail(SYS_mmap, ERR_BADFLAGS);
-    if ((flags & (MAP_SHARED | MAP_PRIVATE)) == 0 ||
-        (flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE))
-      return fail(SYS_mmap, ERR_BADFLAGS);
-    if ((prot & ~PROT_KNOWN) != 0)
-      return fail(SYS_mmap, ERR_BADPROT);
-    if (!(flags & MAP_ANONYMOUS) && fd != -1)
-      return fail(SYS_mmap, ERR_BADFD);
-  }
-  if (offset % PGSIZE != 0)
-    return fail(SYS_mmap, ERR_BADADDR);
-
+// Where a new region of size bytes goes: at addr for MAP_FIXED, else the
+// gap closest to the hint addr. Sets *start; returns 0 or a reason.
+static int mmap_place(struct proc *p, uint addr, uint size, int flags, uint *start) {
   if (flags & MAP_FIXED) {
     if (addr % PGSIZE != 0 || addr < region_floor(p) || addr > MMAPTOP || size > MMAPTOP - addr)
-      return fail(SYS_mmap, ERR_BADADDR);
+      return ERR_BADADDR;
     if (count_after_cut(p, addr, addr + size) + 1 > NREGION)
-      return fail(SYS_mmap, ERR_LIMIT);
-    start = addr;
-  } else {
-    if (p->nregions + 1 > NREGION)
-      return fail(SYS_mmap, ERR_LIMIT);
-    if ((start = choose_addr(p, addr >= KERNBASE ? MMAPTOP : PGROUNDDOWN(addr), size)) == 0)
-      return fail(SYS_mmap, ERR_NOMEM);
+      return ERR_LIMIT;
+    *start = addr;
+    return 0;
   }
+  if (p->nregions + 1 > NREGION)
+    return ERR_LIMIT;
+  if ((*start = choose_addr(p, addr >= KERNBASE ? MMAPTOP : PGROUNDDOWN(addr), size)) == 0)
+    return ERR_NOMEM;
+  return 0;
+}
 
+// A new region node for [start, start+size), with its shared object for
+// MAP_SHARED. Returns 0 if memory ran out.
+static struct region *region_new(uint start, uint size, int prot, int flags) {
+  struct region *r;
+  struct shmobj *obj;
   if ((r = kmalloc(sizeof(*r))) == 0)
-    return fail(SYS_mmap, ERR_NOMEM);
+    return 0;
   memset(r, 0, sizeof(*r));
-  if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
-    goto nomem;
   r->start = start;
   r->end = start + size;
   r->prot = prot;
   r->flags = flags;
   if (flags & MAP_SHARED) {
-    struct shmobj *obj = shm_alloc(size / PGSIZE);
-    if (obj == 0)
-      goto nomem;
+    if ((obj = shm_alloc(size / PGSIZE)) == 0) {
+      kmfree(r);
+      return 0;
+    }
     shm_attach(obj, r);
   }
+  return r;
+}
+
+// MAP_POPULATE is all or nothing, and MAP_FIXED must not lose what it
+// replaces when the populate runs out of memory. So every page the new
+// region needs is allocated before anything is unmapped: the page tables
+// of its range (which the cut then keeps), and its pages (a private
+// region's in a list linked through their first words, a shared region's
+// in its object). Returns the list (0 for a shared region), or -1 with
+// everything given back.
+static char *populate_prepare(struct proc *p, struct region *r, int *ok) {
+  char *list = 0, *mem;
+  uint a;
+  *ok = 0;
+  for (a = r->start; a < r->end; a = PGADDR(PDX(a) + 1, 0, 0))
+    if (walkpgdir(p->pgdir, (void *)a, 1) == 0)
+      goto undo;
+  for (a = r->start; a < r->end; a += PGSIZE) {
+    if (r->shm) {
+      if (shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE) == 0)
+        goto undo;  // the object's pages go with the object
+      continue;
+    }
+    if ((mem = kalloc_untraced()) == 0)
+      goto undo;
+    *(char **)mem = list;
+    list = mem;
+  }
+  *ok = 1;
+  return list;
+undo:
+  while ((mem = list) != 0) {
+    list = *(char **)mem;
+    release_unused(mem);
+  }
+  free_empty_pgtables(p->pgdir, r->start, r->end);
+  return 0;
+}
+
+// Map every page of r from what populate_prepare set aside. Cannot fail:
+// the page tables exist and the range is empty.
+static void populate_commit(struct proc *p, struct region *r, char *list) {
+  uint a, pa;
+  char *mem;
+  for (a = r->start; a < r->end; a += PGSIZE) {
+    if (r->shm) {
+      pa = shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE);
+      if (map_shared(p->pgdir, a, pa, pte_perm(r->prot), p->pid) < 0)
+        panic("populate_commit: shared");
+      continue;
+    }
+    mem = list;
+    list = *(char **)mem;
+    if ((pa = install_fresh(p->pgdir, a, mem, 0, pte_perm(r->prot))) == 0)
+      panic("populate_commit: private");
+    trace_emit(EV_PAGE_NEW, a, pa, p->pid, 0);
+  }
+}
+
+// mmap in steps: check, place, make the region, set aside its pages
+// (MAP_POPULATE), replace what MAP_FIXED covers, insert, map. Every
+// failure comes before anything of the process has changed.
+static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
+  struct proc *p = myproc();
+  struct region *r, *spare = 0;
+  uint size = PGROUNDUP((uint)length), start;
+  int err, ok = 1, populate = 0;
+  char *pages = 0;
+
+  if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
+      (err = mmap_place(p, addr, size, flags, &start)) != 0)
+    return fail(SYS_mmap, err);
+  populate = (flags & MAP_POPULATE) != 0;
+  if ((r = region_new(start, size, prot, flags)) == 0)
+    return fail(SYS_mmap, ERR_NOMEM);
+  if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
+    goto nomem;
+  if (populate && (pages = populate_prepare(p, r, &ok), !ok))
+    goto nomem;
 
   if ((flags & MAP_FIXED) && overlaps(p, start, start + size)) {
     trace_emit(EV_MUNMAP, start, size, 0, 0);  // MAP_FIXED replaces what was there
-    cut_range(p, start, start + size, &spare);
+    cut_range(p, start, start + size, &spare, !populate);
   }
-  if (spare) {
+  if (spare)
     kmfree(spare);
-    spare = 0;
-  }
   acquire(&p->regionlock);
   region_insert(p, r);
   release(&p->regionlock);
-
-  if ((flags & MAP_POPULATE) && populate(p, r) < 0) {
-    cut_range(p, r->start, r->end, &spare);
-    return fail(SYS_mmap, ERR_NOMEM);
-  }
+  if (populate)
+    populate_commit(p, r, pages);
   return start;
 
 nomem:
@@ -605,7 +707,7 @@ static int do_munmap(uint addr, uint length) {
     if ((spare = kmalloc(sizeof(*spare))) == 0)
       return fail(SYS_munmap, ERR_NOMEM);
   }
-  cut_range(p, addr, end, &spare);
+  cut_range(p, addr, end, &spare, 1);
   if (spare)
     kmfree(spare);
   return 0;
@@ -697,8 +799,8 @@ struct maps_req {
 };
 
 // Append one record. The buffer is in the calling process's memory and
-// its pages are present (argptr_w faulted them in), so writing it cannot
-// fault even with locks held.
+// its pages are present (sys_getmaps faulted them in), so writing it
+// cannot fault even with locks held.
 static void add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
                     int kind, int prot, int flags) {
   struct mapinfo *m;
@@ -734,8 +836,18 @@ static int collect_maps(struct proc *p, void *arg) {
   return q->filled;
 }
 
+// How many records p's address space needs. Called with ptable.lock held.
+static int count_maps(struct proc *p, void *arg) {
+  return 4 + p->nregions;
+}
+
+// getmaps(pid, buf, n): up to n records describing pid's address space
+// (pid <= 0: the caller's). The records are written with ptable.lock and
+// the target's regionlock held, so only the pages of buf they will fill
+// are faulted in first.
 int sys_getmaps(void) {
   int pid, n, r;
+  uint ubuf;
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
@@ -744,14 +856,20 @@ int sys_getmaps(void) {
     return fail(SYS_getmaps, ERR_BADLEN);
   if (n > NREGION + 4)
     n = NREGION + 4;
-  if (argptr_w(1, (char **)&q.buf, n * sizeof(struct mapinfo)) < 0)
+  if (arguser(1, &ubuf, n * sizeof(struct mapinfo), 1) < 0)
     return fail(SYS_getmaps, ERR_BADADDR);
-  q.n = n;
-  q.filled = 0;
+  if (pid <= 0)
+    pid = myproc()->pid;
   if (n == 0)
     return 0;
-  r = with_proc(pid <= 0 ? myproc()->pid : pid, collect_maps, &q);
-  if (r < 0)
+  if ((r = with_proc(pid, count_maps, 0)) < 0)
+    return fail(SYS_getmaps, ERR_NOPROC);
+  q.n = r < n ? r : n;
+  if (user_populate(ubuf, q.n * sizeof(struct mapinfo), 1) < 0)
+    return fail(SYS_getmaps, ERR_NOMEM);
+  q.buf = (struct mapinfo *)ubuf;
+  q.filled = 0;
+  if ((r = with_proc(pid, collect_maps, &q)) < 0)
     return fail(SYS_getmaps, ERR_NOPROC);
   return r;
 }
@@ -809,18 +927,16 @@ fail:
 // Drop every region of p and free its pages and nodes (exit, exec, a
 // failed fork). Uses p->pgdir.
 void regions_exit(struct proc *p) {
-  struct region *r;
+  struct region *r, *next;
   acquire(&p->regionlock);
-  r = p->regions;
+  for (r = p->regions; r; r = next) {
+    next = r->next;
+    unmap_range(p, r->start, r->end, 1);
+    region_free(r);
+  }
   p->regions = 0;
   p->nregions = 0;
   release(&p->regionlock);
-  while (r) {
-    struct region *next = r->next;
-    unmap_range(p, r->start, r->end);
-    region_free(r);
-    r = next;
-  }
 }
 
 // Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).

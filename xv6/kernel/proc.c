@@ -71,8 +71,12 @@ static struct proc *allocproc(void) {
     release(&ptable.lock);
     return 0;
   }
+  // A slot starts clean, whatever its last user left behind.
   p->state = EMBRYO;
   p->pid = nextpid++;
+  p->killed = 0;
+  p->parent = 0;
+  p->chan = 0;
   release(&ptable.lock);
 
   if ((p->kstack = kalloc_as(OWNER_KSTACK)) == 0) {
@@ -149,9 +153,13 @@ int growproc(int n) {
   } else if (n < 0) {
     if (newsz > sz || newsz < p->heapbase)
       return -1;
+    // Frees page tables: regionlock keeps another process's getmaps out.
+    acquire(&p->regionlock);
     newsz = deallocuvm(p->pgdir, sz, newsz);
+    p->sz = newsz;
+    release(&p->regionlock);
   }
-  trace_emit(EV_HEAP, p->sz, newsz, 0, 0);
+  trace_emit(EV_HEAP, sz, newsz, 0, 0);
   p->sz = newsz;
   switchuvm(p);  // flush the TLB
   return 0;
@@ -198,6 +206,8 @@ bad:
   np->kstack = 0;
   np->pgdir = 0;
   acquire(&ptable.lock);
+  np->pid = 0;
+  np->killed = 0;
   np->state = UNUSED;
   release(&ptable.lock);
   return -1;
@@ -410,12 +420,15 @@ void wakeup(void *chan) {
 }
 
 // Mark pid killed; it exits when it next returns to user mode. A
-// sleeping victim is woken so that it notices.
+// sleeping victim is woken so that it notices. init cannot be killed (the
+// system would stop), nor a process still being created (its fork may
+// yet fail, and the slot must not carry the mark to its next user).
 int kill(int pid) {
   struct proc *p;
   acquire(&ptable.lock);
   for (p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
-    if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
+    if (p->pid == pid && p != initproc &&
+        (p->state == SLEEPING || p->state == RUNNABLE || p->state == RUNNING)) {
       p->killed = 1;
       if (p->state == SLEEPING)
         p->state = RUNNABLE;

@@ -38,15 +38,12 @@ argfd(int n, int *pfd, struct file **pf)
   return 0;
 }
 
-// Fetch argument n as a path name shorter than MAXPATH.
+// Copy argument n, a path name shorter than MAXPATH, into path (which
+// has room for MAXPATH bytes). The file system reads only this copy.
 static int
-argpath(int n, char **path)
+argpath(int n, char *path)
 {
-  int len;
-
-  if((len = argstr(n, path)) < 0 || len >= MAXPATH)
-    return -1;
-  return 0;
+  return argstr(n, path, MAXPATH) < 0 ? -1 : 0;
 }
 
 // Install f in the lowest free descriptor slot. On success the process's
@@ -85,11 +82,11 @@ sys_read(void)
 {
   struct file *f;
   int n;
-  char *buf;
+  uint buf;
 
   if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
     return -1;
-  if(argptr_w(1, &buf, n) < 0)
+  if(arguser(1, &buf, n, 1) < 0)
     return -1;
   return fileread(f, buf, n);
 }
@@ -99,11 +96,11 @@ sys_write(void)
 {
   struct file *f;
   int n;
-  char *buf;
+  uint buf;
 
   if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
     return -1;
-  if(argptr(1, &buf, n) < 0)
+  if(arguser(1, &buf, n, 0) < 0)
     return -1;
   return filewrite(f, buf, n);
 }
@@ -125,23 +122,26 @@ int
 sys_fstat(void)
 {
   struct file *f;
-  struct stat *st;
+  struct stat st;
+  uint ust;
 
   if(argfd(0, 0, &f) < 0)
     return -1;
-  if(argptr_w(1, (char**)&st, sizeof(*st)) < 0)
+  if(arguser(1, &ust, sizeof(st), 1) < 0)
     return -1;
-  return filestat(f, st);
+  if(filestat(f, &st) < 0)
+    return -1;
+  return copy_to_user(ust, &st, sizeof(st));
 }
 
 // link(old, new): give the file old a second name.
 int
 sys_link(void)
 {
-  char name[DIRSIZ], *old, *new;
+  char name[DIRSIZ], old[MAXPATH], new[MAXPATH];
   struct inode *dp, *ip;
 
-  if(argpath(0, &old) < 0 || argpath(1, &new) < 0)
+  if(argpath(0, old) < 0 || argpath(1, new) < 0)
     return -1;
 
   begin_op();
@@ -156,6 +156,11 @@ sys_link(void)
     end_op();
     return -1;
   }
+  if(ip->nlink >= MAXLINK){
+    iunlockput(ip);
+    end_op();
+    return -1;
+  }
   ip->nlink++;
   iupdate(ip);
   iunlock(ip);
@@ -163,7 +168,8 @@ sys_link(void)
   if((dp = nameiparent(new, name)) == 0)
     goto undo;
   ilock(dp);
-  if(dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+  // A deleted directory (no links left) takes no new names.
+  if(dp->nlink < 1 || dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
     iunlockput(dp);
     goto undo;
   }
@@ -189,7 +195,7 @@ isdirempty(struct inode *dp)
   uint off;
 
   for(off = 2 * sizeof(de); off + sizeof(de) <= dp->size; off += sizeof(de)){
-    if(readi(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+    if(readi(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
       panic("isdirempty: short directory");
     if(de.inum != 0)
       return 0;
@@ -206,7 +212,7 @@ dirunlink(struct inode *dp, uint off, struct inode *ip)
 
   memset(&de, 0, sizeof(de));
   // The slot exists, so this overwrite needs no new block and cannot fail.
-  if(writei(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+  if(writei(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
     panic("dirunlink: writei");
   if(ip->type == T_DIR){
     dp->nlink--;  // ip's ".." no longer points at dp
@@ -220,10 +226,10 @@ int
 sys_unlink(void)
 {
   struct inode *ip, *dp;
-  char name[DIRSIZ], *path;
+  char name[DIRSIZ], path[MAXPATH];
   uint off;
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
 
   begin_op();
@@ -259,8 +265,10 @@ fail:
 
 // Create path as a new inode of the given type and return it locked, or
 // for T_FILE return the existing file or device of that name. Returns 0 if
-// the parent is missing, the name is taken by something else, or the disk
-// or inode table is full. Caller must be inside a log operation.
+// the parent is missing or deleted, the name is taken by something else,
+// the parent has MAXLINK links already (a new directory's ".." is one),
+// or the disk or inode table is full. Caller must be inside a log
+// operation.
 static struct inode*
 create(char *path, short type, short major, short minor)
 {
@@ -277,6 +285,11 @@ create(char *path, short type, short major, short minor)
     if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
       return ip;
     iunlockput(ip);
+    return 0;
+  }
+  // A deleted directory stays empty: anything made in it would be lost.
+  if(dp->nlink < 1 || (type == T_DIR && dp->nlink >= MAXLINK)){
+    iunlockput(dp);
     return 0;
   }
 
@@ -340,11 +353,11 @@ openinode(struct inode *ip, int omode)
 int
 sys_open(void)
 {
-  char *path;
+  char path[MAXPATH];
   int omode, fd;
   struct inode *ip;
 
-  if(argpath(0, &path) < 0 || argint(1, &omode) < 0)
+  if(argpath(0, path) < 0 || argint(1, &omode) < 0)
     return -1;
 
   begin_op();
@@ -366,10 +379,10 @@ sys_open(void)
 int
 sys_mkdir(void)
 {
-  char *path;
+  char path[MAXPATH];
   struct inode *ip;
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
   begin_op();
   if((ip = create(path, T_DIR, 0, 0)) == 0){
@@ -384,11 +397,11 @@ sys_mkdir(void)
 int
 sys_mknod(void)
 {
-  char *path;
+  char path[MAXPATH];
   int major, minor;
   struct inode *ip;
 
-  if(argpath(0, &path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
+  if(argpath(0, path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
     return -1;
   if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
     return -1;
@@ -406,11 +419,11 @@ sys_mknod(void)
 int
 sys_chdir(void)
 {
-  char *path;
+  char path[MAXPATH];
   struct inode *ip;
   struct proc *p = myproc();
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
 
   begin_op();
@@ -431,54 +444,76 @@ sys_chdir(void)
   return 0;
 }
 
-// exec(path, argv): argv is a user array of at most MAXARG string
-// pointers ended by a null pointer. The strings stay in user memory; exec
-// reads them before it replaces the image.
-int
-sys_exec(void)
+// Copy the user's argument vector uargv (at most MAXARG string pointers
+// ended by a null pointer) into kernel memory: the strings packed into
+// the page strs, argv[] pointing at them. They must fit in one page, as
+// they must fit in the new stack page anyway. Returns 0 or -1.
+static int
+fetchargs(uint uargv, char *strs, char **argv)
 {
-  char *path, *argv[MAXARG + 1];
-  int i, uargv, uarg;
-
-  if(argpath(0, &path) < 0 || argint(1, &uargv) < 0)
-    return -1;
+  int i, len, uarg;
+  uint used = 0;
 
   for(i = 0; ; i++){
-    if(fetchint((uint)uargv + 4 * i, &uarg) < 0)
+    if(fetchint(uargv + 4 * i, &uarg) < 0)
       return -1;
     if(uarg == 0){
       argv[i] = 0;
-      break;
+      return 0;
     }
     if(i == MAXARG)
       return -1;  // no room for the terminating null pointer
-    if(fetchstr(uarg, &argv[i]) < 0)
+    if((len = copy_str_from_user(strs + used, uarg, PGSIZE - used)) < 0)
       return -1;
+    argv[i] = strs + used;
+    used += len + 1;
   }
-  return exec(path, argv);
+}
+
+// exec(path, argv). The path and every argument are copied into kernel
+// memory first: exec frees the old image, so it must not read them from
+// there, and another process sharing the memory must not change them
+// while they are used.
+int
+sys_exec(void)
+{
+  char path[MAXPATH], *argv[MAXARG + 1], *strs;
+  int uargv, r;
+
+  if(argpath(0, path) < 0 || argint(1, &uargv) < 0)
+    return -1;
+  if((strs = kalloc()) == 0)
+    return -1;
+  r = -1;
+  if(fetchargs(uargv, strs, argv) == 0)
+    r = exec(path, argv);
+  kfree(strs);
+  return r;
 }
 
 // pipe(fds): fds[0] becomes the read end, fds[1] the write end.
 int
 sys_pipe(void)
 {
-  int *fds;
+  uint ufds;
   struct file *rf, *wf;
-  int fd0, fd1;
+  int fds[2];
 
-  if(argptr_w(0, (char**)&fds, 2 * sizeof(fds[0])) < 0)
+  if(arguser(0, &ufds, sizeof(fds), 1) < 0)
     return -1;
   if(pipealloc(&rf, &wf) < 0)
     return -1;
 
-  if((fd0 = fdalloc(rf)) < 0 || (fd1 = fdalloc(wf)) < 0){
-    if(fd0 >= 0)
-      myproc()->ofile[fd0] = 0;
+  fds[0] = fdalloc(rf);
+  fds[1] = fds[0] < 0 ? -1 : fdalloc(wf);
+  if(fds[1] < 0 || copy_to_user(ufds, fds, sizeof(fds)) < 0){
+    if(fds[0] >= 0)
+      myproc()->ofile[fds[0]] = 0;
+    if(fds[1] >= 0)
+      myproc()->ofile[fds[1]] = 0;
     fileclose(rf);
     fileclose(wf);
     return -1;
   }
-  fds[0] = fd0;
-  fds[1] = fd1;
   return 0;
 }
