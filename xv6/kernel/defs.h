@@ -133,6 +133,16 @@ void            regions_init(struct proc*);
 struct region*  region_find(struct proc*, uint va);
 uint            region_span(struct proc*, uint va, int write);
 
+// shm.c
+struct shmobj;
+void            shminit(void);
+struct shmobj*  shm_alloc(uint npages);
+void            shm_attach(struct shmobj*, uint lo, uint hi);
+void            shm_share(struct shmobj*);
+void            shm_uncover(struct shmobj*, uint lo, uint hi);
+void            shm_detach(struct shmobj*, uint lo, uint hi);
+uint            shm_page(struct shmobj*, uint idx);
+
 // mp.c
 extern int      ismp;
 void            mpinit(void);
@@ -197,6 +207,7 @@ int             strncmp(const char*, const char*, uint);
 char*           strncpy(char*, const char*, int);
 
 // syscall.c
+int             syserr(int err, uint value);
 int             argint(int, int*);
 int             arguser(int n, uint *uva, int size, int write);
 int             argstr(int n, char *buf, int max);

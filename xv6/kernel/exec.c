@@ -85,7 +85,7 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, uint *szp)
     end = ph.vaddr + ph.memsz;
     if(end > sz){
       if(allocuvm(pgdir, sz, end) == 0)
-        return -1;
+        return syserr(ERR_NOMEM, 0);
       sz = end;
     }
     if(loaduvm(pgdir, (char*)ph.vaddr, ip, ph.off, ph.filesz) < 0)
@@ -170,31 +170,41 @@ exec(char *path, char **argv)
   struct inode *ip;
   struct elfhdr elf;
   pde_t *pgdir = 0, *oldpgdir;
-  uint sz, textend, sp;
+  uint sz = 0, textend, sp;
 
   begin_op();
   if((ip = namei(path)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
-  if(readelfhdr(ip, &elf) < 0)
+  if(readelfhdr(ip, &elf) < 0){
+    syserr(ERR_BADEXEC, 0);
     goto bad;
-  if((pgdir = setupkvm()) == 0)
+  }
+  if((pgdir = setupkvm()) == 0){
+    syserr(ERR_NOMEM, 0);
     goto bad;
-  if(loadsegments(pgdir, ip, &elf, &sz) < 0 || sz == 0)
+  }
+  if(loadsegments(pgdir, ip, &elf, &sz) < 0 || sz == 0){
+    syserr(ERR_BADEXEC, 0);  // unless loadsegments ran out of memory
     goto bad;
+  }
   iunlockput(ip);
   end_op();
   ip = 0;
 
   // Guard page, then stack page, right after the image.
   textend = PGROUNDUP(sz);
-  if(allocuvm(pgdir, textend, textend + 2 * PGSIZE) == 0)
+  if(allocuvm(pgdir, textend, textend + 2 * PGSIZE) == 0){
+    syserr(ERR_NOMEM, 0);
     goto bad;
+  }
   clearpteu(pgdir, (char*)textend);
-  if(pushargs(pgdir, textend + PGSIZE, argv, &sp) < 0)
+  if(pushargs(pgdir, textend + PGSIZE, argv, &sp) < 0){
+    syserr(ERR_LIMIT, 0);  // the arguments do not fit in the stack page
     goto bad;
+  }
 
   // Nothing can fail from here on: commit to the new image. The old
   // image's regions go first, while p->pgdir is still the old one.

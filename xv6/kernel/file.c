@@ -116,7 +116,7 @@ fileread(struct file *f, uint uva, int n)
   int r;
 
   if(!f->readable || n < 0)
-    return -1;
+    return syserr(ERR_PERM, n);
   if(f->type == FD_PIPE)
     return piperead(f->pipe, uva, n);
   if(f->type != FD_INODE)
@@ -137,7 +137,7 @@ filewrite(struct file *f, uint uva, int n)
   int done, chunk, r;
 
   if(!f->writable || n < 0)
-    return -1;
+    return syserr(ERR_PERM, n);
   if(f->type == FD_PIPE)
     return pipewrite(f->pipe, uva, n);
   if(f->type != FD_INODE)

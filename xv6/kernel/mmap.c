@@ -10,18 +10,16 @@
 //    (kalloc.c counts references), so unmapping always kfree()s.
 //  - A region page's PTE is present once touched; PTE_U is set unless
 //    the region is PROT_NONE, PTE_W iff the region has PROT_WRITE.
-//  - A MAP_SHARED region points at a shared object (struct shmobj) that
-//    owns one reference to each of its pages and lists the regions (in
-//    any process) that use it. A page of the object is released as soon
-//    as no region covers it; the object goes with its last region.
+//  - A MAP_SHARED region points at a shared object (shm.c) and covers
+//    its pages [shmoff, shmoff + pages); the object releases a page as
+//    soon as no region covers it.
 //
 // Locking: only the owning process changes its list, and only with
 // p->regionlock held; it reads its own list without the lock (nobody
 // else writes it). Other readers (getmaps of another pid) hold ptable.lock
-// and then p->regionlock. shmlock protects every shmobj, its users list,
-// and the start/end/shmoff of shared regions (so that a region of another
-// process can be read while deciding whether a page is still used).
-// Lock order: ptable.lock, then regionlock, then shmlock.
+// and then p->regionlock, so p->regionlock is also held by whoever frees
+// p's page tables or replaces p->pgdir (munmap, exit, exec, sbrk shrink).
+// Lock order: ptable.lock, then regionlock, then shm.c's shmlock.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -39,27 +37,10 @@ struct region {
   uint end;              // page aligned, > start
   int prot;              // PROT_* bits
   int flags;             // MAP_* bits as created (legacy form: PRIVATE|ANONYMOUS)
-  struct shmobj *shm;    // MAP_SHARED: the pages, else 0
+  struct shmobj *shm;    // MAP_SHARED: the pages (shm.c), else 0
   uint shmoff;           // MAP_SHARED: index in shm of the page at start
-  struct region *shmnext; // MAP_SHARED: next region using the same object
   struct region *next;   // next region by address
 };
-
-// Pages of a MAP_SHARED region, shared by every process that maps it.
-// pages[] is a two-level table: dir[i] is a kalloc'd page of physical
-// addresses (0 = not yet touched) for pages i*1024 .. i*1024+1023.
-struct shmobj {
-  int ref;               // regions using this object
-  struct region *users;  // those regions, linked by shmnext
-  uint npages;
-  uint ndir;
-  uint **dir;            // kmalloc'd array of ndir pointers
-};
-
-static struct spinlock shmlock;
-static int shm_inited;
-
-#define PER_DIR (PGSIZE / sizeof(uint))
 
 #define FEC_PRESENT 0x1  // page-fault error code bits
 #define FEC_WRITE   0x2
@@ -67,136 +48,9 @@ static int shm_inited;
 #define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-// ---- failure reasons -------------------------------------------------
-// A bad call returns -1 and leaves its reason in the trace.
-static int fail(int sysno, int reason) {
-  trace_syserr(sysno, reason);
-  return -1;
-}
-
-// ---- shared objects --------------------------------------------------
-
-static void shm_init(void) {
-  if (!shm_inited) {
-    initlock(&shmlock, "shm");
-    shm_inited = 1;
-  }
-}
-
-static struct shmobj *shm_alloc(uint npages) {
-  struct shmobj *s;
-  uint ndir = (npages + PER_DIR - 1) / PER_DIR;
-  if ((s = kmalloc(sizeof(*s))) == 0)
-    return 0;
-  if ((s->dir = kmalloc(ndir * sizeof(uint *))) == 0) {
-    kmfree(s);
-    return 0;
-  }
-  memset(s->dir, 0, ndir * sizeof(uint *));
-  s->ref = 0;
-  s->users = 0;
-  s->npages = npages;
-  s->ndir = ndir;
-  return s;
-}
 
 static uint region_pages(struct region *r) {
   return (r->end - r->start) / PGSIZE;
-}
-
-// Make r a user of s.
-static void shm_attach(struct shmobj *s, struct region *r) {
-  acquire(&shmlock);
-  r->shm = s;
-  r->shmnext = s->users;
-  s->users = r;
-  s->ref++;
-  release(&shmlock);
-}
-
-// Does any region still cover page idx of s? Caller holds shmlock.
-static int shm_covered(struct shmobj *s, uint idx) {
-  struct region *r;
-  for (r = s->users; r; r = r->shmnext)
-    if (idx >= r->shmoff && idx < r->shmoff + region_pages(r))
-      return 1;
-  return 0;
-}
-
-// Release the pages of s in [lo, hi) that no region covers any more.
-// Caller holds shmlock.
-static void shm_reclaim(struct shmobj *s, uint lo, uint hi) {
-  uint idx, *tab;
-  for (idx = lo; idx < hi; idx++) {
-    if ((tab = s->dir[idx / PER_DIR]) == 0) {
-      idx = (idx / PER_DIR + 1) * PER_DIR - 1;  // no table: skip it
-      continue;
-    }
-    if (tab[idx % PER_DIR] && !shm_covered(s, idx)) {
-      kfree_as(P2V(tab[idx % PER_DIR]), PG_SHARED);
-      tab[idx % PER_DIR] = 0;
-    }
-  }
-}
-
-static void shm_free(struct shmobj *s) {
-  uint i, j;
-  for (i = 0; i < s->ndir; i++) {
-    if (!s->dir[i])
-      continue;
-    for (j = 0; j < PER_DIR; j++)
-      if (s->dir[i][j])
-        kfree_as(P2V(s->dir[i][j]), PG_SHARED);
-    kfree_as((char *)s->dir[i], PG_SHARED);
-  }
-  kmfree(s->dir);
-  kmfree(s);
-}
-
-// r stops using its object: pages only r covered are released, and the
-// object itself when r was its last user.
-static void shm_detach(struct region *r) {
-  struct shmobj *s = r->shm;
-  struct region **pp;
-  int last;
-  acquire(&shmlock);
-  for (pp = &s->users; *pp && *pp != r; pp = &(*pp)->shmnext)
-    ;
-  if (*pp == 0)
-    panic("shm_detach: region not a user");
-  *pp = r->shmnext;
-  last = (--s->ref == 0);
-  if (!last)
-    shm_reclaim(s, r->shmoff, r->shmoff + region_pages(r));
-  release(&shmlock);
-  r->shm = 0;
-  if (last)
-    shm_free(s);
-}
-
-// Physical address of page idx of s, allocating a zeroed page on first
-// use. Returns 0 if memory ran out.
-static uint shm_page(struct shmobj *s, uint idx) {
-  uint *tab, pa;
-  char *mem;
-  acquire(&shmlock);
-  if ((tab = s->dir[idx / PER_DIR]) == 0) {
-    if ((tab = (uint *)kalloc_as(PG_SHARED)) == 0)
-      goto oom;
-    memset(tab, 0, PGSIZE);
-    s->dir[idx / PER_DIR] = tab;
-  }
-  if ((pa = tab[idx % PER_DIR]) == 0) {
-    if ((mem = kalloc_as(PG_SHARED)) == 0)
-      goto oom;
-    memset(mem, 0, PGSIZE);
-    pa = tab[idx % PER_DIR] = V2P(mem);
-  }
-  release(&shmlock);
-  return pa;
-oom:
-  release(&shmlock);
-  return 0;
 }
 
 // ---- page-level helpers ----------------------------------------------
@@ -343,7 +197,7 @@ static void region_insert(struct proc *p, struct region *r) {
 // Free a region node that is no longer in a process's list.
 static void region_free(struct region *r) {
   if (r->shm)
-    shm_detach(r);
+    shm_detach(r->shm, r->shmoff, r->shmoff + region_pages(r));
   kmfree(r);
 }
 
@@ -354,12 +208,7 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
   n->start = va;
   if (r->shm) {
     n->shmoff = r->shmoff + (va - r->start) / PGSIZE;
-    acquire(&shmlock);
-    n->shmnext = r->shm->users;
-    r->shm->users = n;
-    r->shm->ref++;
-    r->end = va;
-    release(&shmlock);
+    shm_share(r->shm);
   }
   r->end = va;
   r->next = n;
@@ -369,21 +218,14 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
 // Shrink r to [start, end) (a sub-range of it). For a shared region, the
 // object's pages it no longer covers are released if nobody else does.
 static void region_trim(struct region *r, uint start, uint end) {
-  uint oldoff, oldn;
-  if (!r->shm) {
-    r->start = start;
-    r->end = end;
-    return;
+  uint off = r->shmoff + (start - r->start) / PGSIZE;
+  if (r->shm) {
+    shm_uncover(r->shm, r->shmoff, off);
+    shm_uncover(r->shm, off + (end - start) / PGSIZE, r->shmoff + region_pages(r));
+    r->shmoff = off;
   }
-  acquire(&shmlock);
-  oldoff = r->shmoff;
-  oldn = region_pages(r);
-  r->shmoff += (start - r->start) / PGSIZE;
   r->start = start;
   r->end = end;
-  shm_reclaim(r->shm, oldoff, r->shmoff);
-  shm_reclaim(r->shm, r->shmoff + region_pages(r), oldoff + oldn);
-  release(&shmlock);
 }
 
 // How many regions p would have after removing [start, end).
@@ -560,7 +402,8 @@ static struct region *region_new(uint start, uint size, int prot, int flags) {
       kmfree(r);
       return 0;
     }
-    shm_attach(obj, r);
+    r->shm = obj;
+    shm_attach(obj, 0, size / PGSIZE);
   }
   return r;
 }
@@ -633,10 +476,10 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
 
   if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
       (err = mmap_place(p, addr, size, flags, &start)) != 0)
-    return fail(SYS_mmap, err);
+    return syserr(err, 0);
   populate = (flags & MAP_POPULATE) != 0;
   if ((r = region_new(start, size, prot, flags)) == 0)
-    return fail(SYS_mmap, ERR_NOMEM);
+    return syserr(ERR_NOMEM, 0);
   if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
     goto nomem;
   if (populate && (pages = populate_prepare(p, r, &ok), !ok))
@@ -659,7 +502,7 @@ nomem:
   if (spare)
     kmfree(spare);
   region_free(r);
-  return fail(SYS_mmap, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mmap(void) {
@@ -667,7 +510,7 @@ int sys_mmap(void) {
   uint r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0 ||
       argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
-    return fail(SYS_mmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mmap(addr, length, prot, flags, fd, offset);
   trace_mmap(addr, length, prot, flags, r);
   return r;
@@ -694,18 +537,18 @@ static int do_munmap(uint addr, uint length) {
 
   // munmap's length is unsigned: munmap(0, KERNBASE) is a valid call.
   if (length == 0 || length > KERNBASE)
-    return fail(SYS_munmap, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (addr % PGSIZE != 0 || addr >= KERNBASE || PGROUNDUP(length) > KERNBASE - addr)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   end = addr + PGROUNDUP(length);
   if (!overlaps(p, addr, end))
-    return fail(SYS_munmap, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   after = count_after_cut(p, addr, end);
   if (after > p->nregions) {  // the cut splits a region: needs a node
     if (after > NREGION)
-      return fail(SYS_munmap, ERR_LIMIT);
+      return syserr(ERR_LIMIT, 0);
     if ((spare = kmalloc(sizeof(*spare))) == 0)
-      return fail(SYS_munmap, ERR_NOMEM);
+      return syserr(ERR_NOMEM, 0);
   }
   cut_range(p, addr, end, &spare, 1);
   if (spare)
@@ -716,7 +559,7 @@ static int do_munmap(uint addr, uint length) {
 int sys_munmap(void) {
   int addr, length, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_munmap(addr, length);
   trace_emit(EV_MUNMAP, addr, length, r, 0);
   return r;
@@ -743,18 +586,18 @@ static int do_mprotect(uint addr, int length, int prot) {
   int need = 0, i;
 
   if (check_range(addr, length, &end) < 0)
-    return fail(SYS_mprotect, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+    return syserr(length <= 0 ? ERR_BADLEN : ERR_BADADDR, 0);
   if ((prot & ~PROT_KNOWN) != 0)
-    return fail(SYS_mprotect, ERR_BADPROT);
+    return syserr(ERR_BADPROT, 0);
   if (!covered(p, addr, end))
-    return fail(SYS_mprotect, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   // A region that straddles either boundary is split there.
   if ((r = region_find(p, addr)) && r->start < addr)
     need++;
   if ((r = region_find(p, end - 1)) && r->end > end)
     need++;
   if (p->nregions + need > NREGION)
-    return fail(SYS_mprotect, ERR_LIMIT);
+    return syserr(ERR_LIMIT, 0);
   for (i = 0; i < need; i++)
     if ((spare[i] = kmalloc(sizeof(struct region))) == 0)
       goto nomem;
@@ -778,13 +621,13 @@ nomem:
   for (i = 0; i < 2; i++)
     if (spare[i])
       kmfree(spare[i]);
-  return fail(SYS_mprotect, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mprotect(void) {
   int addr, length, prot, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0)
-    return fail(SYS_mprotect, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mprotect(addr, length, prot);
   trace_emit(EV_MPROTECT, addr, length, prot, r);
   return r;
@@ -851,26 +694,26 @@ int sys_getmaps(void) {
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   if (n < 0)
-    return fail(SYS_getmaps, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (n > NREGION + 4)
     n = NREGION + 4;
   if (arguser(1, &ubuf, n * sizeof(struct mapinfo), 1) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   if (pid <= 0)
     pid = myproc()->pid;
   if (n == 0)
     return 0;
   if ((r = with_proc(pid, count_maps, 0)) < 0)
-    return fail(SYS_getmaps, ERR_NOPROC);
+    return syserr(ERR_NOPROC, 0);
   q.n = r < n ? r : n;
   if (user_populate(ubuf, q.n * sizeof(struct mapinfo), 1) < 0)
-    return fail(SYS_getmaps, ERR_NOMEM);
+    return syserr(ERR_NOMEM, 0);
   q.buf = (struct mapinfo *)ubuf;
   q.filled = 0;
   if ((r = with_proc(pid, collect_maps, &q)) < 0)
-    return fail(SYS_getmaps, ERR_NOPROC);
+    return syserr(ERR_NOPROC, 0);
   return r;
 }
 
@@ -890,7 +733,6 @@ int regions_fork(struct proc *parent, struct proc *child) {
   int perm;
   pte_t *pte;
 
-  shm_init();
   initlock(&child->regionlock, "regions");
   child->regions = 0;
   child->nregions = 0;
@@ -900,7 +742,7 @@ int regions_fork(struct proc *parent, struct proc *child) {
     *c = *r;
     c->next = 0;
     if (c->shm)
-      shm_attach(r->shm, c);
+      shm_attach(c->shm, c->shmoff, c->shmoff + region_pages(c));
     *tail = c;
     tail = &c->next;
     child->nregions++;
@@ -952,7 +794,6 @@ void regions_dump(struct proc *p) {
 
 // Set up an empty region list for a new process.
 void regions_init(struct proc *p) {
-  shm_init();
   initlock(&p->regionlock, "regions");
   p->regions = 0;
   p->nregions = 0;

@@ -106,14 +106,14 @@ pipewrite(struct pipe *p, uint uva, int n)
       while(p->nwrite == p->nread + PIPESIZE){
         if(!p->readopen || myproc()->killed){
           release(&p->lock);
-          return -1;
+          return syserr(p->readopen ? ERR_KILLED : ERR_PIPE, 0);
         }
         wakeup(&p->nread);
         sleep(&p->nwrite, &p->lock);
       }
       if(!p->readopen){
         release(&p->lock);
-        return -1;
+        return syserr(ERR_PIPE, 0);
       }
       p->data[p->nwrite++ % PIPESIZE] = chunk[i];
     }
@@ -137,7 +137,7 @@ piperead(struct pipe *p, uint uva, int n)
   while(p->nread == p->nwrite && p->writeopen){
     if(myproc()->killed){
       release(&p->lock);
-      return -1;
+      return syserr(ERR_KILLED, 0);
     }
     sleep(&p->nread, &p->lock);
   }

@@ -80,7 +80,10 @@ static struct proc *allocproc(void) {
   release(&ptable.lock);
 
   if ((p->kstack = kalloc_as(OWNER_KSTACK)) == 0) {
+    acquire(&ptable.lock);
+    p->pid = 0;
     p->state = UNUSED;
+    release(&ptable.lock);
     return 0;
   }
   *(uint *)p->kstack = KSTACK_CANARY;  // overwritten only if the stack overflows
@@ -147,12 +150,12 @@ int growproc(int n) {
 
   if (n > 0) {
     if (newsz < sz || newsz > heap_limit(p))
-      return -1;
+      return syserr(ERR_OVERLAP, n);
     if ((newsz = allocuvm(p->pgdir, sz, newsz)) == 0)
-      return -1;
+      return syserr(ERR_NOMEM, n);
   } else if (n < 0) {
     if (newsz > sz || newsz < p->heapbase)
-      return -1;
+      return syserr(ERR_BADLEN, n);
     // Frees page tables: regionlock keeps another process's getmaps out.
     acquire(&p->regionlock);
     newsz = deallocuvm(p->pgdir, sz, newsz);
@@ -172,7 +175,7 @@ int fork(void) {
   int i, pid;
 
   if ((np = allocproc()) == 0)
-    return -1;
+    return syserr(ERR_LIMIT, NPROC);
   if ((np->pgdir = copyuvm(cur->pgdir, cur->sz)) == 0)
     goto bad;
   np->sz = cur->sz;
@@ -210,7 +213,7 @@ bad:
   np->killed = 0;
   np->state = UNUSED;
   release(&ptable.lock);
-  return -1;
+  return syserr(ERR_NOMEM, 0);
 }
 
 // Tell the trace about p's new image and name (exec, userinit).
@@ -299,7 +302,7 @@ int wait(void) {
     }
     if (!havekids || cur->killed) {
       release(&ptable.lock);
-      return -1;
+      return syserr(havekids ? ERR_KILLED : ERR_NOCHILD, 0);
     }
     sleep(cur, &ptable.lock);  // exit() of a child wakes us
   }
@@ -437,7 +440,7 @@ int kill(int pid) {
     }
   }
   release(&ptable.lock);
-  return -1;
+  return syserr(pid == 1 ? ERR_PERM : ERR_NOPROC, pid);
 }
 
 // Run fn(p, arg) on the live process pid with ptable.lock held, so that

@@ -13,10 +13,24 @@
 #include "proc.h"
 #include "x86.h"
 #include "syscall.h"
+#include "trace.h"
+
+// The running system call fails for reason err (an ERR_ value; value is
+// the offending argument, if any): say so in the trace. Only the first
+// reason of a call is recorded (an argument helper may have given one
+// already). Returns -1, for `return syserr(ERR_BADFD, fd);`.
+int syserr(int err, uint value) {
+  struct proc *p = myproc();
+  if (!p->syserr_said) {
+    p->syserr_said = 1;
+    trace_emit(EV_SYSERR, p->tf->eax, err, value, 0);  // eax: the call's number until it returns
+  }
+  return -1;
+}
 
 // Fetch the int at user address addr.
 int fetchint(uint addr, int *ip) {
-  return copy_from_user(ip, addr, 4);
+  return copy_from_user(ip, addr, 4) < 0 ? syserr(ERR_BADADDR, addr) : 0;
 }
 
 int argint(int n, int *ip) {
@@ -30,9 +44,12 @@ int argint(int n, int *ip) {
 // mistake, and honouring it would overwrite the program's own code.
 int arguser(int n, uint *uva, int size, int write) {
   int v;
-  if (argint(n, &v) < 0 || size < 0 || (v == 0 && size > 0) ||
-      !user_range_ok((uint)v, size, write))
+  if (argint(n, &v) < 0)
     return -1;
+  if (size < 0)
+    return syserr(ERR_BADLEN, size);
+  if ((v == 0 && size > 0) || !user_range_ok((uint)v, size, write))
+    return syserr(ERR_BADADDR, v);
   *uva = (uint)v;
   return 0;
 }
@@ -40,10 +57,12 @@ int arguser(int n, uint *uva, int size, int write) {
 // The n'th argument as a string, copied into buf (max bytes with its
 // NUL). Returns its length, or -1.
 int argstr(int n, char *buf, int max) {
-  int addr;
+  int addr, len;
   if (argint(n, &addr) < 0)
     return -1;
-  return copy_str_from_user(buf, addr, max);
+  if ((len = copy_str_from_user(buf, addr, max)) < 0)
+    return syserr(ERR_BADPATH, addr);
+  return len;
 }
 
 extern int sys_chdir(void);
@@ -110,13 +129,20 @@ static int (*syscalls[])(void) = {
   [SYS_tracectl] sys_tracectl,
 };
 
+// Run the call numbered in eax; its result goes back in eax. A call that
+// returns -1 without having said why is recorded as ERR_FAILED.
 void syscall(void) {
   struct proc *p = myproc();
   uint num = p->tf->eax;
+  int r;
+  p->syserr_said = 0;
   if (num < NELEM(syscalls) && syscalls[num]) {
-    p->tf->eax = syscalls[num]();
+    r = syscalls[num]();
+    if (r == -1)
+      syserr(ERR_FAILED, 0);
+    p->tf->eax = r;
   } else {
     cprintf("pid %d %s: unknown system call %d\n", p->pid, p->name, num);
-    p->tf->eax = -1;
+    p->tf->eax = syserr(ERR_BADARG, num);
   }
 }

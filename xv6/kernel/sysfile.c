@@ -30,7 +30,7 @@ argfd(int n, int *pfd, struct file **pf)
   if(argint(n, &fd) < 0)
     return -1;
   if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
-    return -1;
+    return syserr(ERR_BADFD, fd);
   if(pfd)
     *pfd = fd;
   if(pf)
@@ -60,7 +60,7 @@ fdalloc(struct file *f)
       return fd;
     }
   }
-  return -1;
+  return syserr(ERR_LIMIT, NOFILE);
 }
 
 int
@@ -84,8 +84,10 @@ sys_read(void)
   int n;
   uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
+  if(n < 0)
+    return syserr(ERR_BADLEN, n);
   if(arguser(1, &buf, n, 1) < 0)
     return -1;
   return fileread(f, buf, n);
@@ -98,8 +100,10 @@ sys_write(void)
   int n;
   uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
+  if(n < 0)
+    return syserr(ERR_BADLEN, n);
   if(arguser(1, &buf, n, 0) < 0)
     return -1;
   return filewrite(f, buf, n);
@@ -130,7 +134,7 @@ sys_fstat(void)
   if(arguser(1, &ust, sizeof(st), 1) < 0)
     return -1;
   if(filestat(f, &st) < 0)
-    return -1;
+    return syserr(ERR_BADFD, 0);  // not a file: a pipe
   return copy_to_user(ust, &st, sizeof(st));
 }
 
@@ -147,16 +151,12 @@ sys_link(void)
   begin_op();
   if((ip = namei(old)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
-  if(ip->type == T_DIR){
-    // Hard links to directories would allow cycles.
-    iunlockput(ip);
-    end_op();
-    return -1;
-  }
-  if(ip->nlink >= MAXLINK){
+  // Hard links to directories would allow cycles.
+  if(ip->type == T_DIR || ip->nlink >= MAXLINK){
+    syserr(ip->type == T_DIR ? ERR_ISDIR : ERR_LIMIT, ip->nlink);
     iunlockput(ip);
     end_op();
     return -1;
@@ -165,11 +165,14 @@ sys_link(void)
   iupdate(ip);
   iunlock(ip);
 
-  if((dp = nameiparent(new, name)) == 0)
+  if((dp = nameiparent(new, name)) == 0){
+    syserr(ERR_NOENT, 0);
     goto undo;
+  }
   ilock(dp);
   // A deleted directory (no links left) takes no new names.
   if(dp->nlink < 1 || dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+    syserr(dp->nlink < 1 ? ERR_DELETED : dp->dev != ip->dev ? ERR_BADARG : ERR_EXIST, 0);
     iunlockput(dp);
     goto undo;
   }
@@ -235,18 +238,23 @@ sys_unlink(void)
   begin_op();
   if((dp = nameiparent(path, name)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(dp);
 
-  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0)
+  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0){
+    syserr(ERR_BADPATH, 0);
     goto fail;
-  if((ip = dirlookup(dp, name, &off)) == 0)
+  }
+  if((ip = dirlookup(dp, name, &off)) == 0){
+    syserr(ERR_NOENT, 0);
     goto fail;
+  }
   ilock(ip);
   if(ip->nlink < 1)
     panic("sys_unlink: named inode has no links");
   if(ip->type == T_DIR && !isdirempty(ip)){
+    syserr(ERR_NOTEMPTY, 0);
     iunlockput(ip);
     goto fail;
   }
@@ -275,8 +283,10 @@ create(char *path, short type, short major, short minor)
   struct inode *ip, *dp;
   char name[DIRSIZ];
 
-  if((dp = nameiparent(path, name)) == 0)
+  if((dp = nameiparent(path, name)) == 0){
+    syserr(ERR_NOENT, 0);
     return 0;
+  }
   ilock(dp);
 
   if((ip = dirlookup(dp, name, 0)) != 0){
@@ -284,16 +294,19 @@ create(char *path, short type, short major, short minor)
     ilock(ip);
     if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
       return ip;
+    syserr(ERR_EXIST, 0);
     iunlockput(ip);
     return 0;
   }
   // A deleted directory stays empty: anything made in it would be lost.
   if(dp->nlink < 1 || (type == T_DIR && dp->nlink >= MAXLINK)){
+    syserr(dp->nlink < 1 ? ERR_DELETED : ERR_LIMIT, dp->nlink);
     iunlockput(dp);
     return 0;
   }
 
   if((ip = ialloc(dp->dev, type)) == 0){
+    syserr(ERR_NOSPACE, 0);
     iunlockput(dp);
     return 0;
   }
@@ -317,6 +330,7 @@ create(char *path, short type, short major, short minor)
   return ip;
 
 fail:
+  syserr(ERR_NOSPACE, 0);
   // Nothing names ip, so the last iput frees it and its blocks.
   ip->nlink = 0;
   iupdate(ip);
@@ -335,6 +349,7 @@ openinode(struct inode *ip, int omode)
   int fd;
 
   if((f = filealloc()) == 0 || (fd = fdalloc(f)) < 0){
+    syserr(ERR_NOSPACE, NFILE);  // unless fdalloc said why
     if(f)
       fileclose(f);
     iunlockput(ip);
@@ -363,10 +378,13 @@ sys_open(void)
   begin_op();
   if(omode & O_CREATE){
     ip = create(path, T_FILE, 0, 0);
-  } else if((ip = namei(path)) != 0){
+  } else if((ip = namei(path)) == 0){
+    syserr(ERR_NOENT, 0);
+  } else {
     ilock(ip);
     // Directories are written only through dirlink/unlink.
     if(ip->type == T_DIR && omode != O_RDONLY){
+      syserr(ERR_ISDIR, omode);
       iunlockput(ip);
       ip = 0;
     }
@@ -404,7 +422,7 @@ sys_mknod(void)
   if(argpath(0, path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
     return -1;
   if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
-    return -1;
+    return syserr(ERR_BADARG, major);
 
   begin_op();
   if((ip = create(path, T_DEV, major, minor)) == 0){
@@ -429,13 +447,13 @@ sys_chdir(void)
   begin_op();
   if((ip = namei(path)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
   if(ip->type != T_DIR){
     iunlockput(ip);
     end_op();
-    return -1;
+    return syserr(ERR_NOTDIR, 0);
   }
   iunlock(ip);
   iput(p->cwd);
@@ -462,9 +480,9 @@ fetchargs(uint uargv, char *strs, char **argv)
       return 0;
     }
     if(i == MAXARG)
-      return -1;  // no room for the terminating null pointer
+      return syserr(ERR_LIMIT, MAXARG);  // no room for the terminating null pointer
     if((len = copy_str_from_user(strs + used, uarg, PGSIZE - used)) < 0)
-      return -1;
+      return syserr(ERR_BADARG, uarg);
     argv[i] = strs + used;
     used += len + 1;
   }
@@ -483,7 +501,7 @@ sys_exec(void)
   if(argpath(0, path) < 0 || argint(1, &uargv) < 0)
     return -1;
   if((strs = kalloc()) == 0)
-    return -1;
+    return syserr(ERR_NOMEM, 0);
   r = -1;
   if(fetchargs(uargv, strs, argv) == 0)
     r = exec(path, argv);

@@ -56,7 +56,7 @@ int sys_sleep(void) {
   while (n > 0 && ticks - start < (uint)n) {
     if (myproc()->killed) {
       release(&tickslock);
-      return -1;
+      return syserr(ERR_KILLED, 0);
     }
     sleep(&ticks, &tickslock);
   }
