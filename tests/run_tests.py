@@ -30,6 +30,7 @@ SUITES = [
     ("mmaptest", 600),
     ("mmapstress", 600),
     ("mmapfuzz", 600),
+    ("attacktest", 600),
 ]
 
 # Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).

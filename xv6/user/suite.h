@@ -1,5 +1,5 @@
 // The case runner shared by the in-guest test programs (usertests,
-// mmaptest, mmapstress, mmapfuzz).
+// mmaptest, mmapstress, mmapfuzz, attacktest).
 //
 // Output, parsed by the host harness (tests/harness.py):
 //   BEGIN suite N               N = number of cases that will run
