@@ -163,16 +163,16 @@ TEST_CPUS := --cpus 2 --cpus 4
 endif
 
 test: all
-	$(PYTHON) tests/run_tests.py $(TEST_CPUS)
+	$(PYTHON) -B -m tests.run_tests $(TEST_CPUS)
 
 demo: all
-	$(PYTHON) viz/demo.py
+	$(PYTHON) -B -m viz.demo
 
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
-	$(PYTHON) bench/guest.py mmapbench
-	$(PYTHON) bench/guest.py --trace-overhead mmapbench
-	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
+	$(PYTHON) -B -m bench.guest mmapbench
+	$(PYTHON) -B -m bench.guest --trace-overhead mmapbench
+	$(PYTHON) -B -m xvtrace bench
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # and the power-cut test with more kills than its 20 there.
@@ -180,8 +180,8 @@ FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 CRASH_KILLS ?= 200
 CRASH_SEED ?= 1000
 fuzz: all
-	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
-	$(PYTHON) tests/crashtest.py --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
+	$(PYTHON) -B -m tests.run_tests --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
+	$(PYTHON) -B -m tests.crashtest --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
 
 clean:
 	rm -rf $(OUT) .gdbinit
