@@ -149,12 +149,25 @@ qemu-nox-gdb: all .gdbinit
 	@echo "*** Waiting for GDB: run 'make gdb' (or gdb-multiarch -x .gdbinit) in another terminal."
 	$(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio -serial file:$(OUT)/com2.bin -S -gdb tcp:127.0.0.1:$$(sed -n 's/^target remote 127.0.0.1://p' .gdbinit)
 
+# .gdbinit is loaded by -x; local-gdbinit off keeps GDB from also trying to auto-load it
+# (and warning that its safe-path forbids that).
 gdb:
-	gdb-multiarch -q -x .gdbinit
+	gdb-multiarch -q -iex "set auto-load local-gdbinit off" -x .gdbinit
 
 # ---- tests, demo, benchmarks -----------------------------------------
 setup:
 	sh scripts/setup.sh
+
+# make test and make demo install what they need first: scripts/setup.sh (with sudo when
+# not root) when the cross compiler, QEMU, gdb-multiarch or python3's matplotlib, numpy
+# or pytest is missing.
+tools:
+	@if ! command -v $(CC) >/dev/null || ! command -v $(QEMU) >/dev/null || \
+	    ! command -v gdb-multiarch >/dev/null || \
+	    ! /usr/bin/python3 -c 'import matplotlib, numpy, pytest' 2>/dev/null; then \
+		echo "*** a needed tool is missing: running scripts/setup.sh"; \
+		sh scripts/setup.sh; \
+	fi
 
 ifeq ($(origin CPUS),command line)
 TEST_CPUS := --cpus $(CPUS)
@@ -162,17 +175,19 @@ else
 TEST_CPUS := --cpus 2 --cpus 4
 endif
 
-test: all
-	$(PYTHON) tests/run_tests.py $(TEST_CPUS)
+test: tools
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) -B -m tests.run_tests $(TEST_CPUS)
 
-demo: all
-	$(PYTHON) viz/demo.py
+demo: tools
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) -B -m viz.demo
 
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
-	$(PYTHON) bench/guest.py mmapbench
-	$(PYTHON) bench/guest.py --trace-overhead mmapbench
-	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
+	$(PYTHON) -B -m bench.guest mmapbench
+	$(PYTHON) -B -m bench.guest --trace-overhead mmapbench
+	$(PYTHON) -B -m xvtrace bench
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # and the power-cut test with more kills than its 20 there.
@@ -180,13 +195,13 @@ FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 CRASH_KILLS ?= 200
 CRASH_SEED ?= 1000
 fuzz: all
-	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
-	$(PYTHON) tests/crashtest.py --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
+	$(PYTHON) -B -m tests.run_tests --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
+	$(PYTHON) -B -m tests.crashtest --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
 
 clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup test bench demo fuzz clean FORCE
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

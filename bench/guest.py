@@ -5,8 +5,8 @@ nanosecond and the TSC follows virtual time, so a program that reads the
 TSC measures instructions: the figures are deterministic, unlike wall-clock
 time under TCG.
 
-    python3 bench/guest.py mmapbench [ARGS...]
-    python3 bench/guest.py --trace-overhead mmapbench
+    python3 -m bench.guest mmapbench [ARGS...]
+    python3 -m bench.guest --trace-overhead mmapbench
 
 With --trace-overhead the command runs three times in one boot: tracing off;
 on (a ring that fills up drops events, to be sent later: what the traced
@@ -36,11 +36,11 @@ def main():
             "tracectl lossless off"] if args.trace_overhead else [cmd]
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "console.log")
-        argv = [sys.executable, os.path.join(ROOT, "tests", "harness.py"), "--cpus",
+        argv = [sys.executable, "-m", "tests.harness", "--cpus",
                 str(args.cpus), "--qemu-arg=" + ICOUNT, "--timeout", "900", "--log", log]
         for c in cmds:
             argv += ["--run", c, "--expect", ""]
-        run = subprocess.run(argv, capture_output=True, text=True)
+        run = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
         lines = open(log, errors="replace").read().splitlines() if os.path.exists(log) else []
     table = [l.rstrip("\r") for l in lines if l.startswith("|")]
     if run.returncode != 0 or not table:

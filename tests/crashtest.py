@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Power-cut test: kill QEMU in the middle of a file-system workload and check the disk.
 
 Each kill: boot a fresh copy of out/fs.img, run `crashwork SEED`, SIGKILL QEMU after a random
@@ -11,7 +10,7 @@ Each kill: boot a fresh copy of out/fs.img, run `crashwork SEED`, SIGKILL QEMU a
 The first run is not killed: it checks the finished workload and times it, which sets the range
 of the kill delays (shortened whenever a later workload finishes sooner).
 
-    crashtest.py --kills 20 --seed 1
+    python3 -m tests.crashtest --kills 20 --seed 1
 
 Prints one PASS/FAIL line per run and `crash test: N of M kills survived`; exit status 0 if all
 passed. Disks and console logs are kept in out/test/crash/.
@@ -25,9 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.dont_write_bytecode = True
-import crashmodel                   # noqa: E402
-import harness                      # noqa: E402
+from tests import crashmodel, harness
 
 CRASH_DIR = harness.LOG_DIR / "crash"
 START = "crashwork: seed"

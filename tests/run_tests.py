@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Run every test: what `make test` does.
 
 For each CPU count, one boot runs the shell smoke tests and every suite in SUITES, and out/fsck
@@ -6,7 +5,7 @@ checks the disk it leaves; then the power-cut test (crashtest.py) kills QEMU dur
 workload --crash-kills times, on the first CPU count; then pytest runs the host tests. The last
 line printed is always `N passed, N failed`.
 
-    run_tests.py --cpus 2 --cpus 4
+    python3 -m tests.run_tests --cpus 2 --cpus 4
 """
 
 import argparse
@@ -17,10 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.dont_write_bytecode = True      # keep the source tree free of __pycache__
-import crashtest                    # noqa: E402
-import harness                      # noqa: E402
-from harness import Step            # noqa: E402
+from tests import crashtest, harness
+from tests.harness import Step
 
 # In-guest suites: (command typed at the shell, time limit in seconds). {cpus} is the CPU count.
 # A suite whose program is missing from fs.img fails ("no BEGIN line"); it is never skipped.
@@ -76,7 +73,7 @@ def check_trace(capture):
     """Run the trace checker over a boot's capture: the kernel leak detector."""
     began = time.monotonic()
     proc = subprocess.run(["/usr/bin/python3", "-B", "-m", "xvtrace", "check", str(capture)],
-                          cwd=harness.ROOT, env={"PYTHONPATH": str(harness.ROOT / "trace")},
+                          cwd=harness.ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     verdict = proc.stdout.strip().splitlines()[-1:] or ["(no output)"]
     ok = proc.returncode == 0
@@ -112,7 +109,6 @@ def run_guest(args):
 def check_lost(capture, console_log):
     """The LOST records of a capture add up to the kernel's count of dropped events (the last
     `lost N` that `tracectl status` printed), which the tiny ring made non-zero."""
-    sys.path.insert(0, str(harness.ROOT / "trace"))
     from xvtrace.check import lost_by_cpu
     from xvtrace.decode import load
     from xvtrace.schema import TraceError

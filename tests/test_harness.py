@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import harness
-import run_tests
-from harness import Step, parse_suite
+from tests import harness, run_tests
+from tests.harness import Step, parse_suite
 
 HERE = Path(__file__).resolve().parent
 
@@ -291,14 +290,15 @@ def test_qemu_exits(tmp_path, fake):
 def test_harness_command_line(tmp_path, fake):
     argv, _ = fake(REPLIES)
     log = tmp_path / "console.log"
-    common = [sys.executable, str(HERE / "harness.py"), "--qemu-cmd", " ".join(argv),
+    common = [sys.executable, "-m", "tests.harness", "--qemu-cmd", " ".join(argv),
               "--log", str(log), "--com2", str(tmp_path / "com2.bin")]
     good = subprocess.run(common + ["--run", "usertests", "--run", "echo hi", "--expect", "^hi$"],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, cwd=harness.ROOT)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "PASS cpus=2 sh/echo hi" in good.stdout
 
-    bad = subprocess.run(common + ["--run", "nosuch"], capture_output=True, text=True, timeout=30)
+    bad = subprocess.run(common + ["--run", "nosuch"], capture_output=True, text=True, timeout=30,
+                         cwd=harness.ROOT)
     assert bad.returncode == 1
     assert f"console log: {log}" in bad.stdout and "  | exec nosuch failed" in bad.stdout
 

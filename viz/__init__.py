@@ -19,14 +19,8 @@ synth.py writes synthetic captures (tests, bench.py: the speed on a
 million events); demo.py drives `make demo` (docs/demo.md).
 """
 
-import sys
-from pathlib import Path
+import matplotlib
 
-REPO = Path(__file__).resolve().parent.parent
-_TRACE_DIR = str(REPO / "trace")
-if _TRACE_DIR not in sys.path:
-    sys.path.insert(0, _TRACE_DIR)
-
-import matplotlib  # noqa: E402
+from hostlib import ROOT as REPO  # noqa: F401  (for the tools and tests of this package)
 
 matplotlib.use("Agg")      # files only: never needs a display

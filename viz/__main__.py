@@ -5,16 +5,15 @@ damaged or incomplete (the pictures show what could be decoded).
 """
 
 import argparse
-import os
 import sys
+
+from hostlib.cli import EXIT_DAMAGED, EXIT_OK, print_warnings, run_main
 
 from . import animate
 from .render import Options, VizError, render
 
 DEFAULT_CAPTURE = "out/com2.bin"
 DEFAULT_OUT = "out/viz"
-EXIT_OK, EXIT_BADINPUT, EXIT_DAMAGED = 0, 2, 3
-MAX_WARNINGS = 10
 
 
 def size(text):
@@ -76,41 +75,25 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    return run_main("viz", lambda: draw(args), VizError, "VIZ_DEBUG")
+
+
+def draw(args):
+    from xvtrace import TraceError, load
     try:
-        from xvtrace import TraceError, load
-        try:
-            trace = load(args.trace)
-        except TraceError as e:
-            raise VizError(str(e)) from None
-        for w in trace.warnings[:MAX_WARNINGS]:
-            print(f"viz: warning: {w}", file=sys.stderr)
-        if len(trace.warnings) > MAX_WARNINGS:
-            print(f"viz: warning: ... and {len(trace.warnings) - MAX_WARNINGS} more",
-                  file=sys.stderr)
-        opts = Options(pid=args.pid, start=args.start, end=args.end, at=args.at,
-                       fmt=args.format, size=args.size, dpi=args.dpi, anim=not args.no_anim,
-                       max_procs=args.max_procs, frames=args.frames)
-        log = (lambda msg: None) if args.quiet else print
-        result = render(trace, args.out, opts, log=log)
-        print(result.index)
-        if trace.damaged or trace.truncated or trace.missing_frames:
-            return EXIT_DAMAGED
-        return EXIT_OK
-    except VizError as e:
-        print(f"viz: error: {e}", file=sys.stderr)
-        return EXIT_BADINPUT
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"viz: error: {where}{e.strerror or e}", file=sys.stderr)
-        return EXIT_BADINPUT
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:
-        if os.environ.get("VIZ_DEBUG"):
-            raise
-        print(f"viz: internal error: {type(e).__name__}: {e} "
-              "(set VIZ_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 70
+        trace = load(args.trace)
+    except TraceError as e:
+        raise VizError(str(e)) from None
+    print_warnings("viz", trace.warnings)
+    opts = Options(pid=args.pid, start=args.start, end=args.end, at=args.at,
+                   fmt=args.format, size=args.size, dpi=args.dpi, anim=not args.no_anim,
+                   max_procs=args.max_procs, frames=args.frames)
+    log = (lambda msg: None) if args.quiet else print
+    result = render(trace, args.out, opts, log=log)
+    print(result.index)
+    if trace.damaged or trace.truncated or trace.missing_frames:
+        return EXIT_DAMAGED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

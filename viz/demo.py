@@ -1,11 +1,10 @@
-#!/usr/bin/python3
 """`make demo`: boot the kernel headless, run the demo workload with the
 trace on, and draw the run.
 
-    python3 viz/demo.py [--cpus N] [--out DIR]        (from the repo root)
+    python3 -m viz.demo [--cpus N] [--out DIR]        (from the repo root)
 
-Steps: boot QEMU with COM2 going to DIR/com2.bin (tests/harness.py's
-console runner); type `demo` (xv6/user/demo.c) at the shell, then
+Steps: boot QEMU with COM2 going to DIR/com2.bin (hostlib.qemu, the
+console runner the tests use too); type `demo` (xv6/user/demo.c) at the shell, then
 `tracectl flush`; wait until the capture stops growing; stop QEMU; check
 the trace (xvtrace's checker); render every picture and index.html into
 DIR (default out/demo) and print the index's path. The console log is
@@ -19,13 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-import harness  # noqa: E402
-import viz  # noqa: E402,F401  (puts trace/ on sys.path)
-from viz.render import Options, VizError, render  # noqa: E402
+from hostlib import qemu
+from viz import REPO
+from viz.render import Options, VizError, render
 
 BOOT_TIMEOUT = 60
 DEMO_TIMEOUT = 120
@@ -42,14 +37,11 @@ def log(msg):
 
 
 def run_command(console, command, timeout):
-    start = console.mark()
-    console.send(command + "\n")
-    text, trouble = console.wait_for_prompt(start, timeout, timeout)
-    out = harness.command_output(text, command)
+    out, trouble = qemu.run_command(console, command, timeout)
     if trouble:
         raise DemoError(f"`{command}`: {trouble}" +
-                        (f" ({harness.first_line_with(out, harness.PANIC)})"
-                         if harness.PANIC in out else ""))
+                        (f" ({qemu.first_line_with(out, qemu.PANIC)})"
+                         if qemu.PANIC in out else ""))
     return out
 
 
@@ -69,7 +61,7 @@ def wait_until_still(path):
 
 def capture(out, cpus):
     """Boot, run the demo, flush the trace; returns the capture's path."""
-    missing = [str(p) for p in (harness.KERNEL, harness.FS_IMAGE) if not p.exists()]
+    missing = [str(p) for p in (qemu.KERNEL, qemu.FS_IMAGE) if not p.exists()]
     if missing:
         raise DemoError(f"missing {', '.join(missing)}: run make first")
     com2 = out / "com2.bin"
@@ -77,9 +69,9 @@ def capture(out, cpus):
     console_log = out / "console.log"
     with tempfile.TemporaryDirectory(prefix="xv6-demo-") as tmp:
         fs_copy = Path(tmp) / "fs.img"
-        shutil.copyfile(harness.FS_IMAGE, fs_copy)
+        shutil.copyfile(qemu.FS_IMAGE, fs_copy)
         log(f"booting QEMU ({cpus} CPUs), console in {console_log}")
-        console = harness.Console(harness.qemu_argv(cpus, fs_copy, com2), console_log)
+        console = qemu.Console(qemu.qemu_argv(cpus, fs_copy, com2), console_log)
         try:
             text, trouble = console.wait_for_prompt(0, BOOT_TIMEOUT, BOOT_TIMEOUT)
             if trouble:
@@ -99,13 +91,13 @@ def capture(out, cpus):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="viz/demo.py", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python3 -m viz.demo", description=__doc__.split("\n")[0])
     p.add_argument("--cpus", type=int, default=2, help="CPUs to boot (default 2)")
     p.add_argument("--out", default=str(REPO / "out" / "demo"),
                    help="directory for the capture and the pictures (default out/demo)")
     p.add_argument("--no-anim", action="store_true", help="skip the animation")
     args = p.parse_args(argv)
-    harness.exit_on_sigterm()
+    qemu.exit_on_sigterm()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:

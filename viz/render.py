@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hostlib.cli import parse_time
+
 from . import animate, aspace, physmem, report, snapshot, style, timeline
 
-UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
 class VizError(Exception):
@@ -52,22 +53,6 @@ class Result:
     seconds: dict = field(default_factory=dict)   # time spent per step
 
 
-def parse_time(trace, text):
-    """A time on the command line: a number in the trace's unit, or with a
-    unit (s, ms, us, ns) when the trace's clock rate is known."""
-    m = re.fullmatch(r"\s*([-+]?[0-9.]+(?:[eE][-+]?\d+)?)\s*([a-zµ]*)\s*", text or "")
-    if not m:
-        raise VizError(f"bad time {text!r}: expected a number, e.g. 1.5 or 200ms")
-    value, unit = float(m.group(1)), m.group(2)
-    if not unit:
-        return value
-    if unit not in UNITS:
-        raise VizError(f"bad time unit {unit!r} in {text!r}: use s, ms, us or ns")
-    if not trace.rate_known:
-        raise VizError("this trace has no TSC rate: give times in TSC ticks, without a unit")
-    return value * UNITS[unit]
-
-
 def slug(text):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "proc"
 
@@ -86,8 +71,8 @@ def render(trace, outdir, opts=None, log=None):
         result.seconds[step] = result.seconds.get(step, 0.0) + now - clock
         clock = now
 
-    start = parse_time(trace, opts.start) if opts.start is not None else None
-    end = parse_time(trace, opts.end) if opts.end is not None else None
+    start = parse_time(trace, opts.start, VizError) if opts.start is not None else None
+    end = parse_time(trace, opts.end, VizError) if opts.end is not None else None
     if start is not None and end is not None and end < start:
         raise VizError(f"--to {opts.end} is before --from {opts.start}")
     try:
@@ -129,7 +114,7 @@ def render(trace, outdir, opts=None, log=None):
         log(f"wrote {path}")
     lap("aspace")
 
-    at = parse_time(trace, opts.at) if opts.at is not None else tl.busiest_time(pids)
+    at = parse_time(trace, opts.at, VizError) if opts.at is not None else tl.busiest_time(pids)
     at = min(max(at, tl.start), tl.end)
     fig, _ = snapshot.figure(tl, at, pids, opts.size, opts.dpi)
     path = save(fig, "snapshot")

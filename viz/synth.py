@@ -2,7 +2,8 @@
 
 SynthKernel is a small model of the kernel's memory bookkeeping: it keeps
 processes, regions, shared objects and a page allocator, and for every
-operation writes the events the real kernel records (docs/trace.md), in the
+operation writes the records the real kernel writes (docs/trace.md), compound
+ones (fault_map, page_new, page_drop) included, in the
 same order, through xvtrace's Capture writer. A trace it writes replays
 cleanly: the checker passes on it.
 
@@ -21,13 +22,15 @@ from dataclasses import dataclass, field
 
 from xvtrace.writer import Capture
 
-from .mman import MAP_SHARED, PROT_READ, PROT_WRITE
+from hostlib.kconst import kernel as K
+from xvtrace.decode import COMPOUNDS
 
-PAGE = 4096
-KERNBASE = 0x80000000
-MMAPTOP = KERNBASE - PAGE
-MAP_PRIVATE_ANON = 0x22          # MAP_PRIVATE | MAP_ANONYMOUS
-MAP_SHARED_ANON = 0x21           # MAP_SHARED | MAP_ANONYMOUS
+PAGE = K["PGSIZE"]
+KERNBASE = K["KERNBASE"]
+MMAPTOP = K["MMAPTOP"]
+PROT_READ, PROT_WRITE, MAP_SHARED = K["PROT_READ"], K["PROT_WRITE"], K["MAP_SHARED"]
+MAP_PRIVATE_ANON = K["MAP_PRIVATE"] | K["MAP_ANONYMOUS"]
+MAP_SHARED_ANON = K["MAP_SHARED"] | K["MAP_ANONYMOUS"]
 RW = PROT_READ | PROT_WRITE
 
 
@@ -95,7 +98,7 @@ class SynthKernel:
             self.cap.add(t, event, cpu=cpu, pid=running, **fields)
         else:
             self.cap.add(t, event, cpu=cpu, pid=target, running=running, **fields)
-        self.events += 1
+        self.events += len(COMPOUNDS.get(event, (event,)))     # as decoded: a compound is several
 
     def sleep(self, seconds):
         self.t += seconds
@@ -178,11 +181,11 @@ class SynthKernel:
             r = self._region_at(parent, va)
             if r.obj:
                 copy = pa
-            else:
-                copy = self.alloc("region", pid)
+                self.emit("page_map", pid, target=child.pid, va=va, pa=copy, shared=1)
+            else:               # the kernel's one record for alloc + map: page_new
+                copy = self.free.pop()
+                self.emit("page_new", pid, target=child.pid, va=va, pa=copy)
             child.mapped[va] = copy
-            self.emit("page_map", pid, target=child.pid, va=va, pa=copy,
-                      shared=int(r.obj is not None))
         self.emit("fork", pid, parent=pid, child=child.pid)
         return child.pid
 
@@ -245,11 +248,12 @@ class SynthKernel:
             pa = r.obj.pages.get(va)
             if pa is None:
                 pa = r.obj.pages[va] = self.alloc("shared", pid)
-        else:
-            pa = self.alloc("region", pid)
-        p.mapped[va] = pa
-        self.emit("page_map", pid, target=pid, va=va, pa=pa, shared=int(r.obj is not None))
-        self.emit("fault", pid, va=va + 16, errcode=6, outcome="mapped", eip=0x1040)
+            p.mapped[va] = pa
+            self.emit("page_map", pid, target=pid, va=va, pa=pa, shared=1)
+            self.emit("fault", pid, va=va + 16, errcode=6, outcome="mapped", eip=0x1040)
+        else:               # a private page: one fault_map record (alloc + map + fault)
+            pa = p.mapped[va] = self.free.pop()
+            self.emit("fault_map", pid, va=va + 16, pa=pa, errcode=6, eip=0x1040)
 
     def _split(self, p, start, end):
         """Cut regions at start and end so that none straddles them."""
@@ -269,9 +273,11 @@ class SynthKernel:
                 pa = p.mapped.pop(va, None)
                 if pa is None:
                     continue
-                self.emit("page_unmap", p.pid, target=p.pid, va=va, pa=pa)
-                if r.obj is None:
-                    self.release(pa, p.pid)
+                if r.obj is None:       # unmap + free: one page_drop record
+                    self.emit("page_drop", p.pid, target=p.pid, va=va, pa=pa)
+                    self.free.append(pa)
+                else:
+                    self.emit("page_unmap", p.pid, target=p.pid, va=va, pa=pa)
             if r.obj is not None:
                 r.obj.users -= 1
                 if r.obj.users == 0:

@@ -284,7 +284,7 @@ class _Collector:
             self.close(have, t)
             self.open_areas.pop(key, None)
             if kind in want:
-                prot = 0 if kind == "guard" else mman.PROT_READ | mman.PROT_WRITE | mman.PROT_EXEC
+                prot = 0 if kind == "guard" else mman.all_access()
                 self.open_areas[key] = self.open_span(life, kind, *want[kind], prot, t)
 
     def region_changes(self, life, detail, t):

@@ -125,7 +125,7 @@ def main():
     gdb.execute("set width 0")
     gdb.execute("set style enabled off")
     gdb.execute(f"symbol-file {os.environ['XV6GDB_KERNEL']}")
-    sys.path.insert(0, os.path.join(HERE, ".."))
+    sys.path.insert(0, os.path.join(HERE, "..", ".."))     # the root, as .gdbinit does
     import xv6gdb  # noqa: F401  (registers the commands)
     from xv6gdb import procs
     run("unconnected", "xv6 ps")

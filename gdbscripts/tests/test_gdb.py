@@ -354,7 +354,6 @@ def test_trace_rings_decode(session):
     assert re.match(r"tracing (on|off), mask 0x[0-9a-f]+; cpu0: \d+ in memory", text)
     m = re.search(r"wrote (\d+) records \(cpu0 (\d+), cpu1 (\d+)\)", results["demo.trace_dump"])
     assert m, results["demo.trace_dump"]
-    sys.path.insert(0, str(ROOT / "trace"))
     from xvtrace.decode import load
     trace = load(dump)
     assert trace.header.ncpu == 2 and not trace.damaged and not trace.truncated
@@ -378,7 +377,6 @@ def test_trace_ring_that_wrapped(session):
     assert re.search(r"cpu1 pid 0 +trace_ctl +on=2057 .*\n(.*\n)*?.*cpu1 pid 0 +lost +cpu=1 "
                      r"count=5", results["wrap.trace"])
     assert re.search(r"\(cpu0 \d+, cpu1 2047\)", results["wrap.dump"])
-    sys.path.insert(0, str(ROOT / "trace"))
     from xvtrace.decode import load
     trace = load(f"{dump}.wrapped")
     cpu1 = trace.records[trace.records["cpu"] == 1]

@@ -13,27 +13,22 @@ writing its next record is overwriting that slot. Events dropped since the
 last LOST record (a ring's pending count) become a LOST record at the end.
 """
 
-import sys
-from pathlib import Path
-
 import gdb
 
 from .utils import Xv6Command, Xv6Error, array_length, parse_int, read_bytes, types, u32
 from . import procs
 
 DEFAULT_COUNT = 20
-TRACE_DIR = Path(__file__).resolve().parents[2] / "trace"
 
 
 def xvtrace():
-    """The host package trace/xvtrace (its decoder and capture writer)."""
-    if str(TRACE_DIR) not in sys.path:
-        sys.path.insert(0, str(TRACE_DIR))
+    """The host package xvtrace (its decoder and capture writer)."""
     try:
         import xvtrace.decode
         import xvtrace.writer
     except ImportError as e:
-        raise Xv6Error(f"cannot import the host trace package from {TRACE_DIR}: {e}") from None
+        raise Xv6Error(f"cannot import the host trace package xvtrace: {e} (is the "
+                       "repository root on sys.path? .gdbinit puts it there)") from None
     return xvtrace
 
 
@@ -135,7 +130,7 @@ Usage: xv6 trace [N]
 The records still in the per-CPU rings, sent to the host or not, merged
 by time and decoded with the host package trace/xvtrace. 'dump' writes
 them as a capture in the COM2 stream format (docs/trace.md), which
-'PYTHONPATH=trace python3 -m xvtrace list FILE' and the other xvtrace
+'python3 -m xvtrace list FILE' and the other xvtrace
 commands read."""
 
     NAME = "trace"
@@ -175,7 +170,7 @@ commands read."""
             raise Xv6Error(f"cannot write {path}: {e.strerror}") from None
         per_cpu = ", ".join(f"cpu{r.cpu} {r.count}" for r in rings)
         gdb.write(f"wrote {total} records ({per_cpu}), {len(data)} bytes, to {path}\n"
-                  f"read it with: PYTHONPATH=trace python3 -m xvtrace list {path}\n")
+                  f"read it with: python3 -m xvtrace list {path}\n")
 
 
 Trace()

@@ -3,20 +3,22 @@
 Nothing here knows a struct offset. Types come from the kernel's debug
 information (looked up once, looked up again when symbols are reloaded);
 #define constants, which -ggdb does not record, come from the kernel's own
-headers, found next to the sources the debug information names.
+headers (read by hostlib.kconst), found next to the sources the debug
+information names.
 
 Every `xv6` command derives from Xv6Command: it writes its output with
 gdb.write and reports any problem as one line `xv6: <message>`, never as a
 Python traceback.
 """
 
-import re
 from pathlib import Path
 
 import gdb
 
-PGSIZE = 4096                 # x86 paging facts
-PTE_P, PTE_W, PTE_U, PTE_PS = 0x1, 0x2, 0x4, 0x80
+from hostlib import kconst
+
+PGSIZE = kconst.kernel["PGSIZE"]          # x86 paging facts (mmu.h)
+PTE_P, PTE_W, PTE_U, PTE_PS = (kconst.kernel[n] for n in ("PTE_P", "PTE_W", "PTE_U", "PTE_PS"))
 
 
 class Xv6Error(Exception):
@@ -84,29 +86,20 @@ def enum_names(type_name):
 
 # ---- constants from the kernel headers ---------------------------------
 
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+([^\n]*)$", re.MULTILINE)
-_NUMBER = re.compile(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b")
-_SAFE = re.compile(r"^[0-9a-fA-FxX()+\-*/%<>|&~^ \t]*$")
-
-
-class Constants:
-    """Integer #defines of the kernel headers, by name.
+class Constants(kconst.Constants):
+    """Integer #defines of the kernel headers, by name (hostlib.kconst).
 
     The headers are found from the debug info (the directory of proc.c), or
-    else in the source tree this package belongs to. Only object-like
-    macros whose value is an integer expression are kept. kmalloc.c is read
-    too, for SLAB_MAGIC."""
-
-    HEADERS = ("param.h", "memlayout.h", "mman.h")
-    OPTIONAL = ("kmstat.h", "kmalloc.c")     # read if present
+    else in the source tree this package belongs to."""
 
     def __init__(self):
-        self._values = None
+        super().__init__(kconst.KERNEL_DIR)
 
     def clear(self, _event=None):
-        self._values = None
+        super().clear()
+        self._dir_found = False
 
-    def kernel_dir(self):
+    def find_kernel_dir(self):
         candidates = []
         try:
             sym = gdb.lookup_global_symbol("ptable")
@@ -114,66 +107,28 @@ class Constants:
                 candidates.append(Path(sym.symtab.fullname()).parent)
         except gdb.error:
             pass
-        candidates.append(Path(__file__).resolve().parents[2] / "xv6" / "kernel")
+        candidates.append(kconst.KERNEL_DIR)
         for d in candidates:
-            if all((d / h).is_file() for h in self.HEADERS):
+            if all((d / h).is_file() for h in kconst.HEADERS):
                 return d
-        raise Xv6Error("cannot find the kernel headers (" + ", ".join(self.HEADERS) +
+        raise Xv6Error("cannot find the kernel headers (" + ", ".join(kconst.HEADERS) +
                        ") next to the kernel sources; looked in " +
                        ", ".join(str(d) for d in candidates))
 
-    def _load(self):
-        values = {}
-        kdir = self.kernel_dir()
-        for header in self.HEADERS + self.OPTIONAL:
-            if header in self.OPTIONAL and not (kdir / header).is_file():
-                continue
-            try:
-                text = (kdir / header).read_text()
-            except OSError as e:
-                raise Xv6Error(f"cannot read {kdir / header}: {e.strerror}") from None
-            text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
-            text = re.sub(r"//[^\n]*", "", text)
-            for name, body in _DEFINE.findall(text):
-                value = _evaluate(body, values)
-                if value is not None:
-                    values[name] = value
-        return values
+    def _loaded(self):
+        if not self._dir_found:
+            self.kernel_dir = self.find_kernel_dir()
+            self._dir_found = True
+        try:
+            return super()._loaded()
+        except kconst.KconstError as e:
+            raise Xv6Error(str(e)) from None
 
     def __getitem__(self, name):
-        if self._values is None:
-            self._values = self._load()
         try:
-            return self._values[name]
-        except KeyError:
-            raise Xv6Error(f"no #define {name} in the kernel headers "
-                           f"({', '.join(self.HEADERS)})") from None
-
-    def get(self, name, default=None):
-        if self._values is None:
-            self._values = self._load()
-        return self._values.get(name, default)
-
-    def with_prefix(self, prefix):
-        """{name: value} of every constant whose name starts with prefix."""
-        if self._values is None:
-            self._values = self._load()
-        return {k: v for k, v in self._values.items() if k.startswith(prefix)}
-
-
-def _evaluate(body, known):
-    """Value of a macro body such as '(KERNBASE - 0x1000)', or None if it is
-    not a plain integer expression of numbers and known names."""
-    expr = re.sub(r"\b[A-Za-z_]\w*\b",
-                  lambda m: str(known[m.group(0)]) if m.group(0) in known else "@",
-                  _NUMBER.sub(lambda m: m.group(1), body.strip()))
-    if not expr or "@" in expr or not _SAFE.match(expr):
-        return None
-    expr = expr.replace("/", "//")
-    try:
-        return int(eval(expr, {"__builtins__": {}}, {})) & 0xFFFFFFFF
-    except (SyntaxError, ArithmeticError, ValueError, TypeError):
-        return None
+            return super().__getitem__(name)
+        except kconst.KconstError as e:
+            raise Xv6Error(str(e)) from None
 
 
 constants = Constants()
@@ -197,7 +152,7 @@ def paging_note():
         cr0 = int(gdb.parse_and_eval("$cr0"))
     except (gdb.error, ValueError):
         return ""
-    if cr0 & 0x80000000:
+    if cr0 & kconst.kernel["CR0_PG"]:
         return ""
     return " (paging is off on this CPU: the kernel has not started yet)"
 
@@ -278,26 +233,12 @@ def plural(n, word):
 
 def prot_string(prot):
     """PROT_ bits as 'rwx'."""
-    c = constants
-    return "".join(ch if prot & c[name] else "-"
-                   for ch, name in (("r", "PROT_READ"), ("w", "PROT_WRITE"), ("x", "PROT_EXEC")))
+    return kconst.rwx(prot, constants)
 
 
 def flag_string(flags):
     """MAP_ bits by name, e.g. 'private|anonymous|populate'."""
-    names = []
-    left = flags
-    seen = set()
-    for name, bit in sorted(constants.with_prefix("MAP_").items(), key=lambda kv: kv[1]):
-        if name == "MAP_FAILED" or bit == 0 or bit in seen or bit & (bit - 1):
-            continue
-        seen.add(bit)
-        if flags & bit:
-            names.append(name[4:].lower())
-            left &= ~bit
-    if left:
-        names.append(f"0x{left:x}")
-    return "|".join(names) if names else "-"
+    return kconst.map_names(flags, constants)
 
 
 def table(header, rows, right=()):

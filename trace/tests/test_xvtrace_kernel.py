@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from hostlib import kconst
 from xvtrace_testlib import REPO
 from xvtrace.check import lost_by_cpu
 from xvtrace.decode import load
@@ -17,8 +18,7 @@ HOSTCC = shutil.which("gcc")
 KFLAGS = ["-m32", "-O2", "-Wall", "-Werror", "-fno-pic", "-fno-pie", "-fno-builtin",
           "-fno-strict-aliasing", "-fno-omit-frame-pointer", "-fno-stack-protector",
           "-ffreestanding", "-nostdinc", "-ggdb", "-I", str(KERNEL)]
-TRACESTAT = ["on", "mask", "emitted", "lost", "buffered", "sent", "frames", "tsc_khz",
-             "ring_records", "lossless", "stalls"]
+TRACESTAT = kconst.kernel.trace_stats()     # names by TRACECTL_STATUS selector
 
 
 @pytest.mark.skipif(CROSS is None, reason="no i686-linux-gnu-gcc")

@@ -9,13 +9,9 @@ or remove events to break one invariant at a time.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-TRACE_DIR = Path(__file__).resolve().parents[1]
-REPO = TRACE_DIR.parent
-sys.path.insert(0, str(TRACE_DIR))
-
-from xvtrace.writer import Capture  # noqa: E402
+from hostlib import ROOT as REPO
+from xvtrace.writer import Capture
 
 PAGE = 4096
 MS = 1e-3
@@ -79,8 +75,12 @@ def session(capture=None, leak_heap=False, skip=(), extra=()):
 
 
 def run_cli(*args, cwd=None):
-    """Run python3 -m xvtrace ARGS; returns the CompletedProcess."""
-    env = dict(os.environ, PYTHONPATH=str(TRACE_DIR))
+    """Run python3 -m xvtrace ARGS from the repository root (or cwd), as a
+    user would, without PYTHONPATH; returns the CompletedProcess."""
+    env = dict(os.environ)
     env.pop("XVTRACE_DEBUG", None)
+    env.pop("PYTHONPATH", None)
+    if cwd is not None:
+        env["PYTHONPATH"] = str(REPO)       # elsewhere, the root must be on the path
     return subprocess.run([sys.executable, "-m", "xvtrace", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+                          capture_output=True, text=True, env=env, cwd=cwd or REPO, timeout=120)

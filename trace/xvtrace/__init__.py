@@ -6,7 +6,7 @@
     export   Trace -> Perfetto/Chrome JSON, CTF 1.8
     writer   events -> capture bytes (tests, tools)
 
-Run as ``PYTHONPATH=trace python3 -m xvtrace --help``; the format is in
+Run as ``python3 -m xvtrace --help`` from the repository root; the format is in
 docs/trace.md.
 """
 

@@ -1,4 +1,4 @@
-"""Command line: PYTHONPATH=trace python3 -m xvtrace COMMAND [FILE] ...
+"""Command line: python3 -m xvtrace COMMAND [FILE] ...   (from the repository root)
 
 Exit status: 0 success (check: PASS); 1 check found problems; 2 unusable
 input or bad arguments; 3 the input was damaged, truncated or incomplete
@@ -6,55 +6,29 @@ input or bad arguments; 3 the input was damaged, truncated or incomplete
 """
 
 import argparse
-import os
-import re
 import sys
 import time
 
 import numpy as np
+
+from hostlib.cli import EXIT_DAMAGED, EXIT_OK, parse_time, print_warnings, run_main
 
 from . import check as checkmod
 from .decode import COMPOUNDS, RECORD_DTYPE, decode, load
 from .schema import TraceError
 
 DEFAULT_CAPTURE = "out/com2.bin"
-EXIT_OK, EXIT_PROBLEMS, EXIT_BADINPUT, EXIT_DAMAGED = 0, 1, 2, 3
-MAX_WARNINGS = 10
-UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
-
-
-def warn(msg):
-    print(f"xvtrace: warning: {msg}", file=sys.stderr)
 
 
 def open_trace(path):
-    """Load path, printing decode warnings (at most MAX_WARNINGS) to stderr."""
+    """Load path, printing decode warnings (the first few) to stderr."""
     trace = load(path)
-    for w in trace.warnings[:MAX_WARNINGS]:
-        warn(w)
-    if len(trace.warnings) > MAX_WARNINGS:
-        warn(f"... and {len(trace.warnings) - MAX_WARNINGS} more")
+    print_warnings("xvtrace", trace.warnings)
     return trace
 
 
 def damaged(trace):
     return bool(trace.damaged or trace.truncated or trace.missing_frames)
-
-
-def parse_time(trace, text):
-    """A time on the command line: a number in the trace's unit, or with a
-    unit suffix (s, ms, us, ns) when the TSC rate is known."""
-    m = re.fullmatch(r"\s*([-+]?[0-9.]+(?:[eE][-+]?\d+)?)\s*([a-z]*)\s*", text)
-    if not m:
-        raise TraceError(f"bad time {text!r}: expected a number, e.g. 1.5 or 200ms")
-    value, unit = float(m.group(1)), m.group(2)
-    if not unit:
-        return value
-    if unit not in UNITS:
-        raise TraceError(f"bad time unit {unit!r}: use s, ms, us or ns")
-    if not trace.rate_known:
-        raise TraceError("this trace has no TSC rate: give times in TSC ticks, without a unit")
-    return value * UNITS[unit]
 
 
 def select(trace, args):
@@ -80,9 +54,9 @@ def select(trace, args):
         keep &= mine
     times = trace.times
     if args.start is not None:
-        keep &= times >= parse_time(trace, args.start)
+        keep &= times >= parse_time(trace, args.start, TraceError)
     if args.end is not None:
-        keep &= times <= parse_time(trace, args.end)
+        keep &= times <= parse_time(trace, args.end, TraceError)
     return np.flatnonzero(keep)
 
 
@@ -135,7 +109,7 @@ def cmd_check(args):
 def cmd_replay(args):
     from .replay import state_at
     trace = open_trace(args.file)
-    t = parse_time(trace, args.at) if args.at is not None else float("inf")
+    t = parse_time(trace, args.at, TraceError) if args.at is not None else float("inf")
     st = state_at(trace, t)
     page = trace.header.page_size
     when = trace.format_time(st.time) if st.time is not None else "start"
@@ -282,26 +256,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except TraceError as e:
-        print(f"xvtrace: error: {e}", file=sys.stderr)
-        return EXIT_BADINPUT
-    except BrokenPipeError:
-        # Output closed early (e.g. piped into head): not an error.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except OSError as e:
-        print(f"xvtrace: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
-        return EXIT_BADINPUT
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:
-        if os.environ.get("XVTRACE_DEBUG"):
-            raise
-        print(f"xvtrace: internal error: {type(e).__name__}: {e} "
-              "(set XVTRACE_DEBUG=1 for a traceback)", file=sys.stderr)
-        return 70
+    return run_main("xvtrace", lambda: args.func(args), TraceError, "XVTRACE_DEBUG")
 
 
 if __name__ == "__main__":

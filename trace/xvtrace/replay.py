@@ -45,8 +45,8 @@ Process
 Region (immutable: a split, unmap or mprotect replaces it by new ones)
     uid         unique within one replay, for tracking spans
     start, end  [start, end), page aligned
-    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" (PROT_READ 1,
-                PROT_WRITE 2, PROT_EXEC 4)
+    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" (the PROT_ bits
+                of xv6/kernel/mman.h, through hostlib.kconst)
     since       time it took this shape
 
 Page (immutable)
@@ -81,6 +81,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hostlib import kconst
+
 Range = namedtuple("Range", "start end")
 Change = namedtuple("Change", "index time event kind pid detail")
 Problem = namedtuple("Problem", "time index kind pid message")
@@ -105,7 +107,7 @@ class Region:
     since: float
 
     def rwx(self):
-        return "".join(c if self.prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
+        return kconst.rwx(self.prot)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 A capture carries its schema as text in the stream header (docs/trace.md,
 "Schema"); `Schema.parse` reads it. The kernel builds that text from the
 X-macro lists in xv6/kernel/traceevents.h; `schema_text_from_header` builds
-the same text from the header file itself, for the capture writer.
+the same text from the header file itself (through hostlib.kconst), for the
+capture writer.
 
 Names are lower case on the host: event ``PAGE_ALLOC`` is ``page_alloc``,
 enumeration ``OWNER`` is ``owner`` and its value ``REGION`` is ``region``.
@@ -11,7 +12,8 @@ enumeration ``OWNER`` is ``owner`` and its value ``REGION`` is ``region``.
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+
+from hostlib import kconst
 
 
 class TraceError(Exception):
@@ -132,41 +134,19 @@ def decode_text(raw):
 
 # ---- the kernel header, for writers ------------------------------------
 
-def default_header_path():
-    """xv6/kernel/traceevents.h in the source tree this package is in."""
-    return Path(__file__).resolve().parents[2] / "xv6" / "kernel" / "traceevents.h"
-
-
-def _macro_body(source, name):
-    m = re.search(r"^[ \t]*#[ \t]*define[ \t]+" + name + r"\b(\(\w*\))?(.*)$",
-                  source, re.MULTILINE)
-    if not m:
-        raise TraceError(f"traceevents.h: no #define {name}")
-    return m.group(2)
-
-
-def schema_text_from_header(path=None):
-    """The schema text the kernel sends, built from traceevents.h the way
-    its TRACE_SCHEMA macro does."""
-    path = Path(path) if path else default_header_path()
+def schema_text_from_header(consts=None):
+    """The schema text the kernel sends, built from traceevents.h (read by
+    hostlib.kconst) the way its TRACE_SCHEMA macro does."""
+    consts = consts or kconst.kernel
     try:
-        source = path.read_text()
-    except OSError as e:
-        raise TraceError(f"cannot read {path}: {e.strerror}") from None
-    source = re.sub(r"/\*.*?\*/", " ", source, flags=re.DOTALL)
-    source = re.sub(r"//[^\n]*", "", source)
-    source = source.replace("\\\n", " ")
-    version = _macro_body(source, "TRACE_VERSION").strip()
-    lines = [f"xvtrace {version}"]
-    args = r"\s*,\s*".join([r"(\w+)"] * 6)
-    for m in re.finditer(r"X\(\s*" + args + r"\s*\)", _macro_body(source, "TRACE_EVENTS")):
-        name, eid, *fields = m.groups()
-        lines.append(f"event {eid} {name} {' '.join(fields)}")
-    for m in re.finditer(r"X\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(-?\w+)\s*\)",
-                         _macro_body(source, "TRACE_ENUMS")):
-        enum, name, value = m.groups()
-        lines.append(f"enum {enum} {value} {name}")
-    for kind, macro in (("hex", "TRACE_HEX_FIELDS"), ("text", "TRACE_TEXT_FIELDS")):
-        words = re.findall(r'"([^"]*)"', _macro_body(source, macro))
-        lines.append(f"{kind} {''.join(words)}")
+        lines = [f"xvtrace {consts['TRACE_VERSION']}"]
+        lines += [f"event {eid} {name} {' '.join(fields)}"
+                  for name, eid, *fields in consts.xlist("TRACE_EVENTS")]
+        lines += [f"enum {enum} {value} {name}"
+                  for enum, name, value in consts.xlist("TRACE_ENUMS")]
+        for kind, macro in (("hex", "TRACE_HEX_FIELDS"), ("text", "TRACE_TEXT_FIELDS")):
+            words = re.findall(r'"([^"]*)"', consts.macro(macro))
+            lines.append(f"{kind} {''.join(words)}")
+    except kconst.KconstError as e:
+        raise TraceError(str(e)) from None
     return "\n".join(lines) + "\n"

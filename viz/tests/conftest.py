@@ -1,17 +1,9 @@
 """Fixtures for the viz tests: the demo's story as a synthetic capture."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import viz  # noqa: E402,F401  (puts trace/ on sys.path)
-from viz import synth, timeline  # noqa: E402
-from xvtrace.decode import decode  # noqa: E402
+from viz import synth, timeline
+from xvtrace.decode import decode
 
 
 @pytest.fixture(scope="session")
