@@ -17,6 +17,7 @@ import gdb
 
 PGSIZE = 4096                 # x86 paging facts
 PTE_P, PTE_W, PTE_U, PTE_PS = 0x1, 0x2, 0x4, 0x80
+PTE_COW = 0x200  # mmu.h: a software bit, shared copy-on-write
 
 
 class Xv6Error(Exception):
