@@ -27,6 +27,7 @@ SUITES = [
     ("mmaptest", 600),
     ("mmapstress", 600),
     ("mmapfuzz", 600),
+    ("cowtest", 600),
     ("attacktest", 600),
 ]
 

@@ -9,7 +9,7 @@ pa + KERNBASE.
 
 import gdb
 
-from .utils import (PGSIZE, PTE_P, PTE_PS, PTE_U, PTE_W, Xv6Command, Xv6Error, constants,
+from .utils import (PGSIZE, PTE_COW, PTE_P, PTE_PS, PTE_U, PTE_W, Xv6Command, Xv6Error, constants,
                     parse_int, read_u32s, table, u32)
 from . import procs
 
@@ -17,13 +17,22 @@ NENTRIES = 1024
 ADDR_MASK = 0xFFFFF000
 
 _FLAG_NAMES = ((0x001, "P"), (0x002, "W"), (0x004, "U"), (0x008, "PWT"), (0x010, "PCD"),
-               (0x020, "A"), (0x040, "D"), (0x080, "PS"), (0x100, "G"))
+               (0x020, "A"), (0x040, "D"), (0x080, "PS"), (0x100, "G"),
+               (0x200, "COW"))  # PTE_COW, a software bit: shared copy-on-write
 
 
 def flag_names(entry, pde=False):
     """'P W U A' for the flag bits of a PDE or PTE (bit 7 is PS in a PDE)."""
     return " ".join(name for bit, name in _FLAG_NAMES
                     if entry & bit and (pde or name != "PS")) or "-"
+
+
+def page_refs(pa):
+    """kalloc.c's reference count of the page at pa, or None if unreadable."""
+    try:
+        return int(gdb.parse_and_eval(f"kmem.ref[{pa >> 12}]"))
+    except gdb.error:
+        return None
 
 
 def pdx(va):
@@ -84,8 +93,9 @@ class PageTable:
             return None
         return (pte & ADDR_MASK) | (va & 0xFFF)
 
-    def resident(self, start, end):
-        """Pages in [start, end) whose PTE is present."""
+    def resident(self, start, end, need=PTE_P):
+        """Pages in [start, end) whose PTE has the bits need (present, or
+        present and copy-on-write)."""
         n = 0
         va = start & ADDR_MASK
         while va < end:
@@ -96,8 +106,8 @@ class PageTable:
                     break
                 continue
             if pde & PTE_PS:
-                n += 1
-            elif self.pte(va) & PTE_P:
+                n += need == PTE_P
+            elif self.pte(va) & need == need:
                 n += 1
             va += PGSIZE
         return n
@@ -186,11 +196,17 @@ their flag bits, the physical address, and which mapping of the process
         if not pte & PTE_P:
             yield "not present: the page is not mapped"
             return
-        if pte & PTE_U:
+        if pte & PTE_U and pte & PTE_COW:
+            access = "user read/write, copy-on-write: the next write copies it if shared"
+        elif pte & PTE_U:
             access = "user read/write" if pte & PTE_W else "user read-only"
         else:
             access = "kernel only"
-        yield f"va 0x{va:08x} -> pa 0x{pt.translate(va):08x} ({access})"
+        pa = pt.translate(va)
+        yield f"va 0x{va:08x} -> pa 0x{pa:08x} ({access})"
+        refs = page_refs(pa)
+        if refs is not None:
+            yield f"page 0x{pa & ADDR_MASK:08x}: {refs} reference(s) (mappings and holders)"
 
 
 class Pgtable(Xv6Command):

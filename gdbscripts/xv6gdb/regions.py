@@ -13,6 +13,7 @@ from .utils import (PGSIZE, Xv6Command, Xv6Error, constants, deref, flag_string,
                     prot_string, size_string, table, u32)
 from . import procs
 from .pgtable import pagetable_of
+from .utils import PTE_COW, PTE_P
 
 
 class RegionList:
@@ -166,7 +167,10 @@ class Vmmap(Xv6Command):
 Usage: xv6 vmmap [PID]
 The mappings getmaps() reports, in the same order: text and data
 [0, textend), the guard page, the stack page, the heap [heapbase, sz),
-then each region; with the pages present in the page table."""
+then each region; with the pages present in the page table, and of those
+the ones shared copy-on-write since a fork (COW: the first write copies
+them if another process still holds them; `xv6 pte` shows a page's
+reference count)."""
 
     NAME = "vmmap"
     USAGE = "[PID]"
@@ -183,13 +187,14 @@ then each region; with the pages present in the page table."""
             n, pages = res.split("/")
             present += int(n) if n != "?" else 0
             total += int(pages)
+            cow = "?" if res.startswith("?") else str(pt.resident(start, end, PTE_P | PTE_COW))
             rows.append([f"0x{start:08x}", f"0x{end:08x}", size_string(end - start),
                          prot_string(prot), kind,
-                         flag_string(flags), res])
+                         flag_string(flags), res, cow])
         gdb.write(f"{procs.describe(p)}: {len(rows)} mappings, {present} of {total} pages "
                   f"resident\n")
-        gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT"], rows,
-                        right=("SIZE", "RESIDENT")))
+        gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT", "COW"],
+                        rows, right=("SIZE", "RESIDENT", "COW")))
         for e in errors:
             gdb.write(f"note: resident pages unknown: {e}\n")
         report_list_problems(p, walk)

@@ -19,6 +19,7 @@ from hostlib import kconst
 
 PGSIZE = kconst.kernel["PGSIZE"]          # x86 paging facts (mmu.h)
 PTE_P, PTE_W, PTE_U, PTE_PS = (kconst.kernel[n] for n in ("PTE_P", "PTE_W", "PTE_U", "PTE_PS"))
+PTE_COW = kconst.kernel["PTE_COW"]        # a software bit: shared copy-on-write
 
 
 class Xv6Error(Exception):

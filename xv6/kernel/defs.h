@@ -118,7 +118,7 @@ int             ncpu_started(void);
 
 // mmap.c
 uint            heap_limit(struct proc*);
-int             regions_fork(struct proc*, struct proc*);
+int             regions_fork(struct proc*, struct proc*, uint *cowed);
 void            regions_exit(struct proc*);
 void            regions_dump(struct proc*);
 int             fault_handler(uint va, uint err, uint eip);
@@ -246,7 +246,9 @@ int             deallocuvm(pde_t*, uint, uint);
 void            freevm(pde_t*);
 void            inituvm(pde_t*, char*, uint);
 int             loaduvm(pde_t*, char*, struct inode*, uint, uint);
-pde_t*          copyuvm(pde_t*, uint);
+pde_t*          copyuvm(pde_t*, uint sz, uint *shared);
+uint            cow_share(pte_t*);
+int             cow_fault(struct proc*, uint va, pte_t*, int owner, uint eip);
 void            switchuvm(struct proc*);
 void            switchkvm(void);
 int             copyout(pde_t*, uint, void*, uint);

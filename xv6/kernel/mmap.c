@@ -57,6 +57,7 @@ static uint region_pages(struct region *r) {
 
 static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm);
 static void release_unused(char *mem);
+static int map_ref(pde_t *pgdir, uint va, uint pa, int perm, int pid, int shared);
 
 static int pte_perm(int prot) {
   if (prot == PROT_NONE)
@@ -106,11 +107,18 @@ static void release_unused(char *mem) {
 // perm, taking a reference for the PTE. Returns 0 or -1 (no memory).
 static int map_shared(pde_t *pgdir, uint va, uint pa, int perm, int pid) {
   kref(P2V(pa));
+  return map_ref(pgdir, va, pa, perm, pid, 1);
+}
+
+// Map pa at page va of pgdir for pid with perm, the PTE holding a
+// reference the caller took (which is dropped on failure). shared is the
+// trace's: 1 for a page of a shared object. Returns 0 or -1 (no memory).
+static int map_ref(pde_t *pgdir, uint va, uint pa, int perm, int pid, int shared) {
   if (mappages(pgdir, (void *)va, PGSIZE, pa, perm) < 0) {
     kfree(P2V(pa));
     return -1;
   }
-  trace_emit(EV_PAGE_MAP, va, pa, 1, pid);
+  trace_emit(EV_PAGE_MAP, va, pa, shared, pid);
   return 0;
 }
 
@@ -145,12 +153,21 @@ static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
 }
 
 // Give the present pages in [start, end) the permissions of prot.
-static void protect_range(struct proc *p, uint start, uint end, int prot) {
-  uint a;
+// Give the present pages of r in [start, end) the permissions of prot. A
+// private page that another process still holds copy-on-write stays
+// without PTE_W: writable means PTE_COW for it, and the first write
+// copies it.
+static void protect_range(struct proc *p, struct region *r, uint start, uint end, int prot) {
+  uint a, perm = pte_perm(prot), cowperm = (perm & ~PTE_W) | PTE_COW;
   pte_t *pte;
-  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE)
-    if (*pte & PTE_P)
-      *pte = PTE_ADDR(*pte) | PTE_P | pte_perm(prot);
+  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
+    if (!(*pte & PTE_P))
+      continue;
+    if (!r->shm && (perm & PTE_W) && krefcount(P2V(PTE_ADDR(*pte))) > 1)
+      *pte = PTE_ADDR(*pte) | PTE_P | cowperm;
+    else
+      *pte = PTE_ADDR(*pte) | PTE_P | perm;
+  }
 }
 
 // Pages present in [start, end) of pgdir.
@@ -608,12 +625,13 @@ static int do_mprotect(uint addr, int length, int prot) {
     region_split(p, r, addr, spare[i++]);
   if ((r = region_find(p, end - 1)) && r->end > end)
     region_split(p, r, end, spare[i++]);
-  for (r = p->regions; r; r = r->next)
-    if (r->start >= addr && r->end <= end)
+  for (r = p->regions; r; r = r->next) {
+    if (r->start >= addr && r->end <= end) {
       r->prot = prot;
+      protect_range(p, r, r->start, r->end, prot);
+    }
+  }
   release(&p->regionlock);
-
-  protect_range(p, addr, end, prot);
   flush_tlb(p);
   return 0;
 
@@ -725,10 +743,11 @@ uint heap_limit(struct proc *p) {
 }
 
 // Give child (fresh from allocproc, so with no regions yet) copies of
-// parent's regions: private pages copied (only the touched ones), shared
-// pages mapped again. Returns 0, or -1 if memory ran out (whatever was
-// copied is then released by regions_exit).
-int regions_fork(struct proc *parent, struct proc *child) {
+// parent's regions: private pages shared copy-on-write (counted in
+// *cowed), shared pages mapped again. Returns 0, or -1 if memory ran out
+// (whatever was mapped is then released by regions_exit). The caller
+// flushes the parent's TLB.
+int regions_fork(struct proc *parent, struct proc *child, uint *cowed) {
   struct region *r, *c, **tail = &child->regions;
   uint a, pa;
   int perm;
@@ -747,15 +766,16 @@ int regions_fork(struct proc *parent, struct proc *child) {
     for (a = r->start; (pte = next_pte(parent->pgdir, &a, r->end)) != 0; a += PGSIZE) {
       if (!(*pte & PTE_P))
         continue;
-      perm = PTE_FLAGS(*pte) & ~PTE_P;
+      pa = PTE_ADDR(*pte);
       if (r->shm) {
-        if (map_shared(child->pgdir, a, PTE_ADDR(*pte), perm, child->pid) < 0)
+        if (map_shared(child->pgdir, a, pa, PTE_FLAGS(*pte) & ~PTE_P, child->pid) < 0)
           goto fail;
-      } else {
-        if ((pa = map_fresh(child->pgdir, a, P2V(PTE_ADDR(*pte)), perm)) == 0)
-          goto fail;
-        trace_emit(EV_PAGE_NEW, a, pa, child->pid, 0);
+        continue;
       }
+      perm = cow_share(pte) & ~PTE_P;  // private: shared copy-on-write
+      if (map_ref(child->pgdir, a, pa, perm, child->pid, 0) < 0)
+        goto fail;
+      (*cowed)++;
     }
   }
   return 0;
@@ -809,12 +829,18 @@ int fault_handler(uint va, uint err, uint eip) {
   pte_t *pte;
   uint page = PGROUNDDOWN(va), pa;
 
-  if (p == 0 || va >= KERNBASE || (r = region_find(p, va)) == 0)
+  if (p == 0 || va >= KERNBASE)
     return FAULT_BAD;
-  if (r->prot == PROT_NONE || ((err & FEC_WRITE) && !(r->prot & PROT_WRITE)))
+  r = region_find(p, va);
+  if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P)) {
+    // Present: a write to a page shared copy-on-write (PTE_COW is only
+    // ever set where writing is allowed), or a protection fault.
+    if ((err & FEC_WRITE) && (*pte & (PTE_COW | PTE_U)) == (PTE_COW | PTE_U))
+      return cow_fault(p, page, pte, r ? OWNER_REGION : OWNER_USER, eip);
     return FAULT_BAD;
-  if ((pte = walkpgdir(p->pgdir, (void *)page, 0)) != 0 && (*pte & PTE_P))
-    return FAULT_BAD;  // present: this was a protection fault
+  }
+  if (r == 0 || r->prot == PROT_NONE || ((err & FEC_WRITE) && !(r->prot & PROT_WRITE)))
+    return FAULT_BAD;
   if (!r->shm) {
     if ((pa = map_fresh(p->pgdir, page, 0, pte_perm(r->prot))) == 0)
       return FAULT_NOMEM;

@@ -172,20 +172,23 @@ int growproc(int n) {
 // child's pid to the parent (0 in the child), or -1.
 int fork(void) {
   struct proc *np, *cur = myproc();
+  uint cowed = 0;
   int i, pid;
 
   if ((np = allocproc()) == 0)
     return syserr(ERR_LIMIT, NPROC);
-  if ((np->pgdir = copyuvm(cur->pgdir, cur->sz)) == 0)
+  if ((np->pgdir = copyuvm(cur->pgdir, cur->sz, &cowed)) == 0)
     goto bad;
   np->sz = cur->sz;
   np->textend = cur->textend;
   np->stackbase = cur->stackbase;
   np->heapbase = cur->heapbase;
-  if (regions_fork(cur, np) < 0) {
+  if (regions_fork(cur, np, &cowed) < 0) {
     freevm(np->pgdir);
+    lcr3(V2P(cur->pgdir));  // pages became copy-on-write before it failed
     goto bad;
   }
+  lcr3(V2P(cur->pgdir));    // the parent's pages are now copy-on-write
   np->parent = cur;
   *np->tf = *cur->tf;
   np->tf->eax = 0;  // fork returns 0 in the child
@@ -197,6 +200,7 @@ int fork(void) {
   safestrcpy(np->name, cur->name, sizeof(cur->name));
   pid = np->pid;
   trace_emit(EV_FORK, cur->pid, pid, 0, 0);
+  trace_emit(EV_COW_FORK, cur->pid, pid, cowed, 0);
   trace_procname(pid, np->name);
 
   acquire(&ptable.lock);

@@ -70,7 +70,15 @@
     /* up to 16 bytes of name, NUL padded; the record's pid is the one */   \
     /* named, not the running process */                                    \
   X(SYSERR,     21, sysno,   err,       value,    _)                        \
-    /* a system call failed; value is the offending argument, if any */
+    /* a system call failed; value is the offending argument, if any */     \
+  X(COW_FORK,   25, parent,  child,     pages,    _)                        \
+    /* fork shared pages private pages copy-on-write instead of copying */  \
+    /* them; the child's PAGE_MAP of each shared region page came first */  \
+  X(COW_FAULT,  26, va,      pa,        cow,      eip)                      \
+    /* a write to a page shared copy-on-write (eip 0: the kernel wrote): */ \
+    /* copied: pa is the new page (PAGE_UNMAP or PAGE_DROP of the old one */\
+    /* and PAGE_NEW or PAGE_ALLOC of this one came first); reused: no one */\
+    /* else held the page pa, which is now simply writable again */
 
 // Small enumerations that event fields take values from. A field whose
 // name is an enumeration's name, in lower case, holds one of its values.
@@ -113,6 +121,9 @@
   X(ERR,     PIPE,      24) /* the other end of the pipe is closed */       \
   X(ERR,     BADEXEC,   25) /* not a program this kernel can run */         \
   X(ERR,     FAILED,    26) /* failed for a reason not told apart */        \
+  /* COW_FAULT.cow: what a write to a copy-on-write page did */             \
+  X(COW,     COPIED,    0)  /* the writer got its own copy */               \
+  X(COW,     REUSED,    1)  /* the writer was the last holder: no copy */   \
   /* FAULT.outcome: fault_handler()'s verdict; not MAPPED: killed */        \
   X(OUTCOME, MAPPED,    0)  /* a page was allocated and mapped */           \
   X(OUTCOME, BAD,      -1)  /* the access is not allowed */                 \

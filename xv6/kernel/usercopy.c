@@ -23,11 +23,14 @@
 #define FEC_WRITE 0x2  // page-fault error code: a write
 #define FEC_USER  0x4  //   from user mode (as if the user touched it)
 
-// May p read (or write) the present page at va, as the user would?
-static int pte_allows(struct proc *p, uint va, int write) {
-  uint need = PTE_P | PTE_U | (write ? PTE_W : 0);
+// Is the page at va present, and may p read (or write) it as the user
+// would, now (cow 0) or once a write has copied a copy-on-write page
+// (cow 1)?
+static int pte_allows(struct proc *p, uint va, int write, int cow) {
   pte_t *pte = walkpgdir(p->pgdir, (void *)va, 0);
-  return pte && (*pte & need) == need;
+  if (pte == 0 || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
+    return 0;
+  return !write || (*pte & PTE_W) || (cow && (*pte & PTE_COW));
 }
 
 // Is [va, va+len) memory the current process may read (or write)? Region
@@ -42,7 +45,7 @@ int user_range_ok(uint va, uint len, int write) {
   for (a = PGROUNDDOWN(va); a < va + len; a = end) {
     if ((end = region_span(p, a, write)) != 0)
       continue;  // the rest of an allowing region: no need to look at its pages
-    if (!pte_allows(p, a, write))
+    if (!pte_allows(p, a, write, 1))
       return 0;
     end = a + PGSIZE;
   }
@@ -55,11 +58,12 @@ int user_range_ok(uint va, uint len, int write) {
 static int user_page_ready(struct proc *p, uint va, int write) {
   if (va >= KERNBASE)
     return 0;
-  if (pte_allows(p, va, write))
+  if (pte_allows(p, va, write, 0))
     return 1;
+  // Not there yet, or shared copy-on-write: as if the user had touched it.
   if (fault_handler(va, FEC_USER | (write ? FEC_WRITE : 0), 0) != 0)
     return 0;
-  return pte_allows(p, va, write);
+  return pte_allows(p, va, write, 0);
 }
 
 // Fault in every page of [va, va+len), for a caller that must then write

@@ -13,6 +13,7 @@
 #include "mmu.h"
 #include "proc.h"
 #include "elf.h"
+#include "trace.h"
 
 extern char data[];  // start of kernel data (kernel.ld)
 pde_t *kpgdir;       // the kernel-only page directory (scheduler, boot)
@@ -260,30 +261,73 @@ void clearpteu(pde_t *pgdir, char *uva) {
   *pte &= ~PTE_U;
 }
 
-// A copy of the parent's memory [0, sz) for a child: fresh pages, same
-// contents and permissions. Returns 0 if memory ran out.
-pde_t *copyuvm(pde_t *pgdir, uint sz) {
+// Share the present page *pte of a parent with its child: a writable
+// page becomes copy-on-write in the parent (PTE_W off, PTE_COW on), and
+// the page gains a reference for the child's PTE. Returns the flags the
+// child's PTE gets. The caller flushes the parent's TLB.
+uint cow_share(pte_t *pte) {
+  if (*pte & (PTE_W | PTE_COW))
+    *pte = (*pte & ~PTE_W) | PTE_COW;
+  kref(P2V(PTE_ADDR(*pte)));
+  return PTE_FLAGS(*pte);
+}
+
+// The parent's memory [0, sz) for a child, shared copy-on-write: no page
+// is copied, each is copied when either side first writes it. Adds the
+// number of pages shared to *shared. Returns 0 if memory (for page
+// tables) ran out.
+pde_t *copyuvm(pde_t *pgdir, uint sz, uint *shared) {
   pde_t *d;
   pte_t *pte;
-  uint pa, i;
-  char *mem;
+  uint pa, flags, i;
   if ((d = setupkvm()) == 0)
     return 0;
   for (i = 0; i < sz; i += PGSIZE) {
     if ((pte = walkpgdir(pgdir, (void *)i, 0)) == 0 || !(*pte & PTE_P))
       panic("copyuvm: page not present");
     pa = PTE_ADDR(*pte);
-    if ((mem = kalloc_as(OWNER_USER)) == 0)
-      goto bad;
-    memmove(mem, P2V(pa), PGSIZE);
-    if (mappages(d, (void *)i, PGSIZE, V2P(mem), PTE_FLAGS(*pte)) < 0) {
-      kfree(mem);
-      goto bad;
+    flags = cow_share(pte);
+    if (mappages(d, (void *)i, PGSIZE, pa, flags & ~PTE_P) < 0) {
+      kfree(P2V(pa));
+      freevm(d);
+      return 0;
     }
+    (*shared)++;
   }
   return d;
-bad:
-  freevm(d);
+}
+
+// A write to the copy-on-write page at va (its PTE pte) of the current
+// process p: if another process still holds the page, give p its own
+// copy, else make the page writable again. owner says what the page is
+// (OWNER_REGION, or OWNER_USER for text, data, stack and heap), for the
+// trace; eip is where the user was (0: the kernel wrote). Returns 0, or
+// FAULT_NOMEM.
+int cow_fault(struct proc *p, uint va, pte_t *pte, int owner, uint eip) {
+  uint pa = PTE_ADDR(*pte), flags = (PTE_FLAGS(*pte) | PTE_W) & ~PTE_COW;
+  char *mem;
+  // Only p could add a reference (by forking), and p is here: a count of
+  // 1 stays 1. A count above 1 may drop meanwhile: then the copy was not
+  // needed, but is still right.
+  if (krefcount(P2V(pa)) == 1) {
+    *pte = pa | flags;
+    invlpg((void *)va);
+    trace_emit(EV_COW_FAULT, va, pa, COW_REUSED, eip);
+    return 0;
+  }
+  mem = owner == OWNER_REGION ? kalloc_untraced() : kalloc_as(owner);
+  if (mem == 0)
+    return FAULT_NOMEM;
+  memmove(mem, P2V(pa), PGSIZE);
+  *pte = V2P(mem) | flags;
+  invlpg((void *)va);
+  if (owner == OWNER_REGION) {
+    kfree_unmapped(P2V(pa), va, p->pid);        // PAGE_UNMAP, or PAGE_DROP if last
+    trace_emit(EV_PAGE_NEW, va, V2P(mem), p->pid, 0);
+  } else {
+    kfree(P2V(pa));
+  }
+  trace_emit(EV_COW_FAULT, va, V2P(mem), COW_COPIED, eip);
   return 0;
 }
 

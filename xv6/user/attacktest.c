@@ -386,6 +386,7 @@ static void test_fixed_populate_failure(void) {
 
 #define FFK_ROUNDS       6
 #define FFK_KILLER_TICKS 4000
+#define FFK_LEFT         48    // pages the filler leaves free: enough for small forks
 
 struct ffk_shared {
   volatile int target;  // pid the killer kills, 0: none
@@ -409,13 +410,25 @@ static void ffk_hold(int pct) {
   check(sbrk(grow) != (char *)-1, "sbrk(%x) failed", grow);
 }
 
-// Hold more memory than is left free, then fork once per token from rfd
-// (the copy runs out of memory midway) and send back fork's result on
-// wfd. A filler holding most of the rest keeps each copy short.
+// Hold all free memory but about left pages (and the page tables that
+// map what is held).
+static void ffk_hold_all_but(int left) {
+  struct sysinfo si;
+  uint pages;
+  check(sysinfo(&si) == 0, "sysinfo failed");
+  pages = (si.freepages - left) * 1024 / 1025;  // and one page table per 1024
+  check(sbrk(pages * PG) != (char *)-1, "sbrk(%d pages) failed", pages);
+}
+
+// Hold most of memory, then fork once per token from rfd and send back
+// fork's result on wfd. Fork shares pages copy-on-write but needs page
+// tables for them all: about one per 4 MiB held, more than the filler
+// leaves free, so it runs out of memory midway.
 static void ffk_big(int rfd, int wfd) {
   char c;
   int r;
-  ffk_hold(60);
+  ffk_hold(75);
+  check(write(wfd, &c, 1) == 1, "ready write failed");
   while (read(rfd, &c, 1) == 1) {
     if ((r = fork()) == 0)
       exit();
@@ -436,12 +449,22 @@ static void test_fork_fail_killed(void) {
   int failed = 0;
   char c;
 
+  xpipe(go);
+  xpipe(res);
+  if ((big = xfork()) == 0) {
+    close(go[1]);
+    close(res[0]);
+    ffk_big(go[0], res[1]);
+  }
+  close(go[0]);
+  close(res[1]);
+  check(read(res[0], &c, 1) == 1, "the big process died");
   xpipe(hold);
   xpipe(ready);
   if ((filler = xfork()) == 0) {
     close(hold[1]);
     close(ready[0]);
-    ffk_hold(75);
+    ffk_hold_all_but(FFK_LEFT);
     check(write(ready[1], "r", 1) == 1, "ready write failed");
     read(hold[0], &c, 1);  // until the case closes the pipe
     exit();
@@ -452,15 +475,6 @@ static void test_fork_fail_killed(void) {
   close(ready[0]);
   if ((killer = xfork()) == 0)
     ffk_killer(sh);
-  xpipe(go);
-  xpipe(res);
-  if ((big = xfork()) == 0) {
-    close(go[1]);
-    close(res[0]);
-    ffk_big(go[0], res[1]);
-  }
-  close(go[0]);
-  close(res[1]);
   for (round = 0; round < FFK_ROUNDS; round++) {
     // Pids are handed out in order: big's fork gets the one after probe.
     if ((probe = xfork()) == 0)

@@ -121,6 +121,56 @@ static uint fork_cost(void) {
   return median(t, 5);
 }
 
+// Median cost of fork+exec+wait of this program with -exit (which exits
+// at once): the shell's path, where copy-on-write copies nothing.
+static uint fork_exec_cost(void) {
+  static char *argv[] = {"mmapbench", "-exit", 0};
+  uint t[5], i;
+  uint64 t0;
+  for (i = 0; i < 5; i++) {
+    t0 = rdtsc();
+    if (fork() == 0) {
+      exec("mmapbench", argv);
+      exit();
+    }
+    wait();
+    t[i] = rdtsc() - t0;
+  }
+  return median(t, 5);
+}
+
+// Per page: a write to a page shared copy-on-write with a child (copied),
+// and then, with the child gone, to pages only the parent still holds
+// (made writable again, no copy).
+static void bench_cow_fault(void) {
+  uint t[REPS], r[REPS], i, cost;
+  int npages = 64, k, fds[2];
+  uint64 t0;
+  char *p = map(npages * PGSIZE, MAP_POPULATE);
+  for (i = 0; i < REPS; i++) {
+    pipe(fds);
+    if (fork() == 0) {
+      t0 = rdtsc();
+      for (k = 0; k < npages; k++)
+        p[k * PGSIZE] = 2;
+      cost = (rdtsc() - t0) / npages;
+      write(fds[1], &cost, sizeof(cost));
+      exit();
+    }
+    read(fds[0], &t[i], sizeof(t[i]));
+    close(fds[0]);
+    close(fds[1]);
+    wait();
+    t0 = rdtsc();
+    for (k = 0; k < npages; k++)
+      p[k * PGSIZE] = 3;
+    r[i] = (rdtsc() - t0) / npages;
+  }
+  munmap(p, npages * PGSIZE);
+  row("copy-on-write fault, copied, per page", median(t, REPS), "cycles");
+  row("copy-on-write fault, last holder (no copy), per page", median(r, REPS), "cycles");
+}
+
 // fork+exit+wait of a process with 16 MiB of touched private memory.
 static void bench_fork(void) {
   uint len = 16 * 1024 * 1024;
@@ -130,9 +180,13 @@ static void bench_fork(void) {
   p = map(len, MAP_POPULATE);
   row("fork+exit+wait with 16 MiB mapped and touched", fork_cost(), "cycles");
   munmap(p, len);
+  row("fork+exec+wait of a small program", fork_exec_cost(), "cycles");
+  bench_cow_fault();
 }
 
 int main(int argc, char *argv[]) {
+  if (argc > 1 && strcmp(argv[1], "-exit") == 0)
+    exit();
   printf(1, "| operation | median | unit |\n|---|---|---|\n");
   bench_with_regions(1);
   bench_with_regions(16);
