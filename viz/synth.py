@@ -3,7 +3,7 @@
 SynthKernel is a small model of the kernel's memory bookkeeping: it keeps
 processes, regions, shared objects and a page allocator, and for every
 operation writes the records the real kernel writes (docs/trace.md), compound
-ones (fault_map, page_new, page_drop) included, in the
+ones (fault_map, page_new, page_drop) and copy-on-write fork included, in the
 same order, through xvtrace's Capture writer. A trace it writes replays
 cleanly: the checker passes on it.
 
@@ -64,6 +64,7 @@ class SProc:
     sz: int = 0
     regions: list = field(default_factory=list)
     mapped: dict = field(default_factory=dict)  # va -> pa, region pages present
+    cow: set = field(default_factory=set)       # private vas shared copy-on-write
 
 
 class SynthKernel:
@@ -79,6 +80,7 @@ class SynthKernel:
         self.step = step
         base = 0x400000
         self.free = list(range(base + (mem_pages - 1) * PAGE, base - PAGE, -PAGE))
+        self.refs = {}                  # pa -> holders, for pages shared copy-on-write
         self.procs = {}
         self.next_pid = 1
         self.next_node = 0x80400000
@@ -114,8 +116,19 @@ class SynthKernel:
         return pa
 
     def release(self, pa, running):
+        """Drop one reference to pa: freed with the last (kfree)."""
+        if self._unshare(pa):
+            return
         self.emit("page_free", running, pa=pa)
         self.free.append(pa)
+
+    def _unshare(self, pa):
+        """Drop a reference to a page shared copy-on-write; True if others still hold it."""
+        if self.refs.get(pa, 1) > 1:
+            self.refs[pa] -= 1
+            return True
+        self.refs.pop(pa, None)
+        return False
 
     def node(self, pid):
         addr = self.next_node
@@ -165,11 +178,13 @@ class SynthKernel:
             self.release(pa, pid)
 
     def fork(self, pid):
-        """A child with a copy of pid's memory; shared regions stay shared."""
+        """A child sharing pid's memory copy-on-write; shared regions stay shared."""
         parent = self.procs[pid]
         child = self._new_proc(pid, pid)
         child.name = parent.name
-        child.user = [self.alloc("user", pid) for _ in parent.user]
+        child.user = list(parent.user)
+        for pa in parent.user:
+            self.refs[pa] = self.refs.get(pa, 1) + 1
         child.textend, child.stackbase = parent.textend, parent.stackbase
         child.heapbase, child.sz = parent.heapbase, parent.sz
         for r in parent.regions:
@@ -180,13 +195,16 @@ class SynthKernel:
         for va, pa in sorted(parent.mapped.items()):
             r = self._region_at(parent, va)
             if r.obj:
-                copy = pa
-                self.emit("page_map", pid, target=child.pid, va=va, pa=copy, shared=1)
-            else:               # the kernel's one record for alloc + map: page_new
-                copy = self.free.pop()
-                self.emit("page_new", pid, target=child.pid, va=va, pa=copy)
-            child.mapped[va] = copy
+                self.emit("page_map", pid, target=child.pid, va=va, pa=pa, shared=1)
+            else:               # shared copy-on-write: one more mapping of the page
+                self.refs[pa] = self.refs.get(pa, 1) + 1
+                self.emit("page_map", pid, target=child.pid, va=va, pa=pa, shared=0)
+                parent.cow.add(va)
+                child.cow.add(va)
+            child.mapped[va] = pa
         self.emit("fork", pid, parent=pid, child=child.pid)
+        self.emit("cow_fork", pid, parent=pid, child=child.pid,
+                  pages=len(parent.user) + len(child.cow))
         return child.pid
 
     def spawn(self, parent, name, text_pages=2):
@@ -238,9 +256,12 @@ class SynthKernel:
         return start
 
     def touch(self, pid, va):
-        """A first access to the page at va: a fault that maps it."""
+        """A write to the page at va: a fault that maps it, or a copy-on-write
+        fault if it is shared since a fork."""
         p = self.procs[pid]
         va -= va % PAGE
+        if va in p.cow:
+            self._cow_write(p, va)
         if va in p.mapped:
             return
         r = self._region_at(p, va)
@@ -254,6 +275,20 @@ class SynthKernel:
         else:               # a private page: one fault_map record (alloc + map + fault)
             pa = p.mapped[va] = self.free.pop()
             self.emit("fault_map", pid, va=va + 16, pa=pa, errcode=6, eip=0x1040)
+
+    def _cow_write(self, p, va):
+        """The write fault on a copy-on-write page: copied while another holds it."""
+        p.cow.discard(va)
+        old = p.mapped[va]
+        if self.refs.get(old, 1) == 1:
+            self.refs.pop(old, None)
+            self.emit("cow_fault", p.pid, va=va, pa=old, cow="reused", eip=0x1040)
+            return
+        self.refs[old] -= 1
+        self.emit("page_unmap", p.pid, target=p.pid, va=va, pa=old)
+        new = p.mapped[va] = self.free.pop()
+        self.emit("page_new", p.pid, target=p.pid, va=va, pa=new)
+        self.emit("cow_fault", p.pid, va=va, pa=new, cow="copied", eip=0x1040)
 
     def _split(self, p, start, end):
         """Cut regions at start and end so that none straddles them."""
@@ -271,9 +306,12 @@ class SynthKernel:
         for r in [r for r in p.regions if start <= r.start and r.end <= end]:
             for va in range(r.start, r.end, PAGE):
                 pa = p.mapped.pop(va, None)
+                p.cow.discard(va)
                 if pa is None:
                     continue
-                if r.obj is None:       # unmap + free: one page_drop record
+                if r.obj is None and self._unshare(pa):
+                    self.emit("page_unmap", p.pid, target=p.pid, va=va, pa=pa)
+                elif r.obj is None:     # unmap + free: one page_drop record
                     self.emit("page_drop", p.pid, target=p.pid, va=va, pa=pa)
                     self.free.append(pa)
                 else:

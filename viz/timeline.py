@@ -421,14 +421,18 @@ class _Collector:
     # -- probes of the live state
 
     def memory_sample(self, state):
-        """(owner counts, {pid: pages of its own}) now."""
+        """(owner counts, {pid: pages of its own}) now. Pages shared
+        copy-on-write are nobody's own: they count once, as "cow"."""
+        shared, distinct = state.memory.cow_shared()
         procs = {}
         for pid, proc in state.processes.items():
             user = proc.user_pages() if hasattr(proc, "user_pages") else None
-            n = (user or 0) + max(0, self.private.get(pid, 0))
-            if n:
+            n = (user or 0) + max(0, self.private.get(pid, 0)) - shared.get(pid, 0)
+            if n > 0:
                 procs[pid] = n
-        return dict(state.memory.counts), procs
+        counts = dict(state.memory.counts)
+        counts["cow"] = distinct
+        return counts, procs
 
     def finish(self, end):
         for span in list(self.open_areas.values()) + list(self.open_regions.values()):
@@ -505,9 +509,11 @@ def _memory_series(times, rows, lives, total, top=7):
         series[label] = np.array([procs.get(pid, 0) for _, procs in rows], dtype=float)
     own = sum(series.values()) if series else np.zeros(n)
     user = np.array([sum(c.get(o, 0) for o in PROCESS_OWNERS) for c, _ in rows], dtype=float)
-    series["other processes"] = np.maximum(user - own, 0)
+    cow = np.array([c.get("cow", 0) for c, _ in rows], dtype=float)
+    series["other processes"] = np.maximum(user - own - cow, 0)
+    series["shared copy-on-write"] = cow
     series["shared regions"] = np.array([c.get("shared", 0) for c, _ in rows], dtype=float)
-    known = {o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) | {"shared"}
+    known = {o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) | {"shared", "cow"}
     for owner, label in KERNEL_OWNERS:
         values = [c.get(owner, 0) for c, _ in rows]
         if owner == "kernel":       # anything the chart has no name for

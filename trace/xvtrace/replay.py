@@ -133,9 +133,11 @@ class Process:
     mapped: dict = field(default_factory=dict)
     born: float = None
     exited: float = None
+    cow: dict = field(default_factory=dict)    # va -> share group of a [0, sz) page since fork
 
     def copy(self):
-        return replace(self, regions=list(self.regions), mapped=dict(self.mapped))
+        return replace(self, regions=list(self.regions), mapped=dict(self.mapped),
+                       cow=dict(self.cow))
 
     def resident(self, start, end):
         return sorted((va, pa) for va, pa in self.mapped.items() if start <= va < end)
@@ -158,6 +160,10 @@ class Memory:
     pages: dict = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
     maps: dict = field(default_factory=dict)
+    # Pages of [0, sz) (text, data, stack, heap) shared copy-on-write: the
+    # kernel does not name them one by one, so a group stands for one
+    # physical page, with the pids still holding it (cow_fork, cow_fault).
+    cow_groups: dict = field(default_factory=dict)  # group -> set of pids
 
     @property
     def used(self):
@@ -168,7 +174,25 @@ class Memory:
         return self.total - len(self.pages) if self.total else None
 
     def copy(self):
-        return Memory(self.total, dict(self.pages), Counter(self.counts), dict(self.maps))
+        return Memory(self.total, dict(self.pages), Counter(self.counts), dict(self.maps),
+                      {g: set(pids) for g, pids in self.cow_groups.items()})
+
+    def cow_shared(self):
+        """({pid: its pages shared copy-on-write}, distinct pages shared): private
+        region pages mapped by several processes, and [0, sz) pages held by
+        several since a fork."""
+        per_pid, distinct = Counter(), 0
+        for pa, mappers in self.maps.items():
+            if len(mappers) > 1 and (page := self.pages.get(pa)) and page.owner == "region":
+                distinct += 1
+                for pid, _ in mappers:
+                    per_pid[pid] += 1
+        for pids in self.cow_groups.values():
+            if len(pids) > 1:
+                distinct += 1
+                for pid in pids:
+                    per_pid[pid] += 1
+        return per_pid, distinct
 
 
 @dataclass(slots=True)
@@ -527,6 +551,8 @@ class Replayer:
             p.heap = saved
         base = p.heap.start if p.heap else min(old, new)
         p.heap = Range(base, max(base, new))
+        if new < old:
+            self.leave_cow(p, new + self.page - 1 - (new + self.page - 1) % self.page, 1 << 32)
         f["added"], f["removed"] = [], []
         return "layout", pid
 
@@ -543,9 +569,43 @@ class Replayer:
             f["added"] = list(child.regions)
         return "process", child.pid
 
+    def _on_cow_fork(self, pid, f):
+        """The child holds every [0, sz) page of its parent, copy-on-write."""
+        parent = self.state.processes.get(f["parent"])
+        child = self.proc(f["child"])
+        groups = self.state.memory.cow_groups
+        if parent is not None and parent.heap is not None:
+            for va in range(0, parent.heap.end, self.page):
+                g = parent.cow.get(va)
+                if g is None or g not in groups:
+                    g = parent.cow[va] = self._next_group = getattr(self, "_next_group", 0) + 1
+                    groups[g] = {parent.pid}
+                groups[g].add(child.pid)
+                child.cow[va] = g
+        return "process", child.pid
+
+    def _on_cow_fault(self, pid, f):
+        """pid's page at va is its own now (a copy, or the last holder's)."""
+        p = self.state.processes.get(pid)
+        if p is not None:
+            self.leave_cow(p, f["va"], f["va"] + 1)
+        return "map", pid
+
+    def leave_cow(self, p, start, end):
+        """p no longer holds the [0, sz) pages in [start, end) it shared."""
+        groups = self.state.memory.cow_groups
+        for va in [va for va in p.cow if start <= va < end]:
+            g = p.cow.pop(va)
+            holders = groups.get(g)
+            if holders is not None:
+                holders.discard(p.pid)
+                if not holders:
+                    del groups[g]
+
     def _on_exec(self, pid, f):
         self.check_orphans(pid, "exec")
         p = self.proc(pid)
+        self.leave_cow(p, 0, 1 << 32)
         p.state = "running"
         p.text = Range(0, f["textend"])
         p.stack = Range(f["stackbase"], f["stackbase"] + self.page) if f["stackbase"] else None
@@ -566,6 +626,8 @@ class Replayer:
         self.check_orphans(f["pid"], "reap")
         who = self.describe(f["pid"])
         p = st.processes.pop(f["pid"], None)
+        if p is not None:
+            self.leave_cow(p, 0, 1 << 32)
         f["removed"], f["added"] = (p.regions if p else []), []
         if p is None:
             return "process", f["pid"]

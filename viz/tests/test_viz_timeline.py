@@ -50,6 +50,7 @@ def test_region_counts_per_snapshot(story_timeline, story):
 def test_memory_samples_match_the_page_counts(story_trace, story_timeline):
     mem = story_timeline.memory
     assert mem.total == 16384
+    assert mem.series["shared copy-on-write"].max() > 0     # the story forks
     names = {"page tables": "pgtable", "kernel stacks": "kstack", "shared regions": "shared"}
     for k in range(0, len(mem.times), 97):
         st = state_at(story_trace, mem.times[k])
@@ -57,12 +58,15 @@ def test_memory_samples_match_the_page_counts(story_trace, story_timeline):
         assert used == st.memory.used
         for label, owner in names.items():
             assert mem.series[label][k] == st.memory.counts.get(owner, 0)
+        shared, distinct = st.memory.cow_shared()
+        assert mem.series["shared copy-on-write"][k] == distinct
         for label, pid in mem.procs.items():
             proc = st.processes.get(pid)
             if proc is not None and proc.heap is not None:
                 private = sum(1 for pa in proc.mapped.values()
                               if st.memory.pages[pa].owner == "region")
-                assert mem.series[label][k] == proc.user_pages() + private
+                own = proc.user_pages() + private - shared.get(pid, 0)
+                assert mem.series[label][k] == max(own, 0)
 
 
 def test_marks_name_the_events(story_timeline, story):
