@@ -122,6 +122,7 @@ static uint read_esp(void) {
 static uint seed = 1;
 static int nprocs = 4;
 static int budget = 20000;   // calls=N
+static int verbose;          // verbose=1: workers name each call on the console
 static int casenr;           // which case runs (its index in cases[])
 static int tally_fd = -1;    // case -> main: struct tally
 static char root[16];        // "/storm<seed>"
@@ -215,7 +216,7 @@ static void worker_done(void) {
 
 // Start n workers running fn(i); fds[i] receives worker i's report pipe.
 static void start_workers(int n, void (*fn)(int), int *pids, int *fds) {
-  int i, p[2];
+  int i, p[2], fd;
   for (i = 0; i < n; i++) {
     xpipe(p);
     pids[i] = xfork();
@@ -223,7 +224,9 @@ static void start_workers(int n, void (*fn)(int), int *pids, int *fds) {
       close(p[0]);
       report_fd = p[1];
       worker_nr = i;
-      close_all_but(report_fd);
+      for (fd = 0; fd < NOFILE; fd++)
+        if (fd != report_fd && !(verbose && fd == 1))
+          close(fd);
       ncalls = nerrors = 0;
       seed_rng(seed, casenr, i);
       fn(i);
@@ -253,7 +256,7 @@ static void read_report(int i, int fd, int *calls, int *errors) {
       *calls += atoi(line + 2);
       for (s = line + 2; *s && *s != ' '; s++)
         ;
-      *errors += atoi(s);
+      *errors += atoi(s + 1);
       got = 1;
     }
   }
@@ -417,8 +420,8 @@ static int range_class(uint va, int len, int write) {
   if (len == 0)
     return va <= KERNBASE ? PAGE_OK : PAGE_BAD;
   end = va + (uint)len;
-  if (end < va || end > KERNBASE)
-    return PAGE_BAD;
+  if (end < va || end > KERNBASE || va == 0)
+    return PAGE_BAD;    // a null pointer is refused, though page 0 is text
   for (a = PGROUNDDOWN(va), n = 0; a < end; a += PG, n++) {
     if (n == 64)
       return PAGE_UNKNOWN;
@@ -627,7 +630,6 @@ struct fdinfo {
 
 static struct fdinfo fds[NOFILE];
 static int pipe_fill[NOFILE];  // bytes buffered in pipe i
-static int npipes;
 
 static int pipe_ends(int pipe, int kind) {
   int fd, n = 0;
@@ -639,8 +641,7 @@ static int pipe_ends(int pipe, int kind) {
 static void fds_init(void) {
   int fd;
   for (fd = 0; fd < NOFILE; fd++)
-    fds[fd].kind = fd == report_fd ? FD_RESERVED : FD_FREE;
-  npipes = 0;
+    fds[fd].kind = fd == report_fd || (verbose && fd == 1) ? FD_RESERVED : FD_FREE;
 }
 
 // A descriptor argument: usually one that is open, never the report pipe.
@@ -648,13 +649,15 @@ static int fd_arg(void) {
   int fd;
   switch (below(8)) {
   case 0:
-    return edge_int();
+    fd = edge_int();
+    break;
   case 1:
-    return below(NOFILE + 2) - 1;
+    fd = below(NOFILE + 2) - 1;
+    break;
   default:
     fd = below(NOFILE);
-    return fds[fd].kind == FD_RESERVED ? -1 : fd;
   }
+  return fd >= 0 && fd < NOFILE && fds[fd].kind == FD_RESERVED ? -1 : fd;
 }
 
 // Learn what a new descriptor is from fstat.
@@ -765,9 +768,18 @@ static void fd_resync(void) {
   }
 }
 
+// A pipe number no open descriptor uses (there are at most NOFILE/2 pipes).
+static int free_pipe_id(void) {
+  int id;
+  for (id = 0; id < NOFILE; id++)
+    if (pipe_ends(id, FD_PIPE_R) + pipe_ends(id, FD_PIPE_W) == 0)
+      return id;
+  return 0;  // not reached
+}
+
 static void op_pipe(void) {
   uint p = below(3) ? stackbase + below(STACKSCRATCH / 2) : write_ptr();
-  int cls = range_class(p, 8, 1), r = sys1(SYS_pipe, p), *f = (int *)p;
+  int cls = range_class(p, 8, 1), r = sys1(SYS_pipe, p), *f = (int *)p, id;
   MUST_FAIL(cls, r, "pipe");
   if (r != 0 || cls != PAGE_OK) {
     if (r == 0)
@@ -778,11 +790,11 @@ static void op_pipe(void) {
          "pipe returned fds %d %d", f[0], f[1], 0);
   wcheck(fds[f[0]].kind == FD_FREE && fds[f[1]].kind == FD_FREE, "pipe reused fds %d %d",
          f[0], f[1], 0);
+  id = free_pipe_id();
   fds[f[0]].kind = FD_PIPE_R;
   fds[f[1]].kind = FD_PIPE_W;
-  fds[f[0]].pipe = fds[f[1]].pipe = npipes % NOFILE;
-  pipe_fill[npipes % NOFILE] = 0;
-  npipes++;
+  fds[f[0]].pipe = fds[f[1]].pipe = id;
+  pipe_fill[id] = 0;
 }
 
 static int open_mode(void) {
@@ -1226,7 +1238,7 @@ static void op_badstack(void) {
                        SYS_mprotect, SYS_getmaps, SYS_sysinfo, SYS_kmstat, SYS_tracectl,
                        SYS_write};
   uint sps[] = {textend + 64, APAGE(1) + 64, APAGE(5) + 64, KERNBASE - 4, KERNBASE + 0x1000,
-                0xffff0000, stackbase - 4};
+                0xffff0000, stackbase - 8};
   int num = nums[below(NELEM(nums))], r;
   uint sp = sps[below(NELEM(sps))];
   r = rawsys_sp(num, sp);
@@ -1244,16 +1256,20 @@ static void op_small(void) {
 
 struct op {
   void (*fn)(void);
+  char *name;
   int weight;
 };
 
 static struct op ops[] = {
-  {op_read, 8}, {op_write, 8}, {op_close, 5}, {op_dup, 4}, {op_pipe, 3}, {op_open, 8},
-  {op_mknod, 2}, {op_unlink, 4}, {op_fstat, 4}, {op_link, 3}, {op_mkdir, 3}, {op_chdir, 3},
-  {op_fork, 2}, {op_wait, 2}, {op_kill, 2}, {op_exec, 1}, {op_small, 2}, {op_sbrk, 3},
-  {op_sleep, 1}, {op_kmalloc, 3}, {op_kmfree, 3}, {op_mmap, 6}, {op_munmap, 4},
-  {op_mprotect, 4}, {op_getmaps, 3}, {op_sysinfo, 2}, {op_kmstat, 2}, {op_tracectl, 2},
-  {op_badnum, 1}, {op_badstack, 3},
+  {op_read, "read", 8}, {op_write, "write", 8}, {op_close, "close", 5}, {op_dup, "dup", 4},
+  {op_pipe, "pipe", 3}, {op_open, "open", 8}, {op_mknod, "mknod", 2}, {op_unlink, "unlink", 4},
+  {op_fstat, "fstat", 4}, {op_link, "link", 3}, {op_mkdir, "mkdir", 3}, {op_chdir, "chdir", 3},
+  {op_fork, "fork", 2}, {op_wait, "wait", 2}, {op_kill, "kill", 2}, {op_exec, "exec", 1},
+  {op_small, "small", 2}, {op_sbrk, "sbrk", 3}, {op_sleep, "sleep", 1},
+  {op_kmalloc, "kmalloc", 3}, {op_kmfree, "kmfree", 3}, {op_mmap, "mmap", 6},
+  {op_munmap, "munmap", 4}, {op_mprotect, "mprotect", 4}, {op_getmaps, "getmaps", 3},
+  {op_sysinfo, "sysinfo", 2}, {op_kmstat, "kmstat", 2}, {op_tracectl, "tracectl", 2},
+  {op_badnum, "badnum", 1}, {op_badstack, "badstack", 3},
 };
 
 static void one_op(void) {
@@ -1265,6 +1281,8 @@ static void one_op(void) {
   k = below(total);
   for (i = 0; k >= ops[i].weight; i++)
     k -= ops[i].weight;
+  if (verbose)
+    printf(1, "# worker %d call %d: %s\n", worker_nr, ncalls, ops[i].name);
   ops[i].fn();
 }
 
@@ -1853,6 +1871,8 @@ int main(int argc, char *argv[]) {
       nprocs = atoi(v);
     else if ((v = suite_option(argv[i], "calls=")) != 0)
       budget = atoi(v);
+    else if ((v = suite_option(argv[i], "verbose=")) != 0)
+      verbose = atoi(v);
     else
       argv[n++] = argv[i];
   }
