@@ -165,6 +165,7 @@ bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
 	$(PYTHON) bench/guest.py mmapbench
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
+	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2).
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8

@@ -198,8 +198,11 @@ void consoleintr(int (*getc)(void)) {
 
 // Read up to n bytes of complete lines. ^D ends the input (returns 0
 // when it is the first byte).
-static int consoleread(struct inode *ip, char *dst, int n) {
-  int target = n, c;
+// Read up to n bytes of console input, up to and including a newline,
+// into dst (a user address if user is set).
+static int consoleread(struct inode *ip, int user, char *dst, int n) {
+  int target = n;
+  char c;
   iunlock(ip);
   acquire(&cons.lock);
   while (n > 0) {
@@ -217,7 +220,13 @@ static int consoleread(struct inode *ip, char *dst, int n) {
         input.r--;  // keep ^D so the next read returns 0
       break;
     }
-    *dst++ = c;
+    // Not under cons.lock: storing into user memory may fault a page in.
+    release(&cons.lock);
+    if (either_copyout(user, dst++, &c, 1) < 0) {
+      ilock(ip);
+      return -1;
+    }
+    acquire(&cons.lock);
     --n;
     if (c == '\n')
       break;
@@ -227,15 +236,23 @@ static int consoleread(struct inode *ip, char *dst, int n) {
   return target - n;
 }
 
-static int consolewrite(struct inode *ip, char *buf, int n) {
-  int i;
+// Print n bytes from src (a user address if user is set), a chunk at a
+// time, each chunk copied in before cons.lock is taken.
+static int consolewrite(struct inode *ip, int user, char *src, int n) {
+  char chunk[64];
+  int done, m, i;
   iunlock(ip);
-  acquire(&cons.lock);
-  for (i = 0; i < n; i++)
-    consputc(buf[i] & 0xff);
-  release(&cons.lock);
+  for (done = 0; done < n; done += m) {
+    m = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+    if (either_copyin(user, chunk, src + done, m) < 0)
+      break;
+    acquire(&cons.lock);
+    for (i = 0; i < m; i++)
+      consputc(chunk[i] & 0xff);
+    release(&cons.lock);
+  }
   ilock(ip);
-  return n;
+  return done;
 }
 
 void consoleinit(void) {

@@ -37,9 +37,9 @@ struct file*    filealloc(void);
 void            fileclose(struct file*);
 struct file*    filedup(struct file*);
 void            fileinit(void);
-int             fileread(struct file*, char*, int n);
+int             fileread(struct file*, uint uva, int n);
 int             filestat(struct file*, struct stat*);
-int             filewrite(struct file*, char*, int n);
+int             filewrite(struct file*, uint uva, int n);
 
 // fs.c
 void            readsb(int dev, struct superblock *sb);
@@ -56,9 +56,9 @@ void            iupdate(struct inode*);
 int             namecmp(const char*, const char*);
 struct inode*   namei(char*);
 struct inode*   nameiparent(char*, char*);
-int             readi(struct inode*, char*, uint, uint);
+int             readi(struct inode*, int user, char *dst, uint off, uint n);
 void            stati(struct inode*, struct stat*);
-int             writei(struct inode*, char*, uint, uint);
+int             writei(struct inode*, int user, char *src, uint off, uint n);
 
 // ide.c
 void            ideinit(void);
@@ -131,6 +131,17 @@ int             fault_handler(uint va, uint err, uint eip);
 #define FAULT_NOMEM (-2)  // fault_handler: out of memory
 void            regions_init(struct proc*);
 struct region*  region_find(struct proc*, uint va);
+uint            region_span(struct proc*, uint va, int write);
+
+// shm.c
+struct shmobj;
+void            shminit(void);
+struct shmobj*  shm_alloc(uint npages);
+void            shm_attach(struct shmobj*, uint lo, uint hi);
+void            shm_share(struct shmobj*);
+void            shm_uncover(struct shmobj*, uint lo, uint hi);
+void            shm_detach(struct shmobj*, uint lo, uint hi);
+uint            shm_page(struct shmobj*, uint idx);
 
 // mp.c
 extern int      ismp;
@@ -143,8 +154,8 @@ void            picinit(void);
 // pipe.c
 int             pipealloc(struct file**, struct file**);
 void            pipeclose(struct pipe*, int);
-int             piperead(struct pipe*, char*, int);
-int             pipewrite(struct pipe*, char*, int);
+int             piperead(struct pipe*, uint uva, int n);
+int             pipewrite(struct pipe*, uint uva, int n);
 
 // proc.c
 int             cpuid(void);
@@ -196,17 +207,24 @@ int             strncmp(const char*, const char*, uint);
 char*           strncpy(char*, const char*, int);
 
 // syscall.c
-int             user_range_ok(uint va, uint len, int write);
+int             syserr(int err, uint value);
 int             argint(int, int*);
-int             argptr(int, char**, int);
-int             argstr(int, char**);
-int             argptr_w(int, char**, int);
+int             arguser(int n, uint *uva, int size, int write);
+int             argstr(int n, char *buf, int max);
 int             fetchint(uint, int*);
-int             fetchstr(uint, char**);
 void            syscall(void);
 
 // sysfile.c
 int             argfd(int n, int *pfd, struct file **pf);
+
+// usercopy.c
+int             user_range_ok(uint va, uint len, int write);
+int             user_populate(uint va, uint len, int write);
+int             copy_to_user(uint dst, const void *src, uint n);
+int             copy_from_user(void *dst, uint src, uint n);
+int             copy_str_from_user(char *dst, uint src, uint max);
+int             either_copyout(int user, char *dst, const char *src, uint n);
+int             either_copyin(int user, char *dst, const char *src, uint n);
 
 // trap.c
 void            idtinit(void);

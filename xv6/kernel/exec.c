@@ -38,7 +38,7 @@ readelfhdr(struct inode *ip, struct elfhdr *elf)
   // Reading a device would call its driver (the console waits for input).
   if(ip->type != T_FILE)
     return -1;
-  if(readi(ip, (char*)elf, 0, sizeof(*elf)) != sizeof(*elf))
+  if(readi(ip, 0, (char*)elf, 0, sizeof(*elf)) != sizeof(*elf))
     return -1;
   if(elf->magic != ELF_MAGIC)
     return -1;
@@ -76,7 +76,7 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, uint *szp)
   int i;
 
   for(i = 0, off = elf->phoff; i < elf->phnum; i++, off += sizeof(ph)){
-    if(readi(ip, (char*)&ph, off, sizeof(ph)) != sizeof(ph))
+    if(readi(ip, 0, (char*)&ph, off, sizeof(ph)) != sizeof(ph))
       return -1;
     if(ph.type != ELF_PROG_LOAD || ph.memsz == 0)
       continue;
@@ -85,7 +85,7 @@ loadsegments(pde_t *pgdir, struct inode *ip, struct elfhdr *elf, uint *szp)
     end = ph.vaddr + ph.memsz;
     if(end > sz){
       if(allocuvm(pgdir, sz, end) == 0)
-        return -1;
+        return syserr(ERR_NOMEM, 0);
       sz = end;
     }
     if(loaduvm(pgdir, (char*)ph.vaddr, ip, ph.off, ph.filesz) < 0)
@@ -148,9 +148,20 @@ lastelem(char *path)
   return last;
 }
 
-// Replace the current image with the program at path. argv is a
-// null-terminated array of at most MAXARG strings, readable in the
-// current address space. Returns -1 on failure; on success it does not
+// The new image starts in a defined state, whatever the old one left in
+// its registers: only the interrupt flag set (the direction flag clear,
+// as the C calling convention expects), general registers zero.
+static void
+startregs(struct trapframe *tf, uint eip, uint esp)
+{
+  tf->edi = tf->esi = tf->ebp = tf->ebx = tf->edx = tf->ecx = tf->eax = 0;
+  tf->eflags = FL_IF;
+  tf->eip = eip;
+  tf->esp = esp;
+}
+
+// Replace the current image with the program at path. path and argv (a
+// null-terminated array of at most MAXARG strings) are in kernel memory. Returns -1 on failure; on success it does not
 // return to the old program.
 int
 exec(char *path, char **argv)
@@ -159,44 +170,55 @@ exec(char *path, char **argv)
   struct inode *ip;
   struct elfhdr elf;
   pde_t *pgdir = 0, *oldpgdir;
-  uint sz, textend, sp;
+  uint sz = 0, textend, sp;
 
   begin_op();
   if((ip = namei(path)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
-  if(readelfhdr(ip, &elf) < 0)
+  if(readelfhdr(ip, &elf) < 0){
+    syserr(ERR_BADEXEC, 0);
     goto bad;
-  if((pgdir = setupkvm()) == 0)
+  }
+  if((pgdir = setupkvm()) == 0){
+    syserr(ERR_NOMEM, 0);
     goto bad;
-  if(loadsegments(pgdir, ip, &elf, &sz) < 0 || sz == 0)
+  }
+  if(loadsegments(pgdir, ip, &elf, &sz) < 0 || sz == 0){
+    syserr(ERR_BADEXEC, 0);  // unless loadsegments ran out of memory
     goto bad;
+  }
   iunlockput(ip);
   end_op();
   ip = 0;
 
   // Guard page, then stack page, right after the image.
   textend = PGROUNDUP(sz);
-  if(allocuvm(pgdir, textend, textend + 2 * PGSIZE) == 0)
+  if(allocuvm(pgdir, textend, textend + 2 * PGSIZE) == 0){
+    syserr(ERR_NOMEM, 0);
     goto bad;
+  }
   clearpteu(pgdir, (char*)textend);
-  if(pushargs(pgdir, textend + PGSIZE, argv, &sp) < 0)
+  if(pushargs(pgdir, textend + PGSIZE, argv, &sp) < 0){
+    syserr(ERR_LIMIT, 0);  // the arguments do not fit in the stack page
     goto bad;
+  }
 
   // Nothing can fail from here on: commit to the new image. The old
   // image's regions go first, while p->pgdir is still the old one.
   regions_exit(p);
   safestrcpy(p->name, lastelem(path), sizeof(p->name));
+  acquire(&p->regionlock);  // another process's getmaps reads these
   oldpgdir = p->pgdir;
   p->pgdir = pgdir;
   p->textend = textend;
   p->stackbase = textend + PGSIZE;
   p->heapbase = p->stackbase + PGSIZE;
   p->sz = p->heapbase;
-  p->tf->eip = elf.entry;
-  p->tf->esp = sp;
+  release(&p->regionlock);
+  startregs(p->tf, elf.entry, sp);
   switchuvm(p);
   trace_image(p);
   freevm(oldpgdir);

@@ -108,36 +108,38 @@ filestat(struct file *f, struct stat *st)
   return 0;
 }
 
-// Read up to n bytes into addr. Returns bytes read, 0 at end, -1 on error.
+// Read up to n bytes into user memory at uva. Returns bytes read, 0 at
+// end, -1 on error.
 int
-fileread(struct file *f, char *addr, int n)
+fileread(struct file *f, uint uva, int n)
 {
   int r;
 
   if(!f->readable || n < 0)
-    return -1;
+    return syserr(ERR_PERM, n);
   if(f->type == FD_PIPE)
-    return piperead(f->pipe, addr, n);
+    return piperead(f->pipe, uva, n);
   if(f->type != FD_INODE)
     panic("fileread: bad file type");
 
   ilock(f->ip);
-  if((r = readi(f->ip, addr, f->off, n)) > 0)
+  if((r = readi(f->ip, 1, (char*)uva, f->off, n)) > 0)
     f->off += r;
   iunlock(f->ip);
   return r;
 }
 
-// Write n bytes from addr. Returns n, or -1 if not all of it was written.
+// Write n bytes from user memory at uva. Returns n, or -1 if not all of
+// it was written.
 int
-filewrite(struct file *f, char *addr, int n)
+filewrite(struct file *f, uint uva, int n)
 {
   int done, chunk, r;
 
   if(!f->writable || n < 0)
-    return -1;
+    return syserr(ERR_PERM, n);
   if(f->type == FD_PIPE)
-    return pipewrite(f->pipe, addr, n);
+    return pipewrite(f->pipe, uva, n);
   if(f->type != FD_INODE)
     panic("filewrite: bad file type");
 
@@ -149,7 +151,7 @@ filewrite(struct file *f, char *addr, int n)
 
     begin_op();
     ilock(f->ip);
-    if((r = writei(f->ip, addr + done, f->off, chunk)) > 0)
+    if((r = writei(f->ip, 1, (char*)uva + done, f->off, chunk)) > 0)
       f->off += r;
     iunlock(f->ip);
     end_op();

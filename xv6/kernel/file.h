@@ -27,10 +27,11 @@ struct inode {
   uint addrs[NDIRECT + 1];
 };
 
-// Read/write functions for a major device number.
+// Read/write functions for a major device number. The buffer is a user
+// address when user is set (move its bytes with either_copyout/in).
 struct devsw {
-  int (*read)(struct inode *, char *, int);
-  int (*write)(struct inode *, char *, int);
+  int (*read)(struct inode *, int user, char *dst, int n);
+  int (*write)(struct inode *, int user, char *src, int n);
 };
 
 extern struct devsw devsw[];

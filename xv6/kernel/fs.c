@@ -372,10 +372,11 @@ devok(struct inode *ip, int writing)
   return writing ? devsw[ip->major].write != 0 : devsw[ip->major].read != 0;
 }
 
-// Read up to n bytes at offset off into dst. Returns the number of bytes
-// read (short at end of file), or -1. Caller must hold ip->lock.
+// Read up to n bytes at offset off into dst, a user address if user is
+// set. Returns the number of bytes read (short at end of file or if a
+// user page could not be written), or -1. Caller must hold ip->lock.
 int
-readi(struct inode *ip, char *dst, uint off, uint n)
+readi(struct inode *ip, int user, char *dst, uint off, uint n)
 {
   struct buf *bp;
   uint done, chunk, addr;
@@ -383,7 +384,7 @@ readi(struct inode *ip, char *dst, uint off, uint n)
   if(ip->type == T_DEV){
     if(!devok(ip, 0))
       return -1;
-    return devsw[ip->major].read(ip, dst, n);
+    return devsw[ip->major].read(ip, user, dst, n);
   }
 
   if(off > ip->size || off + n < off)
@@ -399,7 +400,10 @@ readi(struct inode *ip, char *dst, uint off, uint n)
     chunk = BSIZE - off % BSIZE;
     if(chunk > n - done)
       chunk = n - done;
-    memmove(dst, bp->data + off % BSIZE, chunk);
+    if(either_copyout(user, dst, (char*)bp->data + off % BSIZE, chunk) < 0){
+      brelse(bp);
+      return done > 0 ? done : -1;
+    }
     brelse(bp);
   }
   return n;
@@ -410,7 +414,7 @@ readi(struct inode *ip, char *dst, uint off, uint n)
 // up, or -1 for a bad offset or size.
 // Caller must hold ip->lock and be inside a log operation.
 int
-writei(struct inode *ip, char *src, uint off, uint n)
+writei(struct inode *ip, int user, char *src, uint off, uint n)
 {
   struct buf *bp;
   uint done, chunk, addr;
@@ -418,7 +422,7 @@ writei(struct inode *ip, char *src, uint off, uint n)
   if(ip->type == T_DEV){
     if(!devok(ip, 1))
       return -1;
-    return devsw[ip->major].write(ip, src, n);
+    return devsw[ip->major].write(ip, user, src, n);
   }
 
   // Writes may extend a file but not leave a hole in it.
@@ -434,7 +438,10 @@ writei(struct inode *ip, char *src, uint off, uint n)
     chunk = BSIZE - off % BSIZE;
     if(chunk > n - done)
       chunk = n - done;
-    memmove(bp->data + off % BSIZE, src, chunk);
+    if(either_copyin(user, (char*)bp->data + off % BSIZE, src, chunk) < 0){
+      brelse(bp);
+      break;
+    }
     log_write(bp);
     brelse(bp);
   }
@@ -458,7 +465,7 @@ namecmp(const char *s, const char *t)
 static void
 dirread(struct inode *dp, uint off, struct dirent *de)
 {
-  if(readi(dp, (char*)de, off, sizeof(*de)) != sizeof(*de))
+  if(readi(dp, 0, (char*)de, off, sizeof(*de)) != sizeof(*de))
     panic("dirread: short directory");
 }
 
@@ -519,7 +526,7 @@ dirlink(struct inode *dp, char *name, uint inum)
   memset(&de, 0, sizeof(de));
   strncpy(de.name, name, DIRSIZ);
   de.inum = inum;
-  if(writei(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+  if(writei(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
     return -1;
   return 0;
 }
@@ -582,6 +589,12 @@ namex(char *path, int parent, char *name)
     if(parent && *path == 0){
       iunlock(ip);
       return ip;
+    }
+    // A deleted directory is empty: only "." is still in it. Its ".."
+    // may name a directory that has been freed since.
+    if(ip->nlink < 1 && namecmp(name, ".") != 0){
+      iunlockput(ip);
+      return 0;
     }
     next = dirlookup(ip, name, 0);
     // Unlock before locking next: for "." next is ip itself.

@@ -700,9 +700,10 @@ void kmalloc_proc_exit(struct proc *p) {
 // ---- system calls -------------------------------------------------------
 
 // Record why a system call failed; returns ret.
-static int syserr(int sysno, int err, int value, int ret) {
-  trace_emit(EV_SYSERR, sysno, err, value, 0);
-  return ret;
+// kmalloc fails with a null handle, not -1.
+static int refuse_kmalloc(int err, uint value) {
+  syserr(err, value);
+  return 0;
 }
 
 // void *kmalloc(int n): a handle for a new n-byte kernel object, or 0 if
@@ -715,13 +716,13 @@ int sys_kmalloc(void) {
   int n;
 
   if (argint(0, &n) < 0)
-    return syserr(SYS_kmalloc, ERR_BADARG, 0, 0);
+    return refuse_kmalloc(ERR_BADARG, 0);
   if (n <= 0 || n > KMALLOC_MAX)
-    return syserr(SYS_kmalloc, ERR_BADLEN, n, 0);
+    return refuse_kmalloc(ERR_BADLEN, n);
   if (p->nkmhandles >= KM_QUOTA_OBJECTS || handles_bytes(p) + n > KM_QUOTA_BYTES)
-    return syserr(SYS_kmalloc, ERR_LIMIT, n, 0);
+    return refuse_kmalloc(ERR_LIMIT, n);
   if ((obj = km_alloc(n, p->pid)) == 0)
-    return syserr(SYS_kmalloc, ERR_NOMEM, n, 0);
+    return refuse_kmalloc(ERR_NOMEM, n);
   if (p->kmhandles == 0)
     p->kmhandles = table_take();
   // Below the quota, so some slot is free.
@@ -742,9 +743,9 @@ int sys_kmfree(void) {
   int h;
 
   if (argint(0, &h) < 0)
-    return syserr(SYS_kmfree, ERR_BADARG, 0, -1);
+    return syserr(ERR_BADARG, 0);
   if ((e = handle_find(p, h)) == 0)
-    return syserr(SYS_kmfree, ERR_BADHANDLE, h, -1);
+    return syserr(ERR_BADHANDLE, h);
   handle_release(p, e);
   return 0;
 }
@@ -753,11 +754,13 @@ int sys_kmfree(void) {
 // caller's own handle count and bytes. 0, or -1 if st is not writable.
 int sys_kmstat(void) {
   struct proc *p = myproc();
-  struct kmstat *u, st;
+  struct kmstat st;
+  uint u;
   int i;
 
-  if (argptr_w(0, (char **)&u, sizeof(*u)) < 0)
-    return syserr(SYS_kmstat, ERR_BADADDR, 0, -1);
+  if (arguser(0, &u, sizeof(st), 1) < 0)
+    return syserr(ERR_BADADDR, 0);
+  memset(&st, 0, sizeof(st));  // no stale kernel stack bytes go out
   st.nclass = KM_NCLASS;
   st.maxsize = KMALLOC_MAX;
   st.objects = st.bytes = st.pages = 0;
@@ -769,6 +772,5 @@ int sys_kmstat(void) {
   }
   st.myobjects = p->nkmhandles;
   st.mybytes = handles_bytes(p);
-  *u = st;
-  return 0;
+  return copy_to_user(u, &st, sizeof(st));
 }

@@ -74,6 +74,7 @@ int main(void) {
   tvinit();
   binit();
   fileinit();
+  shminit();        // shared memory objects
   ideinit();
   startothers();
   kinit2(P2V(4 * 1024 * 1024), P2V(phystop));

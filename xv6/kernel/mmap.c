@@ -10,18 +10,16 @@
 //    (kalloc.c counts references), so unmapping always kfree()s.
 //  - A region page's PTE is present once touched; PTE_U is set unless
 //    the region is PROT_NONE, PTE_W iff the region has PROT_WRITE.
-//  - A MAP_SHARED region points at a shared object (struct shmobj) that
-//    owns one reference to each of its pages and lists the regions (in
-//    any process) that use it. A page of the object is released as soon
-//    as no region covers it; the object goes with its last region.
+//  - A MAP_SHARED region points at a shared object (shm.c) and covers
+//    its pages [shmoff, shmoff + pages); the object releases a page as
+//    soon as no region covers it.
 //
 // Locking: only the owning process changes its list, and only with
 // p->regionlock held; it reads its own list without the lock (nobody
 // else writes it). Other readers (getmaps of another pid) hold ptable.lock
-// and then p->regionlock. shmlock protects every shmobj, its users list,
-// and the start/end/shmoff of shared regions (so that a region of another
-// process can be read while deciding whether a page is still used).
-// Lock order: ptable.lock, then regionlock, then shmlock.
+// and then p->regionlock, so p->regionlock is also held by whoever frees
+// p's page tables or replaces p->pgdir (munmap, exit, exec, sbrk shrink).
+// Lock order: ptable.lock, then regionlock, then shm.c's shmlock.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -39,27 +37,10 @@ struct region {
   uint end;              // page aligned, > start
   int prot;              // PROT_* bits
   int flags;             // MAP_* bits as created (legacy form: PRIVATE|ANONYMOUS)
-  struct shmobj *shm;    // MAP_SHARED: the pages, else 0
+  struct shmobj *shm;    // MAP_SHARED: the pages (shm.c), else 0
   uint shmoff;           // MAP_SHARED: index in shm of the page at start
-  struct region *shmnext; // MAP_SHARED: next region using the same object
   struct region *next;   // next region by address
 };
-
-// Pages of a MAP_SHARED region, shared by every process that maps it.
-// pages[] is a two-level table: dir[i] is a kalloc'd page of physical
-// addresses (0 = not yet touched) for pages i*1024 .. i*1024+1023.
-struct shmobj {
-  int ref;               // regions using this object
-  struct region *users;  // those regions, linked by shmnext
-  uint npages;
-  uint ndir;
-  uint **dir;            // kmalloc'd array of ndir pointers
-};
-
-static struct spinlock shmlock;
-static int shm_inited;
-
-#define PER_DIR (PGSIZE / sizeof(uint))
 
 #define FEC_PRESENT 0x1  // page-fault error code bits
 #define FEC_WRITE   0x2
@@ -67,139 +48,15 @@ static int shm_inited;
 #define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-// ---- failure reasons -------------------------------------------------
-// A bad call returns -1 and leaves its reason in the trace.
-static int fail(int sysno, int reason) {
-  trace_syserr(sysno, reason);
-  return -1;
-}
-
-// ---- shared objects --------------------------------------------------
-
-static void shm_init(void) {
-  if (!shm_inited) {
-    initlock(&shmlock, "shm");
-    shm_inited = 1;
-  }
-}
-
-static struct shmobj *shm_alloc(uint npages) {
-  struct shmobj *s;
-  uint ndir = (npages + PER_DIR - 1) / PER_DIR;
-  if ((s = kmalloc(sizeof(*s))) == 0)
-    return 0;
-  if ((s->dir = kmalloc(ndir * sizeof(uint *))) == 0) {
-    kmfree(s);
-    return 0;
-  }
-  memset(s->dir, 0, ndir * sizeof(uint *));
-  s->ref = 0;
-  s->users = 0;
-  s->npages = npages;
-  s->ndir = ndir;
-  return s;
-}
 
 static uint region_pages(struct region *r) {
   return (r->end - r->start) / PGSIZE;
 }
 
-// Make r a user of s.
-static void shm_attach(struct shmobj *s, struct region *r) {
-  acquire(&shmlock);
-  r->shm = s;
-  r->shmnext = s->users;
-  s->users = r;
-  s->ref++;
-  release(&shmlock);
-}
-
-// Does any region still cover page idx of s? Caller holds shmlock.
-static int shm_covered(struct shmobj *s, uint idx) {
-  struct region *r;
-  for (r = s->users; r; r = r->shmnext)
-    if (idx >= r->shmoff && idx < r->shmoff + region_pages(r))
-      return 1;
-  return 0;
-}
-
-// Release the pages of s in [lo, hi) that no region covers any more.
-// Caller holds shmlock.
-static void shm_reclaim(struct shmobj *s, uint lo, uint hi) {
-  uint idx, *tab;
-  for (idx = lo; idx < hi; idx++) {
-    if ((tab = s->dir[idx / PER_DIR]) == 0) {
-      idx = (idx / PER_DIR + 1) * PER_DIR - 1;  // no table: skip it
-      continue;
-    }
-    if (tab[idx % PER_DIR] && !shm_covered(s, idx)) {
-      kfree_as(P2V(tab[idx % PER_DIR]), PG_SHARED);
-      tab[idx % PER_DIR] = 0;
-    }
-  }
-}
-
-static void shm_free(struct shmobj *s) {
-  uint i, j;
-  for (i = 0; i < s->ndir; i++) {
-    if (!s->dir[i])
-      continue;
-    for (j = 0; j < PER_DIR; j++)
-      if (s->dir[i][j])
-        kfree_as(P2V(s->dir[i][j]), PG_SHARED);
-    kfree_as((char *)s->dir[i], PG_SHARED);
-  }
-  kmfree(s->dir);
-  kmfree(s);
-}
-
-// r stops using its object: pages only r covered are released, and the
-// object itself when r was its last user.
-static void shm_detach(struct region *r) {
-  struct shmobj *s = r->shm;
-  struct region **pp;
-  int last;
-  acquire(&shmlock);
-  for (pp = &s->users; *pp && *pp != r; pp = &(*pp)->shmnext)
-    ;
-  if (*pp == 0)
-    panic("shm_detach: region not a user");
-  *pp = r->shmnext;
-  last = (--s->ref == 0);
-  if (!last)
-    shm_reclaim(s, r->shmoff, r->shmoff + region_pages(r));
-  release(&shmlock);
-  r->shm = 0;
-  if (last)
-    shm_free(s);
-}
-
-// Physical address of page idx of s, allocating a zeroed page on first
-// use. Returns 0 if memory ran out.
-static uint shm_page(struct shmobj *s, uint idx) {
-  uint *tab, pa;
-  char *mem;
-  acquire(&shmlock);
-  if ((tab = s->dir[idx / PER_DIR]) == 0) {
-    if ((tab = (uint *)kalloc_as(PG_SHARED)) == 0)
-      goto oom;
-    memset(tab, 0, PGSIZE);
-    s->dir[idx / PER_DIR] = tab;
-  }
-  if ((pa = tab[idx % PER_DIR]) == 0) {
-    if ((mem = kalloc_as(PG_SHARED)) == 0)
-      goto oom;
-    memset(mem, 0, PGSIZE);
-    pa = tab[idx % PER_DIR] = V2P(mem);
-  }
-  release(&shmlock);
-  return pa;
-oom:
-  release(&shmlock);
-  return 0;
-}
-
 // ---- page-level helpers ----------------------------------------------
+
+static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm);
+static void release_unused(char *mem);
 
 static int pte_perm(int prot) {
   if (prot == PROT_NONE)
@@ -222,15 +79,27 @@ static uint map_fresh(pde_t *pgdir, uint va, char *from, int perm) {
   char *mem;
   if ((mem = kalloc_untraced()) == 0)
     return 0;
+  return install_fresh(pgdir, va, mem, from, perm);
+}
+
+// map_fresh with the page mem already allocated (untraced). On failure
+// mem is released.
+static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm) {
   if (from)
     memmove(mem, from, PGSIZE);
   else
     memset(mem, 0, PGSIZE);
   if (mappages(pgdir, (void *)va, PGSIZE, V2P(mem), perm) == 0)
     return V2P(mem);
+  release_unused(mem);
+  return 0;
+}
+
+// Free a page from kalloc_untraced that was never used, recording its
+// allocation first so that the trace still pairs every free with one.
+static void release_unused(char *mem) {
   trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
   kfree(mem);
-  return 0;
 }
 
 // Map pa, a page of a shared object, at page va of pgdir for pid with
@@ -259,8 +128,10 @@ static int map_page(struct proc *p, struct region *r, uint va) {
   return 0;
 }
 
-// Unmap and release every present page in [start, end) of p.
-static void unmap_range(struct proc *p, uint start, uint end) {
+// Unmap and release every present page in [start, end) of p; with
+// free_tables, also the page tables left empty. Caller holds
+// p->regionlock (readers of another process walk these tables).
+static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
   uint a;
   pte_t *pte;
   for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
@@ -269,7 +140,8 @@ static void unmap_range(struct proc *p, uint start, uint end) {
       *pte = 0;
     }
   }
-  free_empty_pgtables(p->pgdir, start, end);
+  if (free_tables)
+    free_empty_pgtables(p->pgdir, start, end);
 }
 
 // Give the present pages in [start, end) the permissions of prot.
@@ -302,6 +174,16 @@ struct region *region_find(struct proc *p, uint va) {
   return 0;
 }
 
+// If va lies in a region of p that allows the access (a read, or a write
+// if write), the end of that region, else 0. Untouched pages count: they
+// are faulted in when the kernel or the user touches them.
+uint region_span(struct proc *p, uint va, int write) {
+  struct region *r = region_find(p, va);
+  if (r == 0 || r->prot == PROT_NONE || (write && !(r->prot & PROT_WRITE)))
+    return 0;
+  return r->end;
+}
+
 // Link r into p's sorted list. Caller holds p->regionlock.
 static void region_insert(struct proc *p, struct region *r) {
   struct region **pp = &p->regions;
@@ -315,7 +197,7 @@ static void region_insert(struct proc *p, struct region *r) {
 // Free a region node that is no longer in a process's list.
 static void region_free(struct region *r) {
   if (r->shm)
-    shm_detach(r);
+    shm_detach(r->shm, r->shmoff, r->shmoff + region_pages(r));
   kmfree(r);
 }
 
@@ -326,12 +208,7 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
   n->start = va;
   if (r->shm) {
     n->shmoff = r->shmoff + (va - r->start) / PGSIZE;
-    acquire(&shmlock);
-    n->shmnext = r->shm->users;
-    r->shm->users = n;
-    r->shm->ref++;
-    r->end = va;
-    release(&shmlock);
+    shm_share(r->shm);
   }
   r->end = va;
   r->next = n;
@@ -341,21 +218,14 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
 // Shrink r to [start, end) (a sub-range of it). For a shared region, the
 // object's pages it no longer covers are released if nobody else does.
 static void region_trim(struct region *r, uint start, uint end) {
-  uint oldoff, oldn;
-  if (!r->shm) {
-    r->start = start;
-    r->end = end;
-    return;
+  uint off = r->shmoff + (start - r->start) / PGSIZE;
+  if (r->shm) {
+    shm_uncover(r->shm, r->shmoff, off);
+    shm_uncover(r->shm, off + (end - start) / PGSIZE, r->shmoff + region_pages(r));
+    r->shmoff = off;
   }
-  acquire(&shmlock);
-  oldoff = r->shmoff;
-  oldn = region_pages(r);
-  r->shmoff += (start - r->start) / PGSIZE;
   r->start = start;
   r->end = end;
-  shm_reclaim(r->shm, oldoff, r->shmoff);
-  shm_reclaim(r->shm, r->shmoff + region_pages(r), oldoff + oldn);
-  release(&shmlock);
 }
 
 // How many regions p would have after removing [start, end).
@@ -384,10 +254,12 @@ static int overlaps(struct proc *p, uint start, uint end) {
 
 // Remove [start, end) from p's regions: unlink or trim regions, split
 // the one that strictly contains the range (using *spare, which is then
-// set to 0), release their pages. Only region pages are touched: the
-// range may also cover holes, the heap or the stack, which stay as they
-// are. Caller ensured a spare when one is needed.
-static void cut_range(struct proc *p, uint start, uint end, struct region **spare) {
+// set to 0), release their pages (and, with free_tables, page tables
+// left empty). Only region pages are touched: the range may also cover
+// holes, the heap or the stack, which stay as they are. Caller ensured a
+// spare when one is needed.
+static void cut_range(struct proc *p, uint start, uint end, struct region **spare,
+                      int free_tables) {
   struct region **pp = &p->regions, *r, *dead = 0;
   uint lo, hi;
 
@@ -399,7 +271,7 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
     }
     lo = r->start > start ? r->start : start;
     hi = r->end < end ? r->end : end;
-    unmap_range(p, lo, hi);
+    unmap_range(p, lo, hi, free_tables);
     if (r->start < start && r->end > end) {      // hole in the middle
       region_split(p, r, end, *spare);
       *spare = 0;
@@ -467,97 +339,170 @@ static uint choose_addr(struct proc *p, uint hint, uint size) {
 
 // ---- system calls ----------------------------------------------------
 
-// Fill in [start, end) of a freshly created region r (MAP_POPULATE).
-static int populate(struct proc *p, struct region *r) {
-  uint a;
-  for (a = r->start; a < r->end; a += PGSIZE)
-    if (map_page(p, r, a) < 0)
-      return -1;
+// mmap's arguments, checked and put in canonical form: the legacy call
+// (flags 0) becomes private anonymous read/write. Returns 0 or a reason.
+static int mmap_args(int length, int *prot, int *flags, int fd, int offset) {
+  if (length <= 0)
+    return ERR_BADLEN;
+  if (PGROUNDUP((uint)length) > MMAPTOP)
+    return ERR_NOMEM;
+  if (*flags == 0) {
+    if (fd != -1)
+      return ERR_BADFD;
+    *prot = PROT_READ | PROT_WRITE;
+    *flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  } else {
+    if ((*flags & ~MAP_KNOWN) != 0)
+      return ERR_BADFLAGS;
+    if ((*flags & (MAP_SHARED | MAP_PRIVATE)) == 0 ||
+        (*flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE))
+      return ERR_BADFLAGS;
+    if ((*prot & ~PROT_KNOWN) != 0)
+      return ERR_BADPROT;
+    if (!(*flags & MAP_ANONYMOUS) && fd != -1)
+      return ERR_BADFD;
+  }
+  if (offset % PGSIZE != 0)
+    return ERR_BADADDR;
   return 0;
 }
 
-static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
-  struct proc *p = myproc();
-  struct region *r, *spare = 0;
-  uint size, start;
-
-  if (length <= 0)
-    return fail(SYS_mmap, ERR_BADLEN);
-  size = PGROUNDUP((uint)length);
-  if (size > MMAPTOP)
-    return fail(SYS_mmap, ERR_NOMEM);
-  if (flags == 0) {
-    // The legacy form: private anonymous read/write, whatever prot says.
-    if (fd != -1)
-      return fail(SYS_mmap, ERR_BADFD);
-    prot = PROT_READ | PROT_WRITE;
-    flags = MAP_PRIVATE | MAP_ANONYMOUS;
-  } else {
-    if ((flags & ~MAP_KNOWN) != 0)
-      return fail(SYS_mmap, ERR_BADFLAGS);
-    if ((flags & (MAP_SHARED | MAP_PRIVATE)) == 0 ||
-        (flags & (MAP_SHARED | MAP_PRIVATE)) == (MAP_SHARED | MAP_PRIVATE))
-      return fail(SYS_mmap, ERR_BADFLAGS);
-    if ((prot & ~PROT_KNOWN) != 0)
-      return fail(SYS_mmap, ERR_BADPROT);
-    if (!(flags & MAP_ANONYMOUS) && fd != -1)
-      return fail(SYS_mmap, ERR_BADFD);
-  }
-  if (offset % PGSIZE != 0)
-    return fail(SYS_mmap, ERR_BADADDR);
-
+// Where a new region of size bytes goes: at addr for MAP_FIXED, else the
+// gap closest to the hint addr. Sets *start; returns 0 or a reason.
+static int mmap_place(struct proc *p, uint addr, uint size, int flags, uint *start) {
   if (flags & MAP_FIXED) {
     if (addr % PGSIZE != 0 || addr < region_floor(p) || addr > MMAPTOP || size > MMAPTOP - addr)
-      return fail(SYS_mmap, ERR_BADADDR);
+      return ERR_BADADDR;
     if (count_after_cut(p, addr, addr + size) + 1 > NREGION)
-      return fail(SYS_mmap, ERR_LIMIT);
-    start = addr;
-  } else {
-    if (p->nregions + 1 > NREGION)
-      return fail(SYS_mmap, ERR_LIMIT);
-    if ((start = choose_addr(p, addr >= KERNBASE ? MMAPTOP : PGROUNDDOWN(addr), size)) == 0)
-      return fail(SYS_mmap, ERR_NOMEM);
+      return ERR_LIMIT;
+    *start = addr;
+    return 0;
   }
+  if (p->nregions + 1 > NREGION)
+    return ERR_LIMIT;
+  if ((*start = choose_addr(p, addr >= KERNBASE ? MMAPTOP : PGROUNDDOWN(addr), size)) == 0)
+    return ERR_NOMEM;
+  return 0;
+}
 
+// A new region node for [start, start+size), with its shared object for
+// MAP_SHARED. Returns 0 if memory ran out.
+static struct region *region_new(uint start, uint size, int prot, int flags) {
+  struct region *r;
+  struct shmobj *obj;
   if ((r = kmalloc(sizeof(*r))) == 0)
-    return fail(SYS_mmap, ERR_NOMEM);
+    return 0;
   memset(r, 0, sizeof(*r));
-  if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
-    goto nomem;
   r->start = start;
   r->end = start + size;
   r->prot = prot;
   r->flags = flags;
   if (flags & MAP_SHARED) {
-    struct shmobj *obj = shm_alloc(size / PGSIZE);
-    if (obj == 0)
-      goto nomem;
-    shm_attach(obj, r);
+    if ((obj = shm_alloc(size / PGSIZE)) == 0) {
+      kmfree(r);
+      return 0;
+    }
+    r->shm = obj;
+    shm_attach(obj, 0, size / PGSIZE);
   }
+  return r;
+}
+
+// MAP_POPULATE is all or nothing, and MAP_FIXED must not lose what it
+// replaces when the populate runs out of memory. So every page the new
+// region needs is allocated before anything is unmapped: the page tables
+// of its range (which the cut then keeps), and its pages (a private
+// region's in a list linked through their first words, a shared region's
+// in its object). Returns the list (0 for a shared region), or -1 with
+// everything given back.
+static char *populate_prepare(struct proc *p, struct region *r, int *ok) {
+  char *list = 0, *mem;
+  uint a;
+  *ok = 0;
+  for (a = r->start; a < r->end; a = PGADDR(PDX(a) + 1, 0, 0))
+    if (walkpgdir(p->pgdir, (void *)a, 1) == 0)
+      goto undo;
+  for (a = r->start; a < r->end; a += PGSIZE) {
+    if (r->shm) {
+      if (shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE) == 0)
+        goto undo;  // the object's pages go with the object
+      continue;
+    }
+    if ((mem = kalloc_untraced()) == 0)
+      goto undo;
+    *(char **)mem = list;
+    list = mem;
+  }
+  *ok = 1;
+  return list;
+undo:
+  while ((mem = list) != 0) {
+    list = *(char **)mem;
+    release_unused(mem);
+  }
+  free_empty_pgtables(p->pgdir, r->start, r->end);
+  return 0;
+}
+
+// Map every page of r from what populate_prepare set aside. Cannot fail:
+// the page tables exist and the range is empty.
+static void populate_commit(struct proc *p, struct region *r, char *list) {
+  uint a, pa;
+  char *mem;
+  for (a = r->start; a < r->end; a += PGSIZE) {
+    if (r->shm) {
+      pa = shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE);
+      if (map_shared(p->pgdir, a, pa, pte_perm(r->prot), p->pid) < 0)
+        panic("populate_commit: shared");
+      continue;
+    }
+    mem = list;
+    list = *(char **)mem;
+    if ((pa = install_fresh(p->pgdir, a, mem, 0, pte_perm(r->prot))) == 0)
+      panic("populate_commit: private");
+    trace_emit(EV_PAGE_NEW, a, pa, p->pid, 0);
+  }
+}
+
+// mmap in steps: check, place, make the region, set aside its pages
+// (MAP_POPULATE), replace what MAP_FIXED covers, insert, map. Every
+// failure comes before anything of the process has changed.
+static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
+  struct proc *p = myproc();
+  struct region *r, *spare = 0;
+  uint size = PGROUNDUP((uint)length), start;
+  int err, ok = 1, populate = 0;
+  char *pages = 0;
+
+  if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
+      (err = mmap_place(p, addr, size, flags, &start)) != 0)
+    return syserr(err, 0);
+  populate = (flags & MAP_POPULATE) != 0;
+  if ((r = region_new(start, size, prot, flags)) == 0)
+    return syserr(ERR_NOMEM, 0);
+  if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
+    goto nomem;
+  if (populate && (pages = populate_prepare(p, r, &ok), !ok))
+    goto nomem;
 
   if ((flags & MAP_FIXED) && overlaps(p, start, start + size)) {
     trace_emit(EV_MUNMAP, start, size, 0, 0);  // MAP_FIXED replaces what was there
-    cut_range(p, start, start + size, &spare);
+    cut_range(p, start, start + size, &spare, !populate);
   }
-  if (spare) {
+  if (spare)
     kmfree(spare);
-    spare = 0;
-  }
   acquire(&p->regionlock);
   region_insert(p, r);
   release(&p->regionlock);
-
-  if ((flags & MAP_POPULATE) && populate(p, r) < 0) {
-    cut_range(p, r->start, r->end, &spare);
-    return fail(SYS_mmap, ERR_NOMEM);
-  }
+  if (populate)
+    populate_commit(p, r, pages);
   return start;
 
 nomem:
   if (spare)
     kmfree(spare);
   region_free(r);
-  return fail(SYS_mmap, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mmap(void) {
@@ -565,7 +510,7 @@ int sys_mmap(void) {
   uint r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0 ||
       argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
-    return fail(SYS_mmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mmap(addr, length, prot, flags, fd, offset);
   trace_mmap(addr, length, prot, flags, r);
   return r;
@@ -592,20 +537,20 @@ static int do_munmap(uint addr, uint length) {
 
   // munmap's length is unsigned: munmap(0, KERNBASE) is a valid call.
   if (length == 0 || length > KERNBASE)
-    return fail(SYS_munmap, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (addr % PGSIZE != 0 || addr >= KERNBASE || PGROUNDUP(length) > KERNBASE - addr)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   end = addr + PGROUNDUP(length);
   if (!overlaps(p, addr, end))
-    return fail(SYS_munmap, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   after = count_after_cut(p, addr, end);
   if (after > p->nregions) {  // the cut splits a region: needs a node
     if (after > NREGION)
-      return fail(SYS_munmap, ERR_LIMIT);
+      return syserr(ERR_LIMIT, 0);
     if ((spare = kmalloc(sizeof(*spare))) == 0)
-      return fail(SYS_munmap, ERR_NOMEM);
+      return syserr(ERR_NOMEM, 0);
   }
-  cut_range(p, addr, end, &spare);
+  cut_range(p, addr, end, &spare, 1);
   if (spare)
     kmfree(spare);
   return 0;
@@ -614,7 +559,7 @@ static int do_munmap(uint addr, uint length) {
 int sys_munmap(void) {
   int addr, length, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0)
-    return fail(SYS_munmap, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_munmap(addr, length);
   trace_emit(EV_MUNMAP, addr, length, r, 0);
   return r;
@@ -641,18 +586,18 @@ static int do_mprotect(uint addr, int length, int prot) {
   int need = 0, i;
 
   if (check_range(addr, length, &end) < 0)
-    return fail(SYS_mprotect, length <= 0 ? ERR_BADLEN : ERR_BADADDR);
+    return syserr(length <= 0 ? ERR_BADLEN : ERR_BADADDR, 0);
   if ((prot & ~PROT_KNOWN) != 0)
-    return fail(SYS_mprotect, ERR_BADPROT);
+    return syserr(ERR_BADPROT, 0);
   if (!covered(p, addr, end))
-    return fail(SYS_mprotect, ERR_NOREGION);
+    return syserr(ERR_NOREGION, 0);
   // A region that straddles either boundary is split there.
   if ((r = region_find(p, addr)) && r->start < addr)
     need++;
   if ((r = region_find(p, end - 1)) && r->end > end)
     need++;
   if (p->nregions + need > NREGION)
-    return fail(SYS_mprotect, ERR_LIMIT);
+    return syserr(ERR_LIMIT, 0);
   for (i = 0; i < need; i++)
     if ((spare[i] = kmalloc(sizeof(struct region))) == 0)
       goto nomem;
@@ -676,13 +621,13 @@ nomem:
   for (i = 0; i < 2; i++)
     if (spare[i])
       kmfree(spare[i]);
-  return fail(SYS_mprotect, ERR_NOMEM);
+  return syserr(ERR_NOMEM, 0);
 }
 
 int sys_mprotect(void) {
   int addr, length, prot, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0)
-    return fail(SYS_mprotect, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   r = do_mprotect(addr, length, prot);
   trace_emit(EV_MPROTECT, addr, length, prot, r);
   return r;
@@ -697,8 +642,8 @@ struct maps_req {
 };
 
 // Append one record. The buffer is in the calling process's memory and
-// its pages are present (argptr_w faulted them in), so writing it cannot
-// fault even with locks held.
+// its pages are present (sys_getmaps faulted them in), so writing it
+// cannot fault even with locks held.
 static void add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
                     int kind, int prot, int flags) {
   struct mapinfo *m;
@@ -734,25 +679,41 @@ static int collect_maps(struct proc *p, void *arg) {
   return q->filled;
 }
 
+// How many records p's address space needs. Called with ptable.lock held.
+static int count_maps(struct proc *p, void *arg) {
+  return 4 + p->nregions;
+}
+
+// getmaps(pid, buf, n): up to n records describing pid's address space
+// (pid <= 0: the caller's). The records are written with ptable.lock and
+// the target's regionlock held, so only the pages of buf they will fill
+// are faulted in first.
 int sys_getmaps(void) {
   int pid, n, r;
+  uint ubuf;
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
+    return syserr(ERR_BADADDR, 0);
   if (n < 0)
-    return fail(SYS_getmaps, ERR_BADLEN);
+    return syserr(ERR_BADLEN, 0);
   if (n > NREGION + 4)
     n = NREGION + 4;
-  if (argptr_w(1, (char **)&q.buf, n * sizeof(struct mapinfo)) < 0)
-    return fail(SYS_getmaps, ERR_BADADDR);
-  q.n = n;
-  q.filled = 0;
+  if (arguser(1, &ubuf, n * sizeof(struct mapinfo), 1) < 0)
+    return syserr(ERR_BADADDR, 0);
+  if (pid <= 0)
+    pid = myproc()->pid;
   if (n == 0)
     return 0;
-  r = with_proc(pid <= 0 ? myproc()->pid : pid, collect_maps, &q);
-  if (r < 0)
-    return fail(SYS_getmaps, ERR_NOPROC);
+  if ((r = with_proc(pid, count_maps, 0)) < 0)
+    return syserr(ERR_NOPROC, 0);
+  q.n = r < n ? r : n;
+  if (user_populate(ubuf, q.n * sizeof(struct mapinfo), 1) < 0)
+    return syserr(ERR_NOMEM, 0);
+  q.buf = (struct mapinfo *)ubuf;
+  q.filled = 0;
+  if ((r = with_proc(pid, collect_maps, &q)) < 0)
+    return syserr(ERR_NOPROC, 0);
   return r;
 }
 
@@ -772,7 +733,6 @@ int regions_fork(struct proc *parent, struct proc *child) {
   int perm;
   pte_t *pte;
 
-  shm_init();
   initlock(&child->regionlock, "regions");
   child->regions = 0;
   child->nregions = 0;
@@ -782,7 +742,7 @@ int regions_fork(struct proc *parent, struct proc *child) {
     *c = *r;
     c->next = 0;
     if (c->shm)
-      shm_attach(r->shm, c);
+      shm_attach(c->shm, c->shmoff, c->shmoff + region_pages(c));
     *tail = c;
     tail = &c->next;
     child->nregions++;
@@ -809,18 +769,16 @@ fail:
 // Drop every region of p and free its pages and nodes (exit, exec, a
 // failed fork). Uses p->pgdir.
 void regions_exit(struct proc *p) {
-  struct region *r;
+  struct region *r, *next;
   acquire(&p->regionlock);
-  r = p->regions;
+  for (r = p->regions; r; r = next) {
+    next = r->next;
+    unmap_range(p, r->start, r->end, 1);
+    region_free(r);
+  }
   p->regions = 0;
   p->nregions = 0;
   release(&p->regionlock);
-  while (r) {
-    struct region *next = r->next;
-    unmap_range(p, r->start, r->end);
-    region_free(r);
-    r = next;
-  }
 }
 
 // Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).
@@ -836,7 +794,6 @@ void regions_dump(struct proc *p) {
 
 // Set up an empty region list for a new process.
 void regions_init(struct proc *p) {
-  shm_init();
   initlock(&p->regionlock, "regions");
   p->regions = 0;
   p->nregions = 0;

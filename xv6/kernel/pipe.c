@@ -13,6 +13,7 @@
 #include "file.h"
 
 #define PIPESIZE 2048  // a power of two, so the counters may wrap around
+#define PIPECHUNK 256  // bytes moved between user memory and the pipe at a time
 
 struct pipe {
   struct spinlock lock;  // protects everything below
@@ -86,52 +87,69 @@ pipeclose(struct pipe *p, int writable)
     kfree((char*)p);
 }
 
-// Write all n bytes, sleeping while the pipe is full. Returns n, or -1 if
-// the read end is closed or the writer is killed.
+// Write all n bytes from user memory at uva, sleeping while the pipe is
+// full. The bytes are copied in a chunk at a time, without the lock held.
+// Returns n, or -1 if the read end is closed, the writer is killed or uva
+// cannot be read.
 int
-pipewrite(struct pipe *p, char *addr, int n)
+pipewrite(struct pipe *p, uint uva, int n)
 {
-  int i;
+  char chunk[PIPECHUNK];
+  int done, m, i;
 
-  acquire(&p->lock);
-  for(i = 0; i < n; i++){
-    while(p->nwrite == p->nread + PIPESIZE){
-      if(!p->readopen || myproc()->killed){
-        release(&p->lock);
-        return -1;
-      }
-      wakeup(&p->nread);
-      sleep(&p->nwrite, &p->lock);
-    }
-    if(!p->readopen){
-      release(&p->lock);
+  for(done = 0; done < n; done += m){
+    m = n - done < PIPECHUNK ? n - done : PIPECHUNK;
+    if(copy_from_user(chunk, uva + done, m) < 0)
       return -1;
+    acquire(&p->lock);
+    for(i = 0; i < m; i++){
+      while(p->nwrite == p->nread + PIPESIZE){
+        if(!p->readopen || myproc()->killed){
+          release(&p->lock);
+          return syserr(p->readopen ? ERR_KILLED : ERR_PIPE, 0);
+        }
+        wakeup(&p->nread);
+        sleep(&p->nwrite, &p->lock);
+      }
+      if(!p->readopen){
+        release(&p->lock);
+        return syserr(ERR_PIPE, 0);
+      }
+      p->data[p->nwrite++ % PIPESIZE] = chunk[i];
     }
-    p->data[p->nwrite++ % PIPESIZE] = addr[i];
+    wakeup(&p->nread);
+    release(&p->lock);
   }
-  wakeup(&p->nread);
-  release(&p->lock);
   return n;
 }
 
-// Read up to n bytes, sleeping while the pipe is empty and a writer
-// remains. Returns the count, 0 at end of stream, or -1 if killed.
+// Read up to n bytes into user memory at uva, sleeping while the pipe is
+// empty and a writer remains. The bytes are taken a chunk at a time under
+// the lock and copied out without it. Returns the count, 0 at end of
+// stream, or -1 if killed or uva cannot be written.
 int
-piperead(struct pipe *p, char *addr, int n)
+piperead(struct pipe *p, uint uva, int n)
 {
-  int i;
+  char chunk[PIPECHUNK];
+  int done, m;
 
   acquire(&p->lock);
   while(p->nread == p->nwrite && p->writeopen){
     if(myproc()->killed){
       release(&p->lock);
-      return -1;
+      return syserr(ERR_KILLED, 0);
     }
     sleep(&p->nread, &p->lock);
   }
-  for(i = 0; i < n && p->nread != p->nwrite; i++)
-    addr[i] = p->data[p->nread++ % PIPESIZE];
+  for(done = 0; done < n && p->nread != p->nwrite; done += m){
+    for(m = 0; m < PIPECHUNK && done + m < n && p->nread != p->nwrite; m++)
+      chunk[m] = p->data[p->nread++ % PIPESIZE];
+    release(&p->lock);
+    if(copy_to_user(uva + done, chunk, m) < 0)
+      return -1;
+    acquire(&p->lock);
+  }
   wakeup(&p->nwrite);
   release(&p->lock);
-  return i;
+  return done;
 }

@@ -71,12 +71,19 @@ static struct proc *allocproc(void) {
     release(&ptable.lock);
     return 0;
   }
+  // A slot starts clean, whatever its last user left behind.
   p->state = EMBRYO;
   p->pid = nextpid++;
+  p->killed = 0;
+  p->parent = 0;
+  p->chan = 0;
   release(&ptable.lock);
 
   if ((p->kstack = kalloc_as(OWNER_KSTACK)) == 0) {
+    acquire(&ptable.lock);
+    p->pid = 0;
     p->state = UNUSED;
+    release(&ptable.lock);
     return 0;
   }
   *(uint *)p->kstack = KSTACK_CANARY;  // overwritten only if the stack overflows
@@ -143,15 +150,19 @@ int growproc(int n) {
 
   if (n > 0) {
     if (newsz < sz || newsz > heap_limit(p))
-      return -1;
+      return syserr(ERR_OVERLAP, n);
     if ((newsz = allocuvm(p->pgdir, sz, newsz)) == 0)
-      return -1;
+      return syserr(ERR_NOMEM, n);
   } else if (n < 0) {
     if (newsz > sz || newsz < p->heapbase)
-      return -1;
+      return syserr(ERR_BADLEN, n);
+    // Frees page tables: regionlock keeps another process's getmaps out.
+    acquire(&p->regionlock);
     newsz = deallocuvm(p->pgdir, sz, newsz);
+    p->sz = newsz;
+    release(&p->regionlock);
   }
-  trace_emit(EV_HEAP, p->sz, newsz, 0, 0);
+  trace_emit(EV_HEAP, sz, newsz, 0, 0);
   p->sz = newsz;
   switchuvm(p);  // flush the TLB
   return 0;
@@ -164,7 +175,7 @@ int fork(void) {
   int i, pid;
 
   if ((np = allocproc()) == 0)
-    return -1;
+    return syserr(ERR_LIMIT, NPROC);
   if ((np->pgdir = copyuvm(cur->pgdir, cur->sz)) == 0)
     goto bad;
   np->sz = cur->sz;
@@ -198,9 +209,11 @@ bad:
   np->kstack = 0;
   np->pgdir = 0;
   acquire(&ptable.lock);
+  np->pid = 0;
+  np->killed = 0;
   np->state = UNUSED;
   release(&ptable.lock);
-  return -1;
+  return syserr(ERR_NOMEM, 0);
 }
 
 // Tell the trace about p's new image and name (exec, userinit).
@@ -289,7 +302,7 @@ int wait(void) {
     }
     if (!havekids || cur->killed) {
       release(&ptable.lock);
-      return -1;
+      return syserr(havekids ? ERR_KILLED : ERR_NOCHILD, 0);
     }
     sleep(cur, &ptable.lock);  // exit() of a child wakes us
   }
@@ -410,12 +423,15 @@ void wakeup(void *chan) {
 }
 
 // Mark pid killed; it exits when it next returns to user mode. A
-// sleeping victim is woken so that it notices.
+// sleeping victim is woken so that it notices. init cannot be killed (the
+// system would stop), nor a process still being created (its fork may
+// yet fail, and the slot must not carry the mark to its next user).
 int kill(int pid) {
   struct proc *p;
   acquire(&ptable.lock);
   for (p = ptable.proc; p < &ptable.proc[NPROC]; p++) {
-    if (p->pid == pid && p->state != UNUSED && p->state != ZOMBIE) {
+    if (p->pid == pid && p != initproc &&
+        (p->state == SLEEPING || p->state == RUNNABLE || p->state == RUNNING)) {
       p->killed = 1;
       if (p->state == SLEEPING)
         p->state = RUNNABLE;
@@ -424,7 +440,7 @@ int kill(int pid) {
     }
   }
   release(&ptable.lock);
-  return -1;
+  return syserr(pid == 1 ? ERR_PERM : ERR_NOPROC, pid);
 }
 
 // Run fn(p, arg) on the live process pid with ptable.lock held, so that

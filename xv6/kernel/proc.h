@@ -48,6 +48,7 @@ struct proc {
   struct context *context;     // swtch() here to run the process
   void *chan;                  // sleeping on this, if non-zero (ptable.lock)
   int killed;                  // exit at the next return to user mode
+  int syserr_said;             // the running system call's failure reason is traced
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];               // for debugging

@@ -2,9 +2,9 @@
 //
 // Arguments are on the user stack: argument n is the word at
 // tf->esp + 4 + 4*n (above the return address the stub's caller pushed).
-// Every user address is checked against the page table before the kernel
-// touches it, so a bad pointer yields -1, never a kernel fault. Pages of
-// a region that are not yet present (lazy mmap) are faulted in here.
+// Every user address is checked before the kernel touches it, so a bad
+// pointer yields -1, never a kernel fault; the bytes move through
+// usercopy.c, which faults in lazily mapped pages as they are touched.
 #include "types.h"
 #include "defs.h"
 #include "param.h"
@@ -13,99 +13,56 @@
 #include "proc.h"
 #include "x86.h"
 #include "syscall.h"
+#include "trace.h"
 
-// Is the page holding va present and user-accessible (and writable if
-// write) in p's page table? Faults in a lazily mapped page if needed.
-static int user_page_ok(struct proc *p, uint va, int write) {
-  pte_t *pte;
-  uint need = PTE_P | PTE_U | (write ? PTE_W : 0);
-  if (va >= KERNBASE)
-    return 0;
-  pte = walkpgdir(p->pgdir, (void *)va, 0);
-  if (pte && (*pte & need) == need)
-    return 1;
-  // Not there (yet): ask the region code, as if the user had touched it.
-  if (fault_handler(va, (write ? 2 : 0) | 4, 0) != 0)
-    return 0;
-  pte = walkpgdir(p->pgdir, (void *)va, 0);
-  return pte && (*pte & need) == need;
-}
-
-// Is [va, va+len) valid user memory for reading (or writing)?
-int user_range_ok(uint va, uint len, int write) {
+// The running system call fails for reason err (an ERR_ value; value is
+// the offending argument, if any): say so in the trace. Only the first
+// reason of a call is recorded (an argument helper may have given one
+// already). Returns -1, for `return syserr(ERR_BADFD, fd);`.
+int syserr(int err, uint value) {
   struct proc *p = myproc();
-  uint a;
-  if (len == 0)
-    return va <= KERNBASE;
-  if (va + len < va || va + len > KERNBASE)
-    return 0;
-  for (a = PGROUNDDOWN(va); a < va + len; a += PGSIZE)
-    if (!user_page_ok(p, a, write))
-      return 0;
-  return 1;
-}
-
-// Fetch the int at addr from the current process.
-int fetchint(uint addr, int *ip) {
-  if (!user_range_ok(addr, 4, 0))
-    return -1;
-  *ip = *(int *)addr;
-  return 0;
-}
-
-// Point *pp at the NUL-terminated string at addr, checking every page
-// it spans. Returns its length, or -1.
-int fetchstr(uint addr, char **pp) {
-  struct proc *p = myproc();
-  char *s;
-  uint page = 1;  // not a valid page address: forces the first check
-  if (addr == 0)
-    return -1;    // a null string pointer, as in argbuf()
-  for (s = (char *)addr;; s++) {
-    if (PGROUNDDOWN((uint)s) != page) {
-      page = PGROUNDDOWN((uint)s);
-      if ((uint)s < addr || !user_page_ok(p, page, 0))
-        return -1;
-    }
-    if (*s == 0) {
-      *pp = (char *)addr;
-      return s - (char *)addr;
-    }
+  if (!p->syserr_said) {
+    p->syserr_said = 1;
+    trace_emit(EV_SYSERR, p->tf->eax, err, value, 0);  // eax: the call's number until it returns
   }
+  return -1;
+}
+
+// Fetch the int at user address addr.
+int fetchint(uint addr, int *ip) {
+  return copy_from_user(ip, addr, 4) < 0 ? syserr(ERR_BADADDR, addr) : 0;
 }
 
 int argint(int n, int *ip) {
   return fetchint(myproc()->tf->esp + 4 + 4 * n, ip);
 }
 
-// A null pointer is refused even though address 0 is user memory (the
-// program's text starts there): passing 0 is always a mistake, and
-// honouring it would overwrite the program's own code.
-static int argbuf(int n, char **pp, int size, int write) {
+// The n'th argument as the user address of size bytes the kernel will
+// read (or write), checked; the bytes are then moved with copy_from_user
+// and copy_to_user. A null pointer is refused even though address 0 is
+// user memory (the program's text starts there): passing 0 is always a
+// mistake, and honouring it would overwrite the program's own code.
+int arguser(int n, uint *uva, int size, int write) {
   int v;
-  if (argint(n, &v) < 0 || size < 0 || (v == 0 && size > 0) ||
-      !user_range_ok((uint)v, size, write))
+  if (argint(n, &v) < 0)
     return -1;
-  *pp = (char *)v;
+  if (size < 0)
+    return syserr(ERR_BADLEN, size);
+  if ((v == 0 && size > 0) || !user_range_ok((uint)v, size, write))
+    return syserr(ERR_BADADDR, v);
+  *uva = (uint)v;
   return 0;
 }
 
-// The n'th argument as a pointer to size bytes the kernel will read.
-int argptr(int n, char **pp, int size) {
-  return argbuf(n, pp, size, 0);
-}
-
-// The n'th argument as a pointer to size bytes the kernel will write.
-int argptr_w(int n, char **pp, int size) {
-  return argbuf(n, pp, size, 1);
-}
-
-// The n'th argument as a string. Returns its length, or -1.
-int argstr(int n, char **pp) {
-  int addr;
+// The n'th argument as a string, copied into buf (max bytes with its
+// NUL). Returns its length, or -1.
+int argstr(int n, char *buf, int max) {
+  int addr, len;
   if (argint(n, &addr) < 0)
     return -1;
-  return fetchstr(addr, pp);
+  if ((len = copy_str_from_user(buf, addr, max)) < 0)
+    return syserr(ERR_BADPATH, addr);
+  return len;
 }
 
 extern int sys_chdir(void);
@@ -172,13 +129,20 @@ static int (*syscalls[])(void) = {
   [SYS_tracectl] sys_tracectl,
 };
 
+// Run the call numbered in eax; its result goes back in eax. A call that
+// returns -1 without having said why is recorded as ERR_FAILED.
 void syscall(void) {
   struct proc *p = myproc();
   uint num = p->tf->eax;
+  int r;
+  p->syserr_said = 0;
   if (num < NELEM(syscalls) && syscalls[num]) {
-    p->tf->eax = syscalls[num]();
+    r = syscalls[num]();
+    if (r == -1)
+      syserr(ERR_FAILED, 0);
+    p->tf->eax = r;
   } else {
     cprintf("pid %d %s: unknown system call %d\n", p->pid, p->name, num);
-    p->tf->eax = -1;
+    p->tf->eax = syserr(ERR_BADARG, num);
   }
 }

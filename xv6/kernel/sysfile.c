@@ -30,7 +30,7 @@ argfd(int n, int *pfd, struct file **pf)
   if(argint(n, &fd) < 0)
     return -1;
   if(fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
-    return -1;
+    return syserr(ERR_BADFD, fd);
   if(pfd)
     *pfd = fd;
   if(pf)
@@ -38,15 +38,12 @@ argfd(int n, int *pfd, struct file **pf)
   return 0;
 }
 
-// Fetch argument n as a path name shorter than MAXPATH.
+// Copy argument n, a path name shorter than MAXPATH, into path (which
+// has room for MAXPATH bytes). The file system reads only this copy.
 static int
-argpath(int n, char **path)
+argpath(int n, char *path)
 {
-  int len;
-
-  if((len = argstr(n, path)) < 0 || len >= MAXPATH)
-    return -1;
-  return 0;
+  return argstr(n, path, MAXPATH) < 0 ? -1 : 0;
 }
 
 // Install f in the lowest free descriptor slot. On success the process's
@@ -63,7 +60,7 @@ fdalloc(struct file *f)
       return fd;
     }
   }
-  return -1;
+  return syserr(ERR_LIMIT, NOFILE);
 }
 
 int
@@ -85,11 +82,13 @@ sys_read(void)
 {
   struct file *f;
   int n;
-  char *buf;
+  uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
-  if(argptr_w(1, &buf, n) < 0)
+  if(n < 0)
+    return syserr(ERR_BADLEN, n);
+  if(arguser(1, &buf, n, 1) < 0)
     return -1;
   return fileread(f, buf, n);
 }
@@ -99,11 +98,13 @@ sys_write(void)
 {
   struct file *f;
   int n;
-  char *buf;
+  uint buf;
 
-  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0 || n < 0)
+  if(argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
     return -1;
-  if(argptr(1, &buf, n) < 0)
+  if(n < 0)
+    return syserr(ERR_BADLEN, n);
+  if(arguser(1, &buf, n, 0) < 0)
     return -1;
   return filewrite(f, buf, n);
 }
@@ -125,33 +126,37 @@ int
 sys_fstat(void)
 {
   struct file *f;
-  struct stat *st;
+  struct stat st;
+  uint ust;
 
   if(argfd(0, 0, &f) < 0)
     return -1;
-  if(argptr_w(1, (char**)&st, sizeof(*st)) < 0)
+  if(arguser(1, &ust, sizeof(st), 1) < 0)
     return -1;
-  return filestat(f, st);
+  if(filestat(f, &st) < 0)
+    return syserr(ERR_BADFD, 0);  // not a file: a pipe
+  return copy_to_user(ust, &st, sizeof(st));
 }
 
 // link(old, new): give the file old a second name.
 int
 sys_link(void)
 {
-  char name[DIRSIZ], *old, *new;
+  char name[DIRSIZ], old[MAXPATH], new[MAXPATH];
   struct inode *dp, *ip;
 
-  if(argpath(0, &old) < 0 || argpath(1, &new) < 0)
+  if(argpath(0, old) < 0 || argpath(1, new) < 0)
     return -1;
 
   begin_op();
   if((ip = namei(old)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
-  if(ip->type == T_DIR){
-    // Hard links to directories would allow cycles.
+  // Hard links to directories would allow cycles.
+  if(ip->type == T_DIR || ip->nlink >= MAXLINK){
+    syserr(ip->type == T_DIR ? ERR_ISDIR : ERR_LIMIT, ip->nlink);
     iunlockput(ip);
     end_op();
     return -1;
@@ -160,10 +165,14 @@ sys_link(void)
   iupdate(ip);
   iunlock(ip);
 
-  if((dp = nameiparent(new, name)) == 0)
+  if((dp = nameiparent(new, name)) == 0){
+    syserr(ERR_NOENT, 0);
     goto undo;
+  }
   ilock(dp);
-  if(dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+  // A deleted directory (no links left) takes no new names.
+  if(dp->nlink < 1 || dp->dev != ip->dev || dirlink(dp, name, ip->inum) < 0){
+    syserr(dp->nlink < 1 ? ERR_DELETED : dp->dev != ip->dev ? ERR_BADARG : ERR_EXIST, 0);
     iunlockput(dp);
     goto undo;
   }
@@ -189,7 +198,7 @@ isdirempty(struct inode *dp)
   uint off;
 
   for(off = 2 * sizeof(de); off + sizeof(de) <= dp->size; off += sizeof(de)){
-    if(readi(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+    if(readi(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
       panic("isdirempty: short directory");
     if(de.inum != 0)
       return 0;
@@ -206,7 +215,7 @@ dirunlink(struct inode *dp, uint off, struct inode *ip)
 
   memset(&de, 0, sizeof(de));
   // The slot exists, so this overwrite needs no new block and cannot fail.
-  if(writei(dp, (char*)&de, off, sizeof(de)) != sizeof(de))
+  if(writei(dp, 0, (char*)&de, off, sizeof(de)) != sizeof(de))
     panic("dirunlink: writei");
   if(ip->type == T_DIR){
     dp->nlink--;  // ip's ".." no longer points at dp
@@ -220,27 +229,32 @@ int
 sys_unlink(void)
 {
   struct inode *ip, *dp;
-  char name[DIRSIZ], *path;
+  char name[DIRSIZ], path[MAXPATH];
   uint off;
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
 
   begin_op();
   if((dp = nameiparent(path, name)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(dp);
 
-  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0)
+  if(namecmp(name, ".") == 0 || namecmp(name, "..") == 0){
+    syserr(ERR_BADPATH, 0);
     goto fail;
-  if((ip = dirlookup(dp, name, &off)) == 0)
+  }
+  if((ip = dirlookup(dp, name, &off)) == 0){
+    syserr(ERR_NOENT, 0);
     goto fail;
+  }
   ilock(ip);
   if(ip->nlink < 1)
     panic("sys_unlink: named inode has no links");
   if(ip->type == T_DIR && !isdirempty(ip)){
+    syserr(ERR_NOTEMPTY, 0);
     iunlockput(ip);
     goto fail;
   }
@@ -259,16 +273,20 @@ fail:
 
 // Create path as a new inode of the given type and return it locked, or
 // for T_FILE return the existing file or device of that name. Returns 0 if
-// the parent is missing, the name is taken by something else, or the disk
-// or inode table is full. Caller must be inside a log operation.
+// the parent is missing or deleted, the name is taken by something else,
+// the parent has MAXLINK links already (a new directory's ".." is one),
+// or the disk or inode table is full. Caller must be inside a log
+// operation.
 static struct inode*
 create(char *path, short type, short major, short minor)
 {
   struct inode *ip, *dp;
   char name[DIRSIZ];
 
-  if((dp = nameiparent(path, name)) == 0)
+  if((dp = nameiparent(path, name)) == 0){
+    syserr(ERR_NOENT, 0);
     return 0;
+  }
   ilock(dp);
 
   if((ip = dirlookup(dp, name, 0)) != 0){
@@ -276,11 +294,19 @@ create(char *path, short type, short major, short minor)
     ilock(ip);
     if(type == T_FILE && (ip->type == T_FILE || ip->type == T_DEV))
       return ip;
+    syserr(ERR_EXIST, 0);
     iunlockput(ip);
+    return 0;
+  }
+  // A deleted directory stays empty: anything made in it would be lost.
+  if(dp->nlink < 1 || (type == T_DIR && dp->nlink >= MAXLINK)){
+    syserr(dp->nlink < 1 ? ERR_DELETED : ERR_LIMIT, dp->nlink);
+    iunlockput(dp);
     return 0;
   }
 
   if((ip = ialloc(dp->dev, type)) == 0){
+    syserr(ERR_NOSPACE, 0);
     iunlockput(dp);
     return 0;
   }
@@ -304,6 +330,7 @@ create(char *path, short type, short major, short minor)
   return ip;
 
 fail:
+  syserr(ERR_NOSPACE, 0);
   // Nothing names ip, so the last iput frees it and its blocks.
   ip->nlink = 0;
   iupdate(ip);
@@ -322,6 +349,7 @@ openinode(struct inode *ip, int omode)
   int fd;
 
   if((f = filealloc()) == 0 || (fd = fdalloc(f)) < 0){
+    syserr(ERR_NOSPACE, NFILE);  // unless fdalloc said why
     if(f)
       fileclose(f);
     iunlockput(ip);
@@ -340,20 +368,23 @@ openinode(struct inode *ip, int omode)
 int
 sys_open(void)
 {
-  char *path;
+  char path[MAXPATH];
   int omode, fd;
   struct inode *ip;
 
-  if(argpath(0, &path) < 0 || argint(1, &omode) < 0)
+  if(argpath(0, path) < 0 || argint(1, &omode) < 0)
     return -1;
 
   begin_op();
   if(omode & O_CREATE){
     ip = create(path, T_FILE, 0, 0);
-  } else if((ip = namei(path)) != 0){
+  } else if((ip = namei(path)) == 0){
+    syserr(ERR_NOENT, 0);
+  } else {
     ilock(ip);
     // Directories are written only through dirlink/unlink.
     if(ip->type == T_DIR && omode != O_RDONLY){
+      syserr(ERR_ISDIR, omode);
       iunlockput(ip);
       ip = 0;
     }
@@ -366,10 +397,10 @@ sys_open(void)
 int
 sys_mkdir(void)
 {
-  char *path;
+  char path[MAXPATH];
   struct inode *ip;
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
   begin_op();
   if((ip = create(path, T_DIR, 0, 0)) == 0){
@@ -384,14 +415,14 @@ sys_mkdir(void)
 int
 sys_mknod(void)
 {
-  char *path;
+  char path[MAXPATH];
   int major, minor;
   struct inode *ip;
 
-  if(argpath(0, &path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
+  if(argpath(0, path) < 0 || argint(1, &major) < 0 || argint(2, &minor) < 0)
     return -1;
   if(major < 0 || major >= NDEV || minor < 0 || minor > 0x7FFF)
-    return -1;
+    return syserr(ERR_BADARG, major);
 
   begin_op();
   if((ip = create(path, T_DEV, major, minor)) == 0){
@@ -406,23 +437,23 @@ sys_mknod(void)
 int
 sys_chdir(void)
 {
-  char *path;
+  char path[MAXPATH];
   struct inode *ip;
   struct proc *p = myproc();
 
-  if(argpath(0, &path) < 0)
+  if(argpath(0, path) < 0)
     return -1;
 
   begin_op();
   if((ip = namei(path)) == 0){
     end_op();
-    return -1;
+    return syserr(ERR_NOENT, 0);
   }
   ilock(ip);
   if(ip->type != T_DIR){
     iunlockput(ip);
     end_op();
-    return -1;
+    return syserr(ERR_NOTDIR, 0);
   }
   iunlock(ip);
   iput(p->cwd);
@@ -431,54 +462,76 @@ sys_chdir(void)
   return 0;
 }
 
-// exec(path, argv): argv is a user array of at most MAXARG string
-// pointers ended by a null pointer. The strings stay in user memory; exec
-// reads them before it replaces the image.
-int
-sys_exec(void)
+// Copy the user's argument vector uargv (at most MAXARG string pointers
+// ended by a null pointer) into kernel memory: the strings packed into
+// the page strs, argv[] pointing at them. They must fit in one page, as
+// they must fit in the new stack page anyway. Returns 0 or -1.
+static int
+fetchargs(uint uargv, char *strs, char **argv)
 {
-  char *path, *argv[MAXARG + 1];
-  int i, uargv, uarg;
-
-  if(argpath(0, &path) < 0 || argint(1, &uargv) < 0)
-    return -1;
+  int i, len, uarg;
+  uint used = 0;
 
   for(i = 0; ; i++){
-    if(fetchint((uint)uargv + 4 * i, &uarg) < 0)
+    if(fetchint(uargv + 4 * i, &uarg) < 0)
       return -1;
     if(uarg == 0){
       argv[i] = 0;
-      break;
+      return 0;
     }
     if(i == MAXARG)
-      return -1;  // no room for the terminating null pointer
-    if(fetchstr(uarg, &argv[i]) < 0)
-      return -1;
+      return syserr(ERR_LIMIT, MAXARG);  // no room for the terminating null pointer
+    if((len = copy_str_from_user(strs + used, uarg, PGSIZE - used)) < 0)
+      return syserr(ERR_BADARG, uarg);
+    argv[i] = strs + used;
+    used += len + 1;
   }
-  return exec(path, argv);
+}
+
+// exec(path, argv). The path and every argument are copied into kernel
+// memory first: exec frees the old image, so it must not read them from
+// there, and another process sharing the memory must not change them
+// while they are used.
+int
+sys_exec(void)
+{
+  char path[MAXPATH], *argv[MAXARG + 1], *strs;
+  int uargv, r;
+
+  if(argpath(0, path) < 0 || argint(1, &uargv) < 0)
+    return -1;
+  if((strs = kalloc()) == 0)
+    return syserr(ERR_NOMEM, 0);
+  r = -1;
+  if(fetchargs(uargv, strs, argv) == 0)
+    r = exec(path, argv);
+  kfree(strs);
+  return r;
 }
 
 // pipe(fds): fds[0] becomes the read end, fds[1] the write end.
 int
 sys_pipe(void)
 {
-  int *fds;
+  uint ufds;
   struct file *rf, *wf;
-  int fd0, fd1;
+  int fds[2];
 
-  if(argptr_w(0, (char**)&fds, 2 * sizeof(fds[0])) < 0)
+  if(arguser(0, &ufds, sizeof(fds), 1) < 0)
     return -1;
   if(pipealloc(&rf, &wf) < 0)
     return -1;
 
-  if((fd0 = fdalloc(rf)) < 0 || (fd1 = fdalloc(wf)) < 0){
-    if(fd0 >= 0)
-      myproc()->ofile[fd0] = 0;
+  fds[0] = fdalloc(rf);
+  fds[1] = fds[0] < 0 ? -1 : fdalloc(wf);
+  if(fds[1] < 0 || copy_to_user(ufds, fds, sizeof(fds)) < 0){
+    if(fds[0] >= 0)
+      myproc()->ofile[fds[0]] = 0;
+    if(fds[1] >= 0)
+      myproc()->ofile[fds[1]] = 0;
     fileclose(rf);
     fileclose(wf);
     return -1;
   }
-  fds[0] = fd0;
-  fds[1] = fd1;
   return 0;
 }

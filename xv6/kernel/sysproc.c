@@ -56,7 +56,7 @@ int sys_sleep(void) {
   while (n > 0 && ticks - start < (uint)n) {
     if (myproc()->killed) {
       release(&tickslock);
-      return -1;
+      return syserr(ERR_KILLED, 0);
     }
     sleep(&ticks, &tickslock);
   }
@@ -74,14 +74,16 @@ int sys_uptime(void) {
 
 // sysinfo(struct sysinfo *): counters tests compare to detect leaks.
 int sys_sysinfo(void) {
-  struct sysinfo *si;
-  if (argptr_w(0, (char **)&si, sizeof(*si)) < 0)
+  struct sysinfo si;
+  uint u;
+  if (arguser(0, &u, sizeof(si), 1) < 0)
     return -1;
-  si->ncpu = ncpu_started();
-  si->nproc = nprocs_inuse();
-  si->freepages = kfreepages();
-  si->totalpages = ktotalpages();
-  kmalloc_totals(&si->kmalloc_objects, &si->kmalloc_bytes, &si->kmalloc_pages);
-  si->ticks = sys_uptime();
-  return 0;
+  memset(&si, 0, sizeof(si));
+  si.ncpu = ncpu_started();
+  si.nproc = nprocs_inuse();
+  si.freepages = kfreepages();
+  si.totalpages = ktotalpages();
+  kmalloc_totals(&si.kmalloc_objects, &si.kmalloc_bytes, &si.kmalloc_pages);
+  si.ticks = sys_uptime();
+  return copy_to_user(u, &si, sizeof(si));
 }

@@ -605,6 +605,5 @@ sys_tracectl(void)
     trace_set(ctl.on, arg & TRACE_ALL_EVENTS);
     return old;
   }
-  trace_emit(EV_SYSERR, SYS_tracectl, ERR_BADARG, op, 0);
-  return -1;
+  return syserr(ERR_BADARG, op);
 }

@@ -45,13 +45,6 @@ trace_emit(uint type, uint a0, uint a1, uint a2, uint a3)
     trace_record(type, a0, a1, a2, a3);
 }
 
-// A system call failed for reason err (an ERR_ value).
-static inline void
-trace_syserr(int sysno, int err)
-{
-  trace_emit(EV_SYSERR, sysno, err, 0, 0);
-}
-
 // mmap's five values take two records: the request, then its result.
 static inline void
 trace_mmap(uint hint, uint length, uint prot, uint flags, uint result)

@@ -99,6 +99,20 @@
   X(ERR,     OVERLAP,   10) /* the range overlaps an existing mapping */    \
   X(ERR,     BADHANDLE, 11) /* not a live kmalloc handle */                 \
   X(ERR,     BADARG,    12) /* any other bad argument */                    \
+  X(ERR,     BADPATH,   13) /* path not readable, or too long */            \
+  X(ERR,     NOENT,     14) /* no such file or directory */                 \
+  X(ERR,     EXIST,     15) /* the name is taken */                         \
+  X(ERR,     NOTDIR,    16) /* not a directory */                           \
+  X(ERR,     ISDIR,     17) /* a directory, where none may be */            \
+  X(ERR,     NOTEMPTY,  18) /* the directory is not empty */                \
+  X(ERR,     NOSPACE,   19) /* no free disk block, inode or file slot */    \
+  X(ERR,     PERM,      20) /* not allowed: init, a read-only fd, ... */    \
+  X(ERR,     DELETED,   21) /* the directory has been removed */            \
+  X(ERR,     NOCHILD,   22) /* no child to wait for */                      \
+  X(ERR,     KILLED,    23) /* killed while the call waited */              \
+  X(ERR,     PIPE,      24) /* the other end of the pipe is closed */       \
+  X(ERR,     BADEXEC,   25) /* not a program this kernel can run */         \
+  X(ERR,     FAILED,    26) /* failed for a reason not told apart */        \
   /* FAULT.outcome: fault_handler()'s verdict; not MAPPED: killed */        \
   X(OUTCOME, MAPPED,    0)  /* a page was allocated and mapped */           \
   X(OUTCOME, BAD,      -1)  /* the access is not allowed */                 \

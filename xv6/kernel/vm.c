@@ -177,7 +177,7 @@ int loaduvm(pde_t *pgdir, char *addr, struct inode *ip, uint offset, uint sz) {
       panic("loaduvm: page not mapped");
     pa = PTE_ADDR(*pte);
     n = sz - i < PGSIZE ? sz - i : PGSIZE;
-    if (readi(ip, P2V(pa), offset + i, n) != n)
+    if (readi(ip, 0, P2V(pa), offset + i, n) != n)
       return -1;
   }
   return 0;
