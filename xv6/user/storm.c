@@ -252,6 +252,8 @@ static void read_report(int i, int fd, int *calls, int *errors) {
     len = 0;
     if (line[0] == 'F')
       fail("%s", line + 2);
+    if (line[0] == '#')
+      printf(1, "%s\n", line);
     if (line[0] == 'C') {
       *calls += atoi(line + 2);
       for (s = line + 2; *s && *s != ' '; s++)
@@ -739,6 +741,8 @@ static void op_write(void) {
 
 static void op_close(void) {
   int fd = fd_arg(), r = sys1(SYS_close, fd);
+  if (verbose)
+    printf(1, "# w%d close %d -> %d\n", worker_nr, fd, r);
   if (fd < 0 || fd >= NOFILE)
     wcheck(r == -1, "close(%d) returned %d", fd, r, 0);
   else if (fds[fd].kind == FD_FREE)
@@ -749,6 +753,8 @@ static void op_close(void) {
 
 static void op_dup(void) {
   int fd = fd_arg(), r = sys1(SYS_dup, fd);
+  if (verbose)
+    printf(1, "# w%d dup %d -> %d\n", worker_nr, fd, r);
   if (r < 0)
     return;
   wcheck(r < NOFILE && fds[r].kind == FD_FREE, "dup returned fd %d in use", r, 0, 0);
@@ -758,12 +764,15 @@ static void op_dup(void) {
 
 // After a pipe() whose result could not be read back: any descriptor
 // thought free that dup() accepts is open, of an unknown kind.
+// (If dup of the report pipe fails, the table is full: every fd is open.)
 static void fd_resync(void) {
-  int fd, d;
+  int fd, d, full = (d = dup(report_fd)) < 0;
+  close(d);
   for (fd = 0; fd < NOFILE; fd++) {
-    if (fds[fd].kind != FD_FREE || (d = dup(fd)) < 0)
+    if (fds[fd].kind != FD_FREE || (!full && (d = dup(fd)) < 0))
       continue;
-    close(d);
+    if (!full)
+      close(d);
     fds[fd].kind = FD_UNKNOWN;
   }
 }
@@ -780,6 +789,8 @@ static int free_pipe_id(void) {
 static void op_pipe(void) {
   uint p = below(3) ? stackbase + below(STACKSCRATCH / 2) : write_ptr();
   int cls = range_class(p, 8, 1), r = sys1(SYS_pipe, p), *f = (int *)p, id;
+  if (verbose)
+    printf(1, "# w%d pipe %d %d %d\n", worker_nr, r, cls == PAGE_OK ? f[0] : -2, cls == PAGE_OK ? f[1] : -2);
   MUST_FAIL(cls, r, "pipe");
   if (r != 0 || cls != PAGE_OK) {
     if (r == 0)
@@ -807,6 +818,8 @@ static void op_open(void) {
   int ours = below(3), cls, mode = ours ? open_mode() : O_RDONLY, r;
   uint p = path_arg(ours, &cls);
   r = sys2(SYS_open, p, mode);
+  if (verbose)
+    printf(1, "# w%d open %x -> %d\n", worker_nr, mode, r);
   MUST_FAIL(cls, r, "open");
   if (r >= 0) {
     wcheck(r < NOFILE && fds[r].kind == FD_FREE, "open returned fd %d in use", r, 0, 0);
@@ -1355,6 +1368,10 @@ static void case_random(void) {
   }
   start_workers(nprocs, random_worker, pids, rfds);
   finish_workers(nprocs, rfds, &calls, &errors);
+  for (i = 0; i < nprocs; i++) {
+    worker_dir(dir, i);
+    check(remove_tree(dir, 0) == 0, "%s could not be removed", dir);
+  }
   case_done("random", calls, errors);
 }
 
@@ -1482,6 +1499,7 @@ static void case_sharedrace(void) {
   start_workers(1, sr_worker, &pid, &rfd);
   finish_workers(1, &rfd, &calls, &errors);
   munmap(sr_page, PG);
+  check(remove_tree(dir, 0) == 0, "%s could not be removed", dir);
   case_done("sharedrace", calls, errors);
 }
 
@@ -1642,6 +1660,7 @@ static void case_deleteddirs(void) {
   make_dir(dd);
   start_workers(1, dd_worker, &pid, &rfd);
   finish_workers(1, &rfd, &calls, &errors);
+  check(remove_tree(dd, 0) == 0, "%s could not be removed", dd);
   case_done("deleteddirs", calls, errors);
 }
 
@@ -1670,6 +1689,7 @@ static void spawner(void) {
 static void kr_worker(int w) {
   static int nobody[] = {0, -1, INT_MIN, INT_MAX, 100000, -2};
   int kids[SPAWNERS], i, j, r, pid, me = getpid(), top = me, n = SHARE(10);
+  layout_init();  // the arena child_exec puts strings in
   for (i = 0; i < SPAWNERS; i++) {
     kids[i] = sys(SYS_fork, 0, 0, 0, 0, 0, 0);
     if (kids[i] == 0)
@@ -1759,16 +1779,19 @@ static void hog(int w) {
   }
 }
 
+// Its kill calls are not counted: it spins as long as the hog runs.
 static void killer(int w) {
-  int end = deadline(), me = getpid(), p;
+  int end = deadline(), me = getpid(), p, kills = 0;
   while (fp_shared[1] == 0 && uptime() < end) {
     p = fp_shared[0];
     if (p > me) {
-      sys1(SYS_kill, p + 1);
-      sys1(SYS_kill, p + 2);
+      kill(p + 1);
+      kill(p + 2);
+      kills += 2;
     } else
-      sys1(SYS_sleep, 0);
+      sleep(0);
   }
+  printf(report_fd, "# killer: %d kill calls\n", kills);
 }
 
 // Every one of n new children runs and writes its byte.
