@@ -1646,8 +1646,7 @@ static void dd_worker(int w) {
   wcheck(chdir(dd) == 0, "chdir dd failed", 0, 0, 0);
   dd_deep();
   dd_long_names();
-  if (n > 4000)
-    dd_links();
+  dd_links();
   while (ncalls < n) {
     dd_in_deleted();
     dd_race(1 + below(20));
@@ -1746,44 +1745,74 @@ static void case_killrace(void) {
   case_done("killrace", calls, errors);
 }
 
-// forkpressure: one child takes all memory, then forks again and again;
-// another kills the pid after each one it forked. Afterwards every new
-// process must run: a failed fork must not leave its slot marked killed.
+// forkpressure: one child (the hog) takes all memory and then forks again
+// and again, which fails part way; a small child (the forker) forks with
+// what is left, which fails or not; a third kills the pid after each one
+// forked. Afterwards every new process must run: a failed fork must not
+// leave its slot marked killed.
 #define CHUNK (4 * 1024 * 1024)
+#define FP_LASTPID 0
+#define FP_READY   1
+#define FP_STOP    2
 
-static volatile int *fp_shared;  // [0] last pid forked, [1] stop
+static volatile int *fp_shared;
 
 static void hog(int w) {
-  int chunks = 0, i, pid, n = SHARE(5);
+  int chunks = 0, grown = 0, pid;
   uint last = 0, a;
   while ((a = (uint)sys(SYS_mmap, 0, CHUNK, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)) != (uint)-1) {
     last = a;
     chunks++;
   }
-  while (sys1(SYS_sbrk, 0x100000) != -1)
+  while (sys1(SYS_sbrk, 0x10000) != -1)
+    grown++;
+  while (sys(SYS_mmap, 0, 0x10000, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) != -1)
     ;
-  wcheck(chunks > 0, "no memory to take", 0, 0, 0);
-  printf(1, "# forkpressure: took %d MiB\n", chunks * 4);
-  sys2(SYS_munmap, last, CHUNK);
-  for (i = 0; ncalls < n; i++) {
+  wcheck(chunks > 1, "no memory to take", 0, 0, 0);
+  printf(report_fd, "# forkpressure: took %d MiB and %d KiB of heap\n", chunks * 4, grown * 64);
+  sys2(SYS_munmap, last, CHUNK);  // about 1 MiB free
+  fp_shared[FP_READY] = 1;
+  while (fp_shared[FP_STOP] == 0) {
     pid = sys(SYS_fork, 0, 0, 0, 0, 0, 0);
     if (pid == 0)
       exit();
     if (pid > 0) {
-      fp_shared[0] = pid;
+      fp_shared[FP_LASTPID] = pid;
       sys(SYS_wait, 0, 0, 0, 0, 0, 0);
     }
-    if (i % 16 == 15)
-      sys1(SYS_sbrk, below(2) ? PG : -PG);
   }
 }
 
-// Its kill calls are not counted: it spins as long as the hog runs.
+// Forks while carrying a private chunk of random size that fork copies.
+static void forker(int w) {
+  int n = SHARE(5), pid, len, end = deadline();
+  uint priv;
+  while (fp_shared[FP_READY] == 0 && uptime() < end)
+    sleep(1);
+  while (ncalls < n) {
+    len = (1 + below(200)) * PG;
+    priv = (uint)sys(SYS_mmap, 0, len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    pid = sys(SYS_fork, 0, 0, 0, 0, 0, 0);
+    if (pid == 0)
+      exit();
+    if (pid > 0) {
+      fp_shared[FP_LASTPID] = pid;
+      sys(SYS_wait, 0, 0, 0, 0, 0, 0);
+    }
+    if (priv != (uint)-1)
+      sys2(SYS_munmap, priv, len);
+  }
+  fp_shared[FP_STOP] = 1;
+}
+
+// Its kill calls are not counted: it spins as long as the others run.
 static void killer(int w) {
   int end = deadline(), me = getpid(), p, kills = 0;
-  while (fp_shared[1] == 0 && uptime() < end) {
-    p = fp_shared[0];
+  while (fp_shared[FP_STOP] == 0 && uptime() < end) {
+    p = fp_shared[FP_LASTPID];
     if (p > me) {
       kill(p + 1);
       kill(p + 2);
@@ -1791,7 +1820,7 @@ static void killer(int w) {
     } else
       sleep(0);
   }
-  printf(report_fd, "# killer: %d kill calls\n", kills);
+  printf(report_fd, "# forkpressure: the killer made %d kill calls\n", kills);
 }
 
 // Every one of n new children runs and writes its byte.
@@ -1815,18 +1844,55 @@ static void all_children_run(int n) {
   check(got == n, "%d of %d new children never ran (killed by a stale flag?)", n - got, n);
 }
 
+// A MAP_SHARED page first touched after fork is shared all the same:
+// read first by a child, then written by its parent.
+static void shared_after_fork(volatile int *page) {
+  int p[2], pid, t;
+  char c = 'n';
+  xpipe(p);
+  pid = xfork();
+  if (pid == 0) {
+    t = page[3];
+    write(p[1], "r", 1);
+    for (t = uptime() + 200; page[3] != 7 && uptime() < t;)
+      ;
+    write(p[1], page[3] == 7 ? "y" : "n", 1);
+    exit();
+  }
+  check(read(p[0], &c, 1) == 1, "pipe read failed");
+  page[3] = 7;
+  check(read(p[0], &c, 1) == 1, "pipe read failed");
+  xwait(pid);
+  close(p[0]);
+  close(p[1]);
+  check(c == 'y', "a MAP_SHARED page read by a child does not see its parent's write");
+}
+
+// A process that maps a shared region next to a shared page it
+// inherited still shares that page.
+static void shared_next_to_new(volatile int *page) {
+  int pid = xfork();
+  if (pid == 0) {
+    mmap((void *)((uint)page - 4 * PG), 4 * PG, PROT_READ | PROT_WRITE,
+         MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0);
+    page[5] = 9;
+    exit();
+  }
+  xwait(pid);
+  check(page[5] == 9, "a child's write to a shared page is lost after it mapped a neighbour");
+}
+
 static void case_forkpressure(void) {
-  int pids[2], rfds[2], calls = 0, errors = 0, i;
+  int pids[3], rfds[3], calls = 0, errors = 0;
   fp_shared = mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   check(fp_shared != MAP_FAILED, "mmap failed");
-  start_workers(1, killer, &pids[1], &rfds[1]);
-  start_workers(1, hog, &pids[0], &rfds[0]);
-  check(wait() == pids[0], "the hog was not the first to finish");
-  fp_shared[1] = 1;
-  check(wait() == pids[1], "the killer was not reaped");
-  for (i = 0; i < 2; i++)
-    read_report(i, rfds[i], &calls, &errors);
-  check(wait() == -1, "a child was left unreaped");
+  shared_after_fork(fp_shared);
+  shared_next_to_new(fp_shared);
+  memset((void *)fp_shared, 0, PG);
+  start_workers(1, killer, &pids[0], &rfds[0]);
+  start_workers(1, hog, &pids[1], &rfds[1]);
+  start_workers(1, forker, &pids[2], &rfds[2]);
+  finish_workers(3, rfds, &calls, &errors);
   all_children_run(NPROC / 2);
   munmap((void *)fp_shared, PG);
   case_done("forkpressure", calls, errors);
