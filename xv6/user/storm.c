@@ -50,7 +50,7 @@
 #define BAND       0x20000000u   // random mmap/munmap/mprotect addresses
 #define BANDPAGES  1024
 #define HEAPPAGES  4         // heap scratch pages
-#define STACKSCRATCH 512     // bytes at the bottom of the stack page used as scratch
+#define STACKSCRATCH 1024    // bytes at the bottom of the stack page used as scratch
 #define NSYSCALLS  30        // SYS_fork .. SYS_tracectl
 #define NELEM(a)   ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -684,11 +684,21 @@ static void fd_learn(int fd, int ours) {
   wcheck((cls) != PAGE_BAD || (r) == -1, what " with a bad pointer returned %d", \
          (uint)(r), 0, 0)
 
+// A length the kernel may write at p: not past the stack scratch into
+// the live stack.
+static int clamp_len(uint p, int n) {
+  if (p >= stackbase && p < stackbase + STACKSCRATCH && n > 0 &&
+      (uint)n > stackbase + STACKSCRATCH - p)
+    return stackbase + STACKSCRATCH - p;
+  return n;
+}
+
 static void op_read(void) {
   int fd = fd_arg(), n = random_len(), r, k, cls, fill;
   uint p = write_ptr();
   if (below(2))
     n = small_len(p);
+  n = clamp_len(p, n);
   if (fd < 0 || fd >= NOFILE || fds[fd].kind == FD_FREE) {
     r = sys3(SYS_read, fd, p, n);
     wcheck(r == -1, "read from closed fd %d returned %d", fd, r, 0);
@@ -1188,6 +1198,8 @@ static void op_getmaps(void) {
   uint p = write_ptr();
   int n = below(2) ? (int)below(8) : random_len(), cls, pid, r;
   pid = below(2) ? pids[below(NELEM(pids))] : (nkids ? kids[below(nkids)] : getpid());
+  if (n > 0 && n < 0x10000 && clamp_len(p, n * sizeof(struct mapinfo)) < n * sizeof(struct mapinfo))
+    n = clamp_len(p, n * sizeof(struct mapinfo)) / sizeof(struct mapinfo);
   cls = n < 0 ? PAGE_BAD : range_class(p, (n > NREGION + 4 ? NREGION + 4 : n) *
                                           sizeof(struct mapinfo), 1);
   if (n > 0x100000)
