@@ -167,10 +167,17 @@ bench: all
 	$(PYTHON) bench/guest.py --trace-overhead mmapbench
 	PYTHONPATH=trace $(PYTHON) -B -m xvtrace bench
 
-# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2).
+# The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
+# and the system-call storm with STORM_CALLS calls for each of STORM_SEEDS (1,000,000 in all).
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
+STORM_SEEDS ?= 1 2 3 4
+STORM_CALLS ?= 250000
 fuzz: all
 	$(PYTHON) tests/run_tests.py --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
+	for s in $(STORM_SEEDS); do \
+		$(PYTHON) tests/run_tests.py --skip-host --suite-timeout 14400 \
+			--suite "storm seed=$$s calls=$(STORM_CALLS)" $(TEST_CPUS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(OUT) .gdbinit
