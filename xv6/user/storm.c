@@ -810,7 +810,7 @@ static void op_pipe(void) {
   uint p = below(3) ? stackbase + below(STACKSCRATCH / 2) : write_ptr();
   int cls = range_class(p, 8, 1), r = sys1(SYS_pipe, p), *f = (int *)p, id;
   if (verbose)
-    printf(1, "# w%d pipe %d %d %d\n", worker_nr, r, cls == PAGE_OK ? f[0] : -2, cls == PAGE_OK ? f[1] : -2);
+    printf(1, "# w%d pipe -> %d\n", worker_nr, r);
   MUST_FAIL(cls, r, "pipe");
   if (r != 0 || cls != PAGE_OK) {
     if (r == 0)
