@@ -190,13 +190,20 @@ bench: all
 	$(PYTHON) -B -m xvtrace bench
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
-# and the power-cut test with more kills than its 20 there.
+# the power-cut test with more kills than its 20 there, and the system-call storm with
+# STORM_CALLS calls for each of STORM_SEEDS (1,000,000 in all; hours, not minutes).
 FUZZ_SEEDS ?= 1 2 3 4 5 6 7 8
 CRASH_KILLS ?= 200
 CRASH_SEED ?= 1000
+STORM_SEEDS ?= 1 2 3 4
+STORM_CALLS ?= 250000
 fuzz: all
 	$(PYTHON) -B -m tests.run_tests --skip-host --suite "mmapfuzz $(addprefix seed=,$(FUZZ_SEEDS))" $(TEST_CPUS)
 	$(PYTHON) -B -m tests.crashtest --kills $(CRASH_KILLS) --seed $(CRASH_SEED)
+	for s in $(STORM_SEEDS); do \
+		$(PYTHON) -B -m tests.run_tests --skip-host --suite-timeout 14400 \
+			--suite "storm seed=$$s calls=$(STORM_CALLS)" $(TEST_CPUS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(OUT) .gdbinit

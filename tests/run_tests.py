@@ -29,6 +29,7 @@ SUITES = [
     ("mmapfuzz", 600),
     ("cowtest", 600),
     ("attacktest", 600),
+    ("storm calls=8000", 600),      # about 80 s on 2 CPUs; make fuzz runs 1,000,000 calls
 ]
 
 # Shell smoke tests, in order: (command, regex its output must match; "" only needs the prompt).
@@ -51,7 +52,7 @@ TINY_RING = [Step("tracectl ring 8", r"^ring 8 records", timeout=30),
              Step("tracectl ring 2048", r"^ring 2048 records", timeout=30)]
 
 
-def guest_steps(cpus, only_suite=None, lossless=False):
+def guest_steps(cpus, only_suite=None, lossless=False, suite_timeout=600):
     """The steps of one boot: smoke tests, then the suites (or just only_suite).
 
     With lossless, the trace runs lossless (a CPU whose ring is full sends it out itself instead
@@ -62,7 +63,8 @@ def guest_steps(cpus, only_suite=None, lossless=False):
         steps += [Step(cmd, expect, timeout=30) for cmd, expect in SMOKE]
     suites = [(cmd.format(cpus=cpus), limit) for cmd, limit in SUITES]
     if only_suite:
-        suites = [s for s in suites if s[0].split()[0] == only_suite] or [(only_suite, 600)]
+        suites = [s for s in suites if s[0].split()[0] == only_suite] or [(only_suite,
+                                                                         suite_timeout)]
     steps += [Step(cmd, timeout=limit) for cmd, limit in suites]
     if not lossless and not only_suite:
         steps += TINY_RING
@@ -91,7 +93,8 @@ def run_guest(args):
     for i, cpus in enumerate(args.cpus):
         lossless = i == 0       # the first boot's whole trace goes through the checker
         print(f"== guest tests, cpus={cpus}{', lossless trace' if lossless else ''}", flush=True)
-        result = harness.run_boot(guest_steps(cpus, args.suite, lossless), cpus=cpus,
+        result = harness.run_boot(guest_steps(cpus, args.suite, lossless, args.suite_timeout),
+                                  cpus=cpus,
                                   qemu_args=harness.qemu_extra(args.qemu_arg),
                                   qemu_cmd=shlex.split(args.qemu_cmd) if args.qemu_cmd else None,
                                   boot_timeout=args.boot_timeout, idle_timeout=args.idle_timeout)
@@ -176,6 +179,8 @@ def parse_args(argv):
                         help="boot with N CPUs (repeatable; default 2)")
     parser.add_argument("--suite", metavar="NAME",
                         help="run only this in-guest suite (no smoke tests)")
+    parser.add_argument("--suite-timeout", type=int, default=600, metavar="S",
+                        help="time limit in seconds for a --suite not in SUITES (default 600)")
     parser.add_argument("--skip-guest", action="store_true", help="do not boot the kernel")
     parser.add_argument("--skip-host", action="store_true", help="do not run pytest")
     parser.add_argument("--crash-kills", type=int, default=20, metavar="N",
