@@ -21,8 +21,9 @@ struct freepage {
   struct freepage *next;
 };
 
-// kmem.lock protects everything in kmem. Until kinit2() the other CPUs
-// are not running and the lock is not used (use_lock == 0).
+// kmem.lock protects the free list and the counters; a page's reference
+// count changes atomically (drop_ref). Until kinit2() the other CPUs are
+// not running and the lock is not used (use_lock == 0).
 struct {
   struct spinlock lock;
   int use_lock;
@@ -91,24 +92,29 @@ void kinit2(void *vstart, void *vend) {
 // Drop one reference to page v; free it when none remain, recording
 // freed (an event and its first three fields) before the page can be
 // handed out again, so that the trace never shows a page allocated twice;
-// or, if references remain and kept is not 0, record kept under the lock,
-// before another holder can free the page. Fills freed pages with junk so
-// that use after free shows up quickly.
+// or, if references remain and kept is not 0, record kept before the
+// reference goes, so that no other holder's free is recorded before it.
+// Fills freed pages with junk so that use after free shows up quickly.
+//
+// Reference counts change with atomic instructions, not under the lock
+// (fork and exit move thousands of them). A count of 1 belongs to the
+// one holder calling here: only a holder can add a reference.
 static void drop_ref(char *v, uint freed, uint kept, uint a0, uint a1, uint a2) {
-  uint i;
+  ushort *ref;
   if (!valid_page(v))
     panic("kfree: bad address");
-  i = V2P(v) / PGSIZE;
-  lock();
-  if (kmem.ref[i] == 0)
+  ref = &kmem.ref[V2P(v) / PGSIZE];
+  if (*ref == 0)
     panic("kfree: page not allocated");
-  if (--kmem.ref[i] > 0) {
+  if (*ref > 1) {
     if (kept)
       trace_emit(kept, a0, a1, a2, 0);
-    unlock();
-    return;
+    if (__sync_sub_and_fetch(ref, 1) > 0)
+      return;
+    // The other holders let go meanwhile: this was the last reference.
+    if (kept)
+      freed = EV_PAGE_FREE, a0 = V2P(v), a1 = a2 = 0;
   }
-  unlock();
   memset(v, 1, PGSIZE);
   trace_emit(freed, a0, a1, a2, 0);
   lock();
@@ -173,11 +179,9 @@ char *kalloc(void) {
 void kref(char *v) {
   if (!valid_page(v))
     panic("kref: bad address");
-  lock();
   if (kmem.ref[V2P(v) / PGSIZE] == 0)
     panic("kref: page not allocated");
-  kmem.ref[V2P(v) / PGSIZE]++;
-  unlock();
+  __sync_fetch_and_add(&kmem.ref[V2P(v) / PGSIZE], 1);
 }
 
 // References to page v (0 if free).
