@@ -47,7 +47,7 @@ PROCESS_COLORS = (ORANGE, SKY, GREEN, YELLOW, PURPLE, VERMILLION)
 PROCESS_HATCHES = ("", "..", "", "..", "", "..")
 OWNER_STYLE = {
     "other processes": ("#E6E6E6", "//"),
-    "shared copy-on-write": ("#56B4E9", "xx"),
+    "shared copy-on-write": ("#FFFFFF", "xxx"),
     "shared regions": (BLUE, ".."),
     "page tables": ("#4D4D4D", ""),
     "kernel stacks": ("#808080", ""),

@@ -386,8 +386,8 @@ class _Collector:
             parent = self.procs.get(life.parent)
             if parent is not None:
                 self.mark(parent, t, "fork", f"fork → {life.pid}")
-                if not life.names and parent.names:
-                    life.names.append(parent.name)
+            if not life.names and proc is not None and proc.name:
+                life.names.append(proc.name)    # the replay's rule: a child starts with its parent's name
             self.mark(life, t, "fork", f"forked by {life.parent}" if life.parent else "created")
         elif event == "exec":
             for key in [k for k in self.open_pages if k[0] == life.pid]:
