@@ -101,12 +101,12 @@ $(OUT)/user/_%: $(UOBJ)/%.c.o $(ULIBOBJS)
 	@echo "  LD      $@"
 	@$(LD) $(LDFLAGS) --no-warn-rwx-segments -N -e main -Ttext 0 -o $@ $^
 
-$(OUT)/mkfs: xv6/mkfs/mkfs.c $(KDIR)/fs.h $(KDIR)/param.h
+$(OUT)/mkfs: xv6/mkfs/mkfs.c xv6/mkfs/le.h $(KDIR)/fs.h $(KDIR)/param.h
 	@mkdir -p $(@D)
 	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
 
 # The checker reads the same headers, so the layout is defined once.
-$(OUT)/fsck: xv6/mkfs/fsck.c $(KDIR)/fs.h $(KDIR)/param.h $(KDIR)/stat.h $(KDIR)/types.h
+$(OUT)/fsck: xv6/mkfs/fsck.c xv6/mkfs/le.h $(KDIR)/fs.h $(KDIR)/param.h $(KDIR)/stat.h $(KDIR)/types.h
 	@mkdir -p $(@D)
 	gcc -Wall -Werror -O2 -I$(KDIR) -o $@ $<
 

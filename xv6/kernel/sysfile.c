@@ -69,30 +69,32 @@ int sys_dup(void) {
   return fd;
 }
 
+// read(fd, buf, n) and write(fd, buf, n): the file, and n bytes at buf
+// that the kernel will write (a read) or read. Returns 0 or -1.
+static int rwargs(struct file **f, uint *buf, int *n, int reading) {
+  if (argfd(0, 0, f) < 0 || argint(2, n) < 0)
+    return -1;
+  if (*n < 0)
+    return syserr(ERR_BADLEN, *n);
+  return arguser(1, buf, *n, reading);
+}
+
 int sys_read(void) {
   struct file *f;
-  int n;
   uint buf;
+  int n;
 
-  if (argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
-    return -1;
-  if (n < 0)
-    return syserr(ERR_BADLEN, n);
-  if (arguser(1, &buf, n, 1) < 0)
+  if (rwargs(&f, &buf, &n, 1) < 0)
     return -1;
   return fileread(f, buf, n);
 }
 
 int sys_write(void) {
   struct file *f;
-  int n;
   uint buf;
+  int n;
 
-  if (argfd(0, 0, &f) < 0 || argint(2, &n) < 0)
-    return -1;
-  if (n < 0)
-    return syserr(ERR_BADLEN, n);
-  if (arguser(1, &buf, n, 0) < 0)
+  if (rwargs(&f, &buf, &n, 0) < 0)
     return -1;
   return filewrite(f, buf, n);
 }

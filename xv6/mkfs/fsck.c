@@ -29,6 +29,7 @@
 #include "param.h"
 #include "stat.h"
 #include "fs.h"
+#include "le.h"
 
 _Static_assert(sizeof(uint) == 4, "on-disk uint must be 32 bits");
 _Static_assert(sizeof(struct dinode) == 64, "dinode layout differs from the kernel's");
@@ -50,26 +51,6 @@ static uint8_t *reached;    // reached from the root through directory entries
 static uint32_t *parent;    // directory where the inode was first reached
 static char (*firstname)[DIRSIZ + 1];  // the entry name it was first reached by
 static uint32_t *refs;      // entries naming it ("." excepted)
-
-static uint32_t
-le32(uint32_t x)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  return __builtin_bswap32(x);
-#else
-  return x;
-#endif
-}
-
-static uint16_t
-le16(uint16_t x)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  return __builtin_bswap16(x);
-#else
-  return x;
-#endif
-}
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 unusable(const char *fmt, ...)

@@ -22,6 +22,7 @@
 #include "param.h"
 #include "stat.h"
 #include "fs.h"
+#include "le.h"
 
 #define NINODES 200
 
@@ -43,28 +44,6 @@ static uint8_t *image;           // FSSIZE * BSIZE bytes
 static struct superblock sb;     // host byte order; see writesuper
 static uint32_t nextinum = 1;    // inode 0 is never used
 static uint32_t nextblock = NMETA;  // data blocks are handed out in order
-
-// The disk is little-endian, like the host we build on; these make the
-// conversions visible and correct elsewhere too.
-static uint32_t
-le32(uint32_t x)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  return __builtin_bswap32(x);
-#else
-  return x;
-#endif
-}
-
-static uint16_t
-le16(uint16_t x)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  return __builtin_bswap16(x);
-#else
-  return x;
-#endif
-}
 
 static void
 die(const char *msg, const char *arg)

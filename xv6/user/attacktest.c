@@ -53,11 +53,6 @@ asm(".text\n"
 
 static char out[512];
 
-static uint free_pages(void) {
-  struct sysinfo si;
-  check(sysinfo(&si) == 0, "sysinfo failed");
-  return si.freepages + si.kmalloc_pages;
-}
 
 static int nproc(void) {
   struct sysinfo si;

@@ -21,12 +21,6 @@
 
 // ---- helpers ----------------------------------------------------------
 
-static uint free_pages(void) {
-  struct sysinfo si;
-  check(sysinfo(&si) == 0, "sysinfo failed");
-  return si.freepages;
-}
-
 static uint xmap(uint len, int prot, int flags) {
   uint a = (uint)mmap(0, len, prot, flags, -1, 0);
   check(a != (uint)MAP_FAILED, "mmap of %d bytes failed", len);

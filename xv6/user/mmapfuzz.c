@@ -42,22 +42,6 @@
 #define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-// ---- randomness ----------------------------------------------------------
-
-static uint rng;
-
-static uint rnd(void) {
-  rng = rng * 1103515245 + 12345;
-  return rng >> 8;  // 24 bits
-}
-
-static uint rnd32(void) {
-  return (rnd() << 12) ^ rnd();
-}
-
-static uint below(uint n) {
-  return rnd() % n;
-}
 
 // ---- the model ------------------------------------------------------------
 
@@ -689,7 +673,7 @@ static void one_op(void) {
 static void fuzz(void) {
   uint start_sz;
   int i;
-  rng = seed;
+  suite_seed(seed);
   nmodel = ntouched = ambiguous = 0;
   memset(calls, 0, sizeof(calls));
   memset(succeeded, 0, sizeof(succeeded));

@@ -28,19 +28,6 @@
 #define NROUNDS  64        // rounds of the shared first-touch race
 #define NFORKS   150       // forks per worker in the fork case
 
-// ---- randomness --------------------------------------------------------
-
-static uint rng;  // LCG state, seeded per worker
-
-static uint rnd(void) {
-  rng = rng * 1103515245 + 12345;
-  return rng >> 8;
-}
-
-static uint below(uint n) {
-  return rnd() % n;
-}
-
 static uint seed = 1;  // from seed=N
 
 // ---- one worker's regions ----------------------------------------------
@@ -166,7 +153,7 @@ static void op_peek_other(void) {
 static void worker(int id) {
   struct slot *s;
   int op, i, k;
-  rng = seed * 7919 + id * 104729;
+  suite_seed(seed * 7919 + id * 104729);
   memset(slots, 0, sizeof(slots));
   for (op = 0; op < NOPS; op++) {
     k = below(100);
@@ -270,7 +257,7 @@ static void test_shared_race(void) {
 static void fork_worker(int id) {
   uint p, s, hole_s, hole_p, at;
   int i, pid;
-  rng = seed * 31 + id;
+  suite_seed(seed * 31 + id);
   p = (uint)mmap(0, 8 * PG, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   s = (uint)mmap(0, 8 * PG, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   check(p != (uint)MAP_FAILED && s != (uint)MAP_FAILED, "mmap failed");

@@ -66,14 +66,6 @@ static void expect_fault(uint va, int write, const char *what) {
   xwait(pid);
 }
 
-// Free memory as the leak checks count it: pages the kmalloc allocator
-// keeps for later are not lost.
-static uint free_pages(void) {
-  struct sysinfo si;
-  check(sysinfo(&si) == 0, "sysinfo failed");
-  return si.freepages + si.kmalloc_pages;
-}
-
 static uint kmalloc_objects(void) {
   struct sysinfo si;
   check(sysinfo(&si) == 0, "sysinfo failed");

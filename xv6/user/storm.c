@@ -54,25 +54,9 @@
 #define NSYSCALLS  30        // SYS_fork .. SYS_tracectl
 #define NELEM(a)   ((int)(sizeof(a) / sizeof((a)[0])))
 
-// ---- randomness ----------------------------------------------------------
-
-static uint rng;
-
-static uint rnd(void) {
-  rng = rng * 1103515245 + 12345;
-  return rng >> 8;  // 24 bits
-}
-
-static uint rnd32(void) {
-  return (rnd() << 12) ^ rnd();
-}
-
-static uint below(uint n) {
-  return n ? rnd() % n : 0;
-}
 
 static void seed_rng(uint seed, int casenr, int worker) {
-  rng = seed * 7919u + casenr * 104729u + worker * 1299709u + 1;
+  suite_seed(seed * 7919u + casenr * 104729u + worker * 1299709u + 1);
   rnd();
 }
 
@@ -151,6 +135,27 @@ static void name_num(char *out, char *a, uint n) {
 }
 
 // out = a + "/" + b.
+// The last '/' of path, or 0.
+static char *strrchr_slash(char *path) {
+  char *last = 0;
+  for (; *path; path++)
+    if (*path == '/')
+      last = path;
+  return last;
+}
+
+// Is the directory entry name (DIRSIZ bytes, NUL-padded) the string s?
+static int strncmp_dirsiz(char *name, char *s) {
+  int i;
+  for (i = 0; i < DIRSIZ; i++) {
+    if (name[i] != s[i])
+      return 0;
+    if (s[i] == 0)
+      return 1;
+  }
+  return s[DIRSIZ] == 0;
+}
+
 static void path_join(char *out, char *a, char *b) {
   strcpy(out, a);
   out += strlen(out);
@@ -1324,6 +1329,26 @@ static void one_op(void) {
 // ---- helpers for the file system ------------------------------------------------------
 
 // Remove path and everything under it (depth first). Returns 0 if gone.
+// Does the directory entry path exist? (Read from its parent: open() of
+// it can fail for other reasons.)
+static int entry_exists(char *path) {
+  struct dirent de;
+  char parent[160], *name = strrchr_slash(path);
+  int fd, found = 0;
+  if (name == 0 || name - path >= sizeof(parent))
+    return 1;
+  memmove(parent, path, name - path);
+  parent[name == path ? 1 : name - path] = 0;
+  if ((fd = open(parent, O_RDONLY)) < 0)
+    return 0;
+  while (!found && read(fd, &de, sizeof(de)) == sizeof(de))
+    found = de.inum != 0 && strncmp_dirsiz(de.name, name + 1);
+  close(fd);
+  return found;
+}
+
+// Remove path and all below it. Returns 0 (also if it was gone already),
+// or -1.
 static int remove_tree(char *path, int depth) {
   struct dirent de;
   struct stat st;
@@ -1332,7 +1357,7 @@ static int remove_tree(char *path, int depth) {
   if (unlink(path) == 0)
     return 0;
   if (depth > 40 || (fd = open(path, O_RDONLY)) < 0)
-    return -1;
+    return entry_exists(path) ? -1 : 0;  // a worker may remove its own directory
   if (fstat(fd, &st) < 0 || st.type != T_DIR) {
     close(fd);
     return -1;
@@ -2002,7 +2027,7 @@ int main(int argc, char *argv[]) {
     exit();
   }
   tally_fd = p[1];
-  rng = seed;
+  suite_seed(seed);
   make_bad_programs();
   suite_begin(&suite, suite_count(&suite, n));
   for (i = 0; i < NELEM(cases); i++) {

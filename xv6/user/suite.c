@@ -253,3 +253,30 @@ int same_bytes(const void *a, const void *b, int n) {
       return 0;
   return 1;
 }
+
+uint free_pages(void) {
+  struct sysinfo si;
+  check(sysinfo(&si) == 0, "sysinfo failed");
+  return si.freepages + si.kmalloc_pages;
+}
+
+// ---- randomness ----------------------------------------------------------
+
+static uint rng;
+
+void suite_seed(uint seed) {
+  rng = seed;
+}
+
+uint rnd(void) {
+  rng = rng * 1103515245 + 12345;
+  return rng >> 8;
+}
+
+uint rnd32(void) {
+  return (rnd() << 12) ^ rnd();
+}
+
+uint below(uint n) {
+  return n ? rnd() % n : 0;
+}

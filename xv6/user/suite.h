@@ -44,6 +44,14 @@ int xfork(void);                 // fork
 void xwait(int pid);             // wait, which must return pid
 void xpipe(int p[2]);            // pipe
 int same_bytes(const void *a, const void *b, int n);  // 1 if the n bytes are equal
+uint free_pages(void);           // free pages as leak checks count them (idle kmalloc pages too)
+
+// A seeded pseudo-random stream (linear congruential), for tests that must
+// repeat exactly given their seed. Each process has its own.
+void suite_seed(uint seed);
+uint rnd(void);                  // 24 random bits
+uint rnd32(void);                // 32 random bits
+uint below(uint n);              // 0 <= r < n (0 if n is 0)
 
 // The runner. argv[1..argc-1] name cases; a program takes its own
 // options (see suite_option) out of argv before handing it on.
