@@ -2,7 +2,7 @@
 
 For each CPU count, one boot runs the shell smoke tests and every suite in SUITES, and out/fsck
 checks the disk it leaves; then the power-cut test (crashtest.py) kills QEMU during a file-system
-workload --crash-kills times, on the first CPU count; then pytest runs the host tests. The last
+workload --crash-kills times on each CPU count; then pytest runs the host tests. The last
 line printed is always `N passed, N failed`.
 
     python3 -m tests.run_tests --cpus 2 --cpus 4
@@ -129,9 +129,14 @@ def check_lost(capture, console_log):
 
 
 def run_crash(args):
-    """The power-cut test; returns (passed, failed), one per run of the workload."""
-    print(f"== power-cut test, cpus={args.cpus[0]}, {args.crash_kills} kills", flush=True)
-    return crashtest.run(args.crash_kills, args.crash_seed, cpus=args.cpus[0])
+    """The power-cut test on each CPU count, with seeds of its own; returns (passed,
+    failed), one per run of the workload."""
+    passed = failed = 0
+    for i, cpus in enumerate(args.cpus):
+        print(f"== power-cut test, cpus={cpus}, {args.crash_kills} kills", flush=True)
+        p, f = crashtest.run(args.crash_kills, args.crash_seed + 1000 * i, cpus=cpus)
+        passed, failed = passed + p, failed + f
+    return passed, failed
 
 
 def parse_pytest_summary(output):
@@ -184,7 +189,8 @@ def parse_args(argv):
     parser.add_argument("--skip-guest", action="store_true", help="do not boot the kernel")
     parser.add_argument("--skip-host", action="store_true", help="do not run pytest")
     parser.add_argument("--crash-kills", type=int, default=20, metavar="N",
-                        help="power cuts the crash test survives (default 20; 0: no crash test; "
+                        help="power cuts the crash test survives on each CPU count (default 20; "
+                             "0: no crash test; "
                              "not run with --suite or --skip-guest)")
     parser.add_argument("--crash-seed", type=int, default=1, metavar="S",
                         help="seed of the crash test's workloads and kill delays (default 1)")
