@@ -58,6 +58,7 @@ def _figure(tl, life, size, dpi):
     info = {"axis": axis, "xlim": (x0, x1), "scale": scale}
     info["spans"] = _draw_spans(ax, life.spans)
     info["resident"] = _draw_resident(ax, life, tl.page, (x0, x1), ax.bbox.width)
+    info["cow"] = _draw_cow(ax, life, tl.page)
     _draw_marks(ax, axis, life.marks)
     info["labels"], info["dropped"] = _label_marks(fig, lane_ax, life.marks, ax)
     info["band_labels"] = _label_bands(fig, ax, axis, life.spans)
@@ -168,6 +169,19 @@ def _draw_resident(ax, life, page, xlim, width_px):
             ax.add_collection(PolyCollection(_rects(mine), facecolors=style.KIND_COLOR[kind],
                                              edgecolors="none", zorder=2,
                                              label=f"resident:{kind}"))
+    return runs
+
+
+def _draw_cow(ax, life, page):
+    """Pages shared copy-on-write, hatched over their resident colour while
+    another process still maps them: the hatch ends where a write split the
+    page (or the other side let go). Returns the rectangles as (t0, t1, va)."""
+    runs = [(c[1], c[2], c[0]) for c in life.cow if c[2] is not None]
+    if runs:
+        ax.add_collection(PolyCollection(_rects([(t0, t1, va, va + page) for t0, t1, va in runs]),
+                                         facecolors="none", edgecolors=style.COW_HATCH,
+                                         linewidths=0, hatch=style.COW_HATCH_PATTERN, zorder=3,
+                                         label="copy-on-write"))
     return runs
 
 
@@ -295,6 +309,10 @@ def _legend(fig, ax, life):
                              label="solid: resident pages"))
         handles.append(Patch(facecolor=(0.6, 0.6, 0.6, style.RESERVED_ALPHA),
                              edgecolor="#555555", label="tint: not touched yet"))
+    if life.cow:
+        handles.append(Patch(facecolor="#999999", edgecolor=style.COW_HATCH,
+                             hatch=style.COW_HATCH_PATTERN,
+                             label="hatched: copy-on-write"))
     prots = {mman.protection(s.prot) for s in life.spans if s.kind != "guard"}
     for prot in ("ro", "none"):
         if prot in prots:

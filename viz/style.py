@@ -42,6 +42,10 @@ EVENT_STYLE = {
 }
 PROCESS_EVENTS = ("fork", "exec", "exit")
 
+# Region pages shared copy-on-write since a fork: a hatch over their colour.
+COW_HATCH = "#000000"
+COW_HATCH_PATTERN = "xx"
+
 # Physical memory chart: processes cycle through these, kernel uses are greys.
 PROCESS_COLORS = (ORANGE, SKY, GREEN, YELLOW, PURPLE, VERMILLION)
 PROCESS_HATCHES = ("", "..", "", "..", "", "..")

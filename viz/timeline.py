@@ -67,6 +67,7 @@ class ProcLife:
     reaped: float = None
     spans: list = field(default_factory=list)
     resident: list = field(default_factory=list)    # [va, t0, t1, shared]
+    cow: list = field(default_factory=list)         # [va, t0, t1]: shared copy-on-write
     marks: list = field(default_factory=list)
     region_ops: int = 0
     _arrays: dict = field(default=None, repr=False)
@@ -231,6 +232,7 @@ class _Collector:
         self.open_regions = {}       # region uid -> Span
         self.open_areas = {}         # (pid, kind) -> Span
         self.open_pages = {}         # (pid, va) -> resident entry
+        self.open_cow = {}           # (pid, va) -> cow entry, while the page is shared
         self.private = {}            # pid -> private region pages mapped
         self.pending_exec = {}       # pid -> exec Mark waiting for its name
         self.mapped_outcome = self._enum("outcome", "mapped", 0)
@@ -304,7 +306,27 @@ class _Collector:
             self.close(self.open_regions.pop(uid), t)
         for key in [k for k in self.open_pages if k[0] == life.pid]:
             self.open_pages.pop(key)[2] = t
+        for key in [k for k in self.open_cow if k[0] == life.pid]:
+            self.open_cow.pop(key)[2] = t
         self.private.pop(life.pid, None)
+
+    def sync_cow(self, state, pa, t, gone=None):
+        """A private region page is shared copy-on-write while more than one
+        process maps it: open or close the intervals of its mappers (and of
+        gone, the (pid, va) that just unmapped it)."""
+        mem = state.memory
+        mappers = mem.maps.get(pa, ())
+        page = mem.pages.get(pa)
+        shared = page is not None and page.owner == "region" and len(mappers) > 1
+        for key in mappers:
+            if shared and key not in self.open_cow:
+                entry = [key[1], t, None]
+                self.life(key[0], t).cow.append(entry)
+                self.open_cow[key] = entry
+            elif not shared and key in self.open_cow:
+                self.open_cow.pop(key)[2] = t
+        if gone in self.open_cow and gone not in mappers:
+            self.open_cow.pop(gone)[2] = t
 
     # -- the change stream
 
@@ -343,6 +365,8 @@ class _Collector:
             self.open_pages[key] = entry
             if not shared:
                 self.private[pid] = self.private.get(pid, 0) + 1
+        if d.get("pa") is not None:
+            self.sync_cow(state, d["pa"], t, key)
 
     def on_region(self, ch, life):
         d, t = ch.detail, ch.time
@@ -437,7 +461,7 @@ class _Collector:
     def finish(self, end):
         for span in list(self.open_areas.values()) + list(self.open_regions.values()):
             self.close(span, end)
-        for entry in self.open_pages.values():
+        for entry in list(self.open_pages.values()) + list(self.open_cow.values()):
             entry[2] = end
         for life in self.procs.values():
             life.spans = [s for s in life.spans if s.t1 > self.start and s.t1 > s.t0]
@@ -446,6 +470,9 @@ class _Collector:
             life.resident = [r for r in life.resident if r[2] > self.start and r[2] > r[1]]
             for r in life.resident:
                 r[1] = max(r[1], self.start)
+            life.cow = [c for c in life.cow if c[2] > self.start and c[2] > c[1]]
+            for c in life.cow:
+                c[1] = max(c[1], self.start)
 
 
 def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):

@@ -93,3 +93,14 @@ def test_window_clips_spans(story_trace):
 def test_empty_window_is_an_error(story_trace):
     with pytest.raises(timeline.NoEvents):
         timeline.collect(story_trace, 100.0, 200.0)
+
+
+def test_copy_on_write_intervals_follow_the_sharing(story_timeline, story):
+    _, ids = story
+    parent = story_timeline.procs[ids["demo"]]
+    child = story_timeline.procs[ids["child"]]
+    # Both sides hold the parent's private pages from the fork until the child lets go.
+    assert parent.cow and child.cow
+    assert {c[0] for c in child.cow} <= {c[0] for c in parent.cow}
+    for c in parent.cow + child.cow:
+        assert c[1] < c[2] <= child.exited
