@@ -62,6 +62,17 @@ def test_bad_time_is_an_error(files):
     assert_clean_failure(run_cli("list", files["clean"], "--from", "soon"), 2, "bad time")
 
 
+def test_unknown_pid_is_an_error(files):
+    assert_clean_failure(run_cli("list", files["clean"], "--pid", 77), 2,
+                         "no process 77 in this trace; its pids: 1, 2")
+    assert_clean_failure(run_cli("replay", files["clean"], "--pid", 9), 2, "no process 9")
+
+
+def test_time_outside_the_trace_is_an_error(files):
+    assert_clean_failure(run_cli("replay", files["clean"], "--at", "99"), 2,
+                         "is outside the trace, which runs from 0.000000 to 0.009500 s")
+
+
 def test_damaged_input_warns_and_exits_3(files):
     run = run_cli("list", files["damaged"])
     assert run.returncode == 3 and "Traceback" not in run.stderr

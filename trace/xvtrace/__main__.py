@@ -31,6 +31,41 @@ def damaged(trace):
     return bool(trace.damaged or trace.truncated or trace.missing_frames)
 
 
+def trace_pids(trace):
+    """Every pid the trace mentions: processes that ran, and those named in a
+    pid, parent or child field."""
+    recs = trace.records
+    pids = set(np.unique(recs["pid"]).tolist())
+    for etype in trace.schema.events.values():
+        for slot, field in enumerate(etype.slots):
+            if field in ("pid", "child", "parent"):
+                pids |= set(np.unique(recs[f"a{slot}"][recs["type"] == etype.id]).tolist())
+    pids.discard(0)
+    return pids
+
+
+def pid_list(pids, limit=20):
+    shown = sorted(pids)
+    more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
+    return ", ".join(map(str, shown[:limit])) + more
+
+
+def check_pid(trace, pid):
+    """An unknown pid is an error that lists the ones there are, not an empty answer."""
+    pids = trace_pids(trace)
+    if pid not in pids:
+        raise TraceError(f"no process {pid} in this trace; its pids: {pid_list(pids) or 'none'}")
+
+
+def check_time(trace, t, option):
+    """A time outside the trace is an error, not a silent clamp."""
+    times = trace.times
+    if len(times) and not times[0] <= t <= times[-1]:
+        raise TraceError(f"{option} {trace.format_time(t)} is outside the trace, which runs "
+                         f"from {trace.format_time(times[0])} to {trace.format_time(times[-1])} "
+                         f"{trace.time_unit}")
+
+
 def select(trace, args):
     """Indexes of the records the --pid/--event/--from/--to options keep."""
     recs = trace.records
@@ -46,6 +81,7 @@ def select(trace, args):
             ids.append(etype.id)
         keep &= np.isin(recs["type"], ids)
     if args.pid is not None:
+        check_pid(trace, args.pid)
         mine = recs["pid"] == args.pid
         for etype in trace.schema.events.values():
             for slot, field in enumerate(etype.slots):
@@ -109,8 +145,16 @@ def cmd_check(args):
 def cmd_replay(args):
     from .replay import state_at
     trace = open_trace(args.file)
-    t = parse_time(trace, args.at, TraceError) if args.at is not None else float("inf")
+    t = float("inf")
+    if args.at is not None:
+        t = parse_time(trace, args.at, TraceError)
+        check_time(trace, t, "--at")
+    if args.pid is not None:
+        check_pid(trace, args.pid)
     st = state_at(trace, t)
+    if args.pid is not None and args.pid not in st.processes:
+        raise TraceError(f"process {args.pid} is not alive at t={trace.format_time(st.time)}; "
+                         f"alive then: {pid_list(st.processes) or 'none'}")
     page = trace.header.page_size
     when = trace.format_time(st.time) if st.time is not None else "start"
     print(f"state at t={when} {trace.time_unit} (after {st.index} of {len(trace.records)} records)")
