@@ -212,7 +212,7 @@ int arguser(int n, uint *uva, int size, int write) {
   (void)size;
   (void)write;
   if (n != 0 || host_argptr == 0)
-    return -1;
+    return syserr(ERR_BADADDR, 0);  // as the kernel's says why
   *uva = HOST_UVA;
   return 0;
 }

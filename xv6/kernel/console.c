@@ -196,10 +196,9 @@ void consoleintr(int (*getc)(void)) {
     procdump();
 }
 
-// Read up to n bytes of complete lines. ^D ends the input (returns 0
-// when it is the first byte).
 // Read up to n bytes of console input, up to and including a newline,
-// into dst (a user address if user is set).
+// into dst (a user address if user is set). ^D ends the input (returns 0
+// when it is the first byte).
 static int consoleread(struct inode *ip, int user, char *dst, int n) {
   int target = n;
   char c;

@@ -136,7 +136,7 @@ int sys_kmalloc(void) {
   int n;
 
   if (argint(0, &n) < 0)
-    return refuse_kmalloc(ERR_BADARG, 0);
+    return 0;  // argint said why
   if (n <= 0 || n > KMALLOC_MAX)
     return refuse_kmalloc(ERR_BADLEN, n);
   if (p->nkmhandles >= KM_QUOTA_OBJECTS || handles_bytes(p) + n > KM_QUOTA_BYTES)
@@ -163,7 +163,7 @@ int sys_kmfree(void) {
   int h;
 
   if (argint(0, &h) < 0)
-    return syserr(ERR_BADARG, 0);
+    return -1;  // argint said why
   if ((e = handle_find(p, h)) == 0)
     return syserr(ERR_BADHANDLE, h);
   handle_release(p, e);
@@ -178,7 +178,7 @@ int sys_kmstat(void) {
   uint u;
 
   if (arguser(0, &u, sizeof(st), 1) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // arguser said why
   memset(&st, 0, sizeof(st));  // no stale kernel stack bytes go out
   kmalloc_stat(&st);
   st.myobjects = p->nkmhandles;

@@ -55,10 +55,6 @@ static uint region_pages(struct region *r) {
 
 // ---- page-level helpers ----------------------------------------------
 
-static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm);
-static void release_unused(char *mem);
-static int map_ref(pde_t *pgdir, uint va, uint pa, int perm, int pid, int shared);
-
 static int pte_perm(int prot) {
   if (prot == PROT_NONE)
     return 0;  // present for the kernel, invisible to the user
@@ -70,17 +66,11 @@ static void flush_tlb(struct proc *p) {
     lcr3(V2P(p->pgdir));
 }
 
-// A fresh page for a private region, mapped at page va of pgdir with
-// perm: a copy of the page at from, or zeroed if from is 0. Its
-// allocation is not recorded: the caller records allocation and mapping
-// in one event (FAULT_MAP, PAGE_NEW). Returns its physical address, or 0
-// if memory ran out (a page allocated for nothing is recorded before it
-// is freed, so that the trace still pairs every free with an allocation).
-static uint map_fresh(pde_t *pgdir, uint va, char *from, int perm) {
-  char *mem;
-  if ((mem = kalloc_untraced()) == 0)
-    return 0;
-  return install_fresh(pgdir, va, mem, from, perm);
+// Free a page from kalloc_untraced that was never used, recording its
+// allocation first so that the trace still pairs every free with one.
+static void release_unused(char *mem) {
+  trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
+  kfree(mem);
 }
 
 // map_fresh with the page mem already allocated (untraced). On failure
@@ -96,18 +86,17 @@ static uint install_fresh(pde_t *pgdir, uint va, char *mem, char *from, int perm
   return 0;
 }
 
-// Free a page from kalloc_untraced that was never used, recording its
-// allocation first so that the trace still pairs every free with one.
-static void release_unused(char *mem) {
-  trace_emit(EV_PAGE_ALLOC, V2P(mem), OWNER_REGION, 0, 0);
-  kfree(mem);
-}
-
-// Map pa, a page of a shared object, at page va of pgdir for pid with
-// perm, taking a reference for the PTE. Returns 0 or -1 (no memory).
-static int map_shared(pde_t *pgdir, uint va, uint pa, int perm, int pid) {
-  kref(P2V(pa));
-  return map_ref(pgdir, va, pa, perm, pid, 1);
+// A fresh page for a private region, mapped at page va of pgdir with
+// perm: a copy of the page at from, or zeroed if from is 0. Its
+// allocation is not recorded: the caller records allocation and mapping
+// in one event (FAULT_MAP, PAGE_NEW). Returns its physical address, or 0
+// if memory ran out (a page allocated for nothing is recorded before it
+// is freed, so that the trace still pairs every free with an allocation).
+static uint map_fresh(pde_t *pgdir, uint va, char *from, int perm) {
+  char *mem;
+  if ((mem = kalloc_untraced()) == 0)
+    return 0;
+  return install_fresh(pgdir, va, mem, from, perm);
 }
 
 // Map pa at page va of pgdir for pid with perm, the PTE holding a
@@ -120,6 +109,13 @@ static int map_ref(pde_t *pgdir, uint va, uint pa, int perm, int pid, int shared
   }
   trace_emit(EV_PAGE_MAP, va, pa, shared, pid);
   return 0;
+}
+
+// Map pa, a page of a shared object, at page va of pgdir for pid with
+// perm, taking a reference for the PTE. Returns 0 or -1 (no memory).
+static int map_shared(pde_t *pgdir, uint va, uint pa, int perm, int pid) {
+  kref(P2V(pa));
+  return map_ref(pgdir, va, pa, perm, pid, 1);
 }
 
 // Map page va of region r in p (not present yet), outside a fault.
@@ -430,12 +426,11 @@ static struct region *region_new(uint start, uint size, int prot, int flags) {
 // region needs is allocated before anything is unmapped: the page tables
 // of its range (which the cut then keeps), and its pages (a private
 // region's in a list linked through their first words, a shared region's
-// in its object). Returns the list (0 for a shared region), or -1 with
-// everything given back.
-static char *populate_prepare(struct proc *p, struct region *r, int *ok) {
+// in its object). Sets *pages to the list (0 for a shared region).
+// Returns 0, or -1 with everything given back.
+static int populate_prepare(struct proc *p, struct region *r, char **pages) {
   char *list = 0, *mem;
   uint a;
-  *ok = 0;
   for (a = r->start; a < r->end; a = PGADDR(PDX(a) + 1, 0, 0))
     if (walkpgdir(p->pgdir, (void *)a, 1) == 0)
       goto undo;
@@ -450,15 +445,15 @@ static char *populate_prepare(struct proc *p, struct region *r, int *ok) {
     *(char **)mem = list;
     list = mem;
   }
-  *ok = 1;
-  return list;
+  *pages = list;
+  return 0;
 undo:
   while ((mem = list) != 0) {
     list = *(char **)mem;
     release_unused(mem);
   }
   free_empty_pgtables(p->pgdir, r->start, r->end);
-  return 0;
+  return -1;
 }
 
 // Map every page of r from what populate_prepare set aside. Cannot fail:
@@ -488,7 +483,7 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
   struct proc *p = myproc();
   struct region *r, *spare = 0;
   uint size = PGROUNDUP((uint)length), start;
-  int err, ok = 1, populate = 0;
+  int err, populate;
   char *pages = 0;
 
   if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
@@ -499,7 +494,7 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
     return syserr(ERR_NOMEM, 0);
   if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
     goto nomem;
-  if (populate && (pages = populate_prepare(p, r, &ok), !ok))
+  if (populate && populate_prepare(p, r, &pages) < 0)
     goto nomem;
 
   if ((flags & MAP_FIXED) && overlaps(p, start, start + size)) {
@@ -527,7 +522,7 @@ int sys_mmap(void) {
   uint r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0 ||
       argint(3, &flags) < 0 || argint(4, &fd) < 0 || argint(5, &offset) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // the argument helper said why
   r = do_mmap(addr, length, prot, flags, fd, offset);
   trace_mmap(addr, length, prot, flags, r);
   return r;
@@ -576,7 +571,7 @@ static int do_munmap(uint addr, uint length) {
 int sys_munmap(void) {
   int addr, length, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // the argument helper said why
   r = do_munmap(addr, length);
   trace_emit(EV_MUNMAP, addr, length, r, 0);
   return r;
@@ -645,7 +640,7 @@ nomem:
 int sys_mprotect(void) {
   int addr, length, prot, r;
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &prot) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // the argument helper said why
   r = do_mprotect(addr, length, prot);
   trace_emit(EV_MPROTECT, addr, length, prot, r);
   return r;
@@ -712,13 +707,13 @@ int sys_getmaps(void) {
   struct maps_req q;
 
   if (argint(0, &pid) < 0 || argint(2, &n) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // the argument helper said why
   if (n < 0)
     return syserr(ERR_BADLEN, 0);
   if (n > NREGION + 4)
     n = NREGION + 4;
   if (arguser(1, &ubuf, n * sizeof(struct mapinfo), 1) < 0)
-    return syserr(ERR_BADADDR, 0);
+    return -1;  // the argument helper said why
   if (pid <= 0)
     pid = myproc()->pid;
   if (n == 0)

@@ -153,17 +153,17 @@ int growproc(int n) {
       return syserr(ERR_OVERLAP, n);
     if ((newsz = allocuvm(p->pgdir, sz, newsz)) == 0)
       return syserr(ERR_NOMEM, n);
-  } else if (n < 0) {
-    if (newsz > sz || newsz < p->heapbase)
-      return syserr(ERR_BADLEN, n);
-    // Frees page tables: regionlock keeps another process's getmaps out.
-    acquire(&p->regionlock);
-    newsz = deallocuvm(p->pgdir, sz, newsz);
-    p->sz = newsz;
-    release(&p->regionlock);
+  } else if (n < 0 && (newsz > sz || newsz < p->heapbase)) {
+    return syserr(ERR_BADLEN, n);
   }
-  trace_emit(EV_HEAP, sz, newsz, 0, 0);
+  // Another process's getmaps reads sz and walks the page tables that
+  // shrinking frees, with regionlock held.
+  acquire(&p->regionlock);
+  if (n < 0)
+    newsz = deallocuvm(p->pgdir, sz, newsz);
   p->sz = newsz;
+  release(&p->regionlock);
+  trace_emit(EV_HEAP, sz, newsz, 0, 0);
   switchuvm(p);  // flush the TLB
   return 0;
 }

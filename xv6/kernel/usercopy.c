@@ -34,16 +34,18 @@ static int pte_allows(struct proc *p, uint va, int write, int cow) {
 }
 
 // Is [va, va+len) memory the current process may read (or write)? Region
-// pages count whether or not they have been touched yet.
+// pages count whether or not they have been touched yet. Below the heap's
+// end there are no regions (mmap.c keeps them above it), so text, stack
+// and heap pages cost a PTE look-up, not a search of the region list.
 int user_range_ok(uint va, uint len, int write) {
   struct proc *p = myproc();
-  uint a, end;
+  uint a, end, floor = PGROUNDUP(p->sz);
   if (len == 0)
     return va <= KERNBASE;
   if (va + len < va || va + len > KERNBASE)
     return 0;
   for (a = PGROUNDDOWN(va); a < va + len; a = end) {
-    if ((end = region_span(p, a, write)) != 0)
+    if (a >= floor && (end = region_span(p, a, write)) != 0)
       continue;  // the rest of an allowing region: no need to look at its pages
     if (!pte_allows(p, a, write, 1))
       return 0;

@@ -245,16 +245,9 @@ static void start_workers(int n, void (*fn)(int), int *pids, int *fds) {
 // Read one worker's report; adds its counts. Fails the case on "F".
 static void read_report(int i, int fd, int *calls, int *errors) {
   static char line[200];
-  int len = 0, got = 0;
-  char c, *s;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
+  int got = 0;
+  char *s;
+  while (read_line(fd, line, sizeof(line))) {
     if (line[0] == 'F')
       fail("%s", line + 2);
     if (line[0] == '#')

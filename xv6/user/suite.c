@@ -60,6 +60,23 @@ static void own_pages(void) {
 }
 
 
+// Read one line from fd into line (max bytes with the NUL; a longer line
+// is cut short), without its newline. Returns 1, or 0 at the end of the
+// stream (a last line without a newline is dropped).
+int read_line(int fd, char *line, int max) {
+  int len = 0;
+  char c;
+  while (read(fd, &c, 1) == 1) {
+    if (c == '\n') {
+      line[len] = 0;
+      return 1;
+    }
+    if (len < max - 1)
+      line[len++] = c;
+  }
+  return 0;
+}
+
 // What came back through the result pipe.
 struct verdict {
   int passed;        // saw "P"
@@ -69,18 +86,9 @@ struct verdict {
 // Read result lines up to the "E" line the runner itself wrote last.
 static void read_results(int fd, struct verdict *v) {
   static char line[128];
-  int len = 0;
-  char c;
   v->passed = 0;
   v->reason[0] = 0;
-  while (read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      if (len < sizeof(line) - 1)
-        line[len++] = c;
-      continue;
-    }
-    line[len] = 0;
-    len = 0;
+  while (read_line(fd, line, sizeof(line))) {
     if (strcmp(line, "E") == 0)
       return;
     if (strcmp(line, "P") == 0)

@@ -44,6 +44,7 @@ int xfork(void);                 // fork
 void xwait(int pid);             // wait, which must return pid
 void xpipe(int p[2]);            // pipe
 int same_bytes(const void *a, const void *b, int n);  // 1 if the n bytes are equal
+int read_line(int fd, char *line, int max);  // one line, without its newline; 0 at the end
 uint free_pages(void);           // free pages as leak checks count them (idle kmalloc pages too)
 
 // A seeded pseudo-random stream (linear congruential), for tests that must
