@@ -28,6 +28,7 @@ SUITES = [
     ("mmapstress", 600),
     ("mmapfuzz", 600),
     ("cowtest", 600),
+    ("filetest", 600),
     ("attacktest", 600),
     ("storm calls=8000", 600),      # about 80 s on 2 CPUs; make fuzz runs 1,000,000 calls
 ]

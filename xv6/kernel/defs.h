@@ -43,6 +43,7 @@ int             filewrite(struct file*, uint uva, int n);
 
 // fs.c
 void            readsb(int dev, struct superblock *sb);
+uint            bfreecount(int dev);
 int             dirlink(struct inode*, char*, uint);
 struct inode*   dirlookup(struct inode*, char*, uint*);
 struct inode*   ialloc(uint, short);
@@ -124,9 +125,23 @@ void            regions_dump(struct proc*);
 int             fault_handler(uint va, uint err, uint eip);
 #define FAULT_BAD   OUTCOME_BAD    // fault_handler: access not allowed
 #define FAULT_NOMEM OUTCOME_NOMEM  // fault_handler: out of memory
+#define FAULT_BUS   OUTCOME_BUS    // fault_handler: file page past the end of the file
 void            regions_init(struct proc*);
 struct region*  region_find(struct proc*, uint va);
 uint            region_span(struct proc*, uint va, int write);
+int             regions_prefault_files(uint va, uint len, int write);
+
+// pagecache.c
+struct pagecache;
+void            pcacheinit(void);
+int             pcache_get(struct file*, struct pagecache**);
+void            pcache_hold(struct pagecache*);
+void            pcache_put(struct pagecache*);
+char*           pcache_peek(struct inode*, uint off);
+int             pcache_page(struct pagecache*, uint idx, uint *pa);
+void            pcache_dirty(struct pagecache*, uint idx);
+void            pcache_writeback(struct pagecache*, uint lo, uint hi);
+uint            pcache_inum(struct pagecache*, char *name);
 
 // shm.c
 struct shmobj;

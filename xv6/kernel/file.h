@@ -9,6 +9,7 @@ struct file {
   struct pipe *pipe;
   struct inode *ip;
   uint off;
+  char name[DIRSIZ];  // last element of the path it was opened by (FD_INODE)
 };
 
 // In-memory copy of an inode.
@@ -25,6 +26,7 @@ struct inode {
   short nlink;
   uint size;
   uint addrs[NDIRECT + 1];
+  struct pagecache *pcache;  // pages mapped by mmap regions (pagecache.c), or 0
 };
 
 // Read/write functions for a major device number. The buffer is a user

@@ -70,6 +70,22 @@ static uint balloc(uint dev) {
   return 0;
 }
 
+// Free blocks on the disk, by the bitmap (sysinfo: tests check that
+// removing what they made gives every block back).
+uint bfreecount(int dev) {
+  struct buf *bp;
+  uint base, bit, n = 0;
+
+  for (base = 0; base < sb.size; base += BPB) {
+    bp = bread(dev, BBLOCK(base, sb));
+    for (bit = 0; bit < BPB && base + bit < sb.size; bit++)
+      if ((bp->data[bit / 8] & (1 << (bit % 8))) == 0)
+        n++;
+    brelse(bp);
+  }
+  return n;
+}
+
 static void bfree(int dev, uint bno) {
   struct buf *bp;
   uint bit = bno % BPB;
@@ -336,12 +352,32 @@ static int devok(struct inode *ip, int writing) {
   return writing ? devsw[ip->major].write != 0 : devsw[ip->major].read != 0;
 }
 
+// Copy n bytes at offset off (within one block) to dst: from the page
+// cache if a mapping has the page there (its bytes are the current
+// ones), else from the block. Returns 0, or -1 if dst could not be
+// written. Caller must hold ip->lock.
+static int readchunk(struct inode *ip, int user, char *dst, uint off, uint n) {
+  struct buf *bp;
+  char *cached;
+  uint addr;
+  int r;
+
+  if ((cached = pcache_peek(ip, off)) != 0)
+    return either_copyout(user, dst, cached, n);
+  // Every block below ip->size was allocated when it was written.
+  if ((addr = bmap(ip, off / BSIZE)) == 0)
+    panic("readi: hole in file");
+  bp = bread(ip->dev, addr);
+  r = either_copyout(user, dst, (char*)bp->data + off % BSIZE, n);
+  brelse(bp);
+  return r;
+}
+
 // Read up to n bytes at offset off into dst, a user address if user is
 // set. Returns the number of bytes read (short at end of file or if a
 // user page could not be written), or -1. Caller must hold ip->lock.
 int readi(struct inode *ip, int user, char *dst, uint off, uint n) {
-  struct buf *bp;
-  uint done, chunk, addr;
+  uint done, chunk;
 
   if (ip->type == T_DEV) {
     if (!devok(ip, 0))
@@ -355,18 +391,11 @@ int readi(struct inode *ip, int user, char *dst, uint off, uint n) {
     n = ip->size - off;
 
   for (done = 0; done < n; done += chunk, off += chunk, dst += chunk) {
-    // Every block below ip->size was allocated when it was written.
-    if ((addr = bmap(ip, off / BSIZE)) == 0)
-      panic("readi: hole in file");
-    bp = bread(ip->dev, addr);
     chunk = BSIZE - off % BSIZE;
     if (chunk > n - done)
       chunk = n - done;
-    if (either_copyout(user, dst, (char*)bp->data + off % BSIZE, chunk) < 0) {
-      brelse(bp);
+    if (readchunk(ip, user, dst, off, chunk) < 0)
       return done > 0 ? done : -1;
-    }
-    brelse(bp);
   }
   return n;
 }
@@ -378,6 +407,7 @@ int readi(struct inode *ip, int user, char *dst, uint off, uint n) {
 int writei(struct inode *ip, int user, char *src, uint off, uint n) {
   struct buf *bp;
   uint done, chunk, addr;
+  char *cached;
 
   if (ip->type == T_DEV) {
     if (!devok(ip, 1))
@@ -402,6 +432,10 @@ int writei(struct inode *ip, int user, char *src, uint off, uint n) {
       brelse(bp);
       break;
     }
+    // A cached page gets the new bytes too, unless they come from it
+    // (write-back): copying them back could undo a store made meanwhile.
+    if ((cached = pcache_peek(ip, off)) != 0 && cached != src)
+      memmove(cached, (char*)bp->data + off % BSIZE, chunk);
     log_write(bp);
     brelse(bp);
   }

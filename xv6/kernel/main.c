@@ -76,6 +76,7 @@ int main(void) {
   binit();
   fileinit();
   shminit();        // shared memory objects
+  pcacheinit();     // the page cache of mapped files
   ideinit();
   startothers();
   kinit2(P2V(4 * 1024 * 1024), P2V(phystop));

@@ -16,6 +16,10 @@
 
 #define MAP_FAILED ((void *)-1)
 
+#define MS_ASYNC      1  // msync: schedule the write-back (a no-op here)
+#define MS_INVALIDATE 2  // msync: accepted; mappings always see the file
+#define MS_SYNC       4  // msync: write dirty pages back before returning
+
 #define NREGION 8192     // most regions one process may have
 
 // What a getmaps() record describes.
@@ -33,5 +37,8 @@ struct mapinfo {
   int prot;        // PROT_* bits
   int flags;       // MAP_* bits the region was created with (regions only)
   uint resident;   // pages present in the page table
+  uint inum;       // a file region: the file's inode number, else 0
+  uint offset;     // a file region: file offset of start
+  char name[14];   // a file region: the name it was opened by (NUL padded)
 };
 #endif

@@ -13,6 +13,12 @@
 //  - A MAP_SHARED region points at a shared object (shm.c) and covers
 //    its pages [shmoff, shmoff + pages); the object releases a page as
 //    soon as no region covers it.
+//  - A file region (anonymous or not is r->pc) maps the pages of its
+//    file's page cache (pagecache.c) from page pgoff of the file: shared,
+//    the cache's page itself, writable if the region is; private, the
+//    cache's page read-only (PTE_COW if the region is writable) until the
+//    first write copies it. Dirty bits of a shared file region's PTEs are
+//    handed to the cache (sync_range) before its pages are unmapped.
 //
 // Locking: only the owning process changes its list, and only with
 // p->regionlock held; it reads its own list without the lock (nobody
@@ -27,6 +33,9 @@
 #include "mmu.h"
 #include "proc.h"
 #include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
 #include "x86.h"
 #include "mman.h"
 #include "syscall.h"
@@ -39,6 +48,9 @@ struct region {
   int flags;             // MAP_* bits as created (legacy form: PRIVATE|ANONYMOUS)
   struct shmobj *shm;    // MAP_SHARED: the pages (shm.c), else 0
   uint shmoff;           // MAP_SHARED: index in shm of the page at start
+  struct pagecache *pc;  // a file region: its file's page cache, else 0
+  uint pgoff;            // a file region: file page at start
+  int maywrite;          // a shared file region: the file is open for writing
   struct region *next;   // next region by address
 };
 
@@ -46,11 +58,21 @@ struct region {
 #define FEC_WRITE   0x2
 
 #define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define MS_KNOWN (MS_ASYNC | MS_INVALIDATE | MS_SYNC)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
 
 static uint region_pages(struct region *r) {
   return (r->end - r->start) / PGSIZE;
+}
+
+static int region_shared(struct region *r) {
+  return (r->flags & MAP_SHARED) != 0;
+}
+
+// The file page that page va of file region r maps.
+static uint file_page(struct region *r, uint va) {
+  return r->pgoff + (va - r->start) / PGSIZE;
 }
 
 // ---- page-level helpers ----------------------------------------------
@@ -118,10 +140,31 @@ static int map_shared(pde_t *pgdir, uint va, uint pa, int perm, int pid) {
   return map_ref(pgdir, va, pa, perm, pid, 1);
 }
 
+// Map page va of file region r in p (not present yet), for a write if
+// write. Returns 0, FAULT_BUS (past the end of the file) or FAULT_NOMEM.
+// May sleep (reads the file).
+static int map_file_page(struct proc *p, struct region *r, uint va, int write) {
+  uint pa;
+  int err, perm = pte_perm(r->prot);
+  if ((err = pcache_page(r->pc, file_page(r, va), &pa)) != 0)
+    return err;
+  if (!region_shared(r) && write) {  // a private copy at once
+    if ((pa = map_fresh(p->pgdir, va, P2V(pa), perm)) == 0)
+      return FAULT_NOMEM;
+    trace_emit(EV_PAGE_NEW, va, pa, p->pid, 0);
+    return 0;
+  }
+  if (!region_shared(r) && (perm & PTE_W))
+    perm = (perm & ~PTE_W) | PTE_COW;  // the first write copies
+  return map_shared(p->pgdir, va, pa, perm, p->pid) < 0 ? FAULT_NOMEM : 0;
+}
+
 // Map page va of region r in p (not present yet), outside a fault.
 // Returns 0 or -1 (no memory).
 static int map_page(struct proc *p, struct region *r, uint va) {
   uint pa;
+  if (r->pc)
+    return map_file_page(p, r, va, 0);
   if (r->shm) {
     pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE);
     return pa ? map_shared(p->pgdir, va, pa, pte_perm(r->prot), p->pid) : -1;
@@ -148,7 +191,6 @@ static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
     free_empty_pgtables(p->pgdir, start, end);
 }
 
-// Give the present pages in [start, end) the permissions of prot.
 // Give the present pages of r in [start, end) the permissions of prot. A
 // private page that another process still holds copy-on-write stays
 // without PTE_W: writable means PTE_COW for it, and the first write
@@ -159,10 +201,11 @@ static void protect_range(struct proc *p, struct region *r, uint start, uint end
   for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
     if (!(*pte & PTE_P))
       continue;
-    if (!r->shm && (perm & PTE_W) && krefcount(P2V(PTE_ADDR(*pte))) > 1)
-      *pte = PTE_ADDR(*pte) | PTE_P | cowperm;
+    // The dirty bit stays: a shared file page's stores are yet to be synced.
+    if (!region_shared(r) && (perm & PTE_W) && krefcount(P2V(PTE_ADDR(*pte))) > 1)
+      *pte = PTE_ADDR(*pte) | PTE_P | cowperm | (*pte & PTE_D);
     else
-      *pte = PTE_ADDR(*pte) | PTE_P | perm;
+      *pte = PTE_ADDR(*pte) | PTE_P | perm | (*pte & PTE_D);
   }
 }
 
@@ -208,9 +251,12 @@ static void region_insert(struct proc *p, struct region *r) {
 }
 
 // Free a region node that is no longer in a process's list.
+// May sleep (the last region of a file writes its cache back).
 static void region_free(struct region *r) {
   if (r->shm)
     shm_detach(r->shm, r->shmoff, r->shmoff + region_pages(r));
+  if (r->pc)
+    pcache_put(r->pc);
   kmfree(r);
 }
 
@@ -222,6 +268,10 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
   if (r->shm) {
     n->shmoff = r->shmoff + (va - r->start) / PGSIZE;
     shm_share(r->shm);
+  }
+  if (r->pc) {
+    n->pgoff = file_page(r, va);
+    pcache_hold(r->pc);
   }
   r->end = va;
   r->next = n;
@@ -237,6 +287,8 @@ static void region_trim(struct region *r, uint start, uint end) {
     shm_uncover(r->shm, off + (end - start) / PGSIZE, r->shmoff + region_pages(r));
     r->shmoff = off;
   }
+  if (r->pc)
+    r->pgoff = file_page(r, start);
   r->start = start;
   r->end = end;
 }
@@ -312,6 +364,41 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
   }
 }
 
+// Hand the dirty bits of r's present pages in [start, end) to its page
+// cache and clear them. Caller holds p->regionlock and flushes p's TLB
+// (a TLB entry that still says dirty would not set the bit again).
+static void harvest_dirty(struct proc *p, struct region *r, uint start, uint end) {
+  uint a;
+  pte_t *pte;
+  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
+    if ((*pte & (PTE_P | PTE_D)) == (PTE_P | PTE_D)) {
+      *pte &= ~PTE_D;
+      pcache_dirty(r->pc, file_page(r, a));
+    }
+  }
+}
+
+// Write back what p's shared file regions changed in [start, end): their
+// dirty pages there go to the files (msync, and before munmap, exit and
+// exec drop the pages). Only p changes its region list, and p is here (or,
+// for a failed fork's child, not running), so the list holds still while
+// this sleeps. Stores by other processes are theirs to sync.
+static void sync_range(struct proc *p, uint start, uint end) {
+  struct region *r;
+  uint lo, hi;
+  for (r = p->regions; r && r->start < end; r = r->next) {
+    if (r->end <= start || !r->pc || !region_shared(r))
+      continue;
+    lo = r->start > start ? r->start : start;
+    hi = r->end < end ? r->end : end;
+    acquire(&p->regionlock);
+    harvest_dirty(p, r, lo, hi);
+    release(&p->regionlock);
+    flush_tlb(p);
+    pcache_writeback(r->pc, file_page(r, lo), file_page(r, hi));
+  }
+}
+
 // ---- placement -------------------------------------------------------
 
 // Lowest address a region may use: above the heap.
@@ -372,11 +459,24 @@ static int mmap_args(int length, int *prot, int *flags, int fd, int offset) {
       return ERR_BADFLAGS;
     if ((*prot & ~PROT_KNOWN) != 0)
       return ERR_BADPROT;
-    if (!(*flags & MAP_ANONYMOUS) && fd != -1)
-      return ERR_BADFD;
   }
-  if (offset % PGSIZE != 0)
+  if (offset % PGSIZE != 0 || offset < 0)
     return ERR_BADADDR;
+  return 0;
+}
+
+// The open file a file mapping (flags without MAP_ANONYMOUS) of fd with
+// prot maps, checked as Linux does: open for reading, and for writing too
+// if a shared mapping may write. Sets *f (0 for an anonymous mapping);
+// returns 0 or a reason.
+static int mmap_file(int fd, int prot, int flags, struct file **f) {
+  *f = 0;
+  if ((flags & MAP_ANONYMOUS) || fd == -1)
+    return 0;  // fd -1 without MAP_ANONYMOUS has always meant anonymous here
+  if (fd < 0 || fd >= NOFILE || (*f = myproc()->ofile[fd]) == 0 || (*f)->type != FD_INODE)
+    return ERR_BADFD;
+  if (!(*f)->readable || ((flags & MAP_SHARED) && (prot & PROT_WRITE) && !(*f)->writable))
+    return ERR_PERM;
   return 0;
 }
 
@@ -398,27 +498,37 @@ static int mmap_place(struct proc *p, uint addr, uint size, int flags, uint *sta
   return 0;
 }
 
-// A new region node for [start, start+size), with its shared object for
-// MAP_SHARED. Returns 0 if memory ran out.
-static struct region *region_new(uint start, uint size, int prot, int flags) {
+// A new region node for [start, start+size): of file f from offset if f
+// is not 0, else anonymous, with its shared object for MAP_SHARED. Sets
+// *r; returns 0 or a reason.
+static int region_new(uint start, uint size, int prot, int flags, struct file *f,
+                      uint offset, struct region **rp) {
   struct region *r;
   struct shmobj *obj;
-  if ((r = kmalloc(sizeof(*r))) == 0)
-    return 0;
+  int err;
+  if ((*rp = r = kmalloc(sizeof(*r))) == 0)
+    return ERR_NOMEM;
   memset(r, 0, sizeof(*r));
   r->start = start;
   r->end = start + size;
   r->prot = prot;
   r->flags = flags;
-  if (flags & MAP_SHARED) {
+  if (f) {
+    if ((err = pcache_get(f, &r->pc)) != 0) {
+      kmfree(r);
+      return err;
+    }
+    r->pgoff = offset / PGSIZE;
+    r->maywrite = f->writable;
+  } else if (flags & MAP_SHARED) {
     if ((obj = shm_alloc(size / PGSIZE)) == 0) {
       kmfree(r);
-      return 0;
+      return ERR_NOMEM;
     }
     r->shm = obj;
     shm_attach(obj, 0, size / PGSIZE);
   }
-  return r;
+  return 0;
 }
 
 // MAP_POPULATE is all or nothing, and MAP_FIXED must not lose what it
@@ -430,7 +540,7 @@ static struct region *region_new(uint start, uint size, int prot, int flags) {
 // Returns 0, or -1 with everything given back.
 static int populate_prepare(struct proc *p, struct region *r, char **pages) {
   char *list = 0, *mem;
-  uint a;
+  uint a, pa;
   for (a = r->start; a < r->end; a = PGADDR(PDX(a) + 1, 0, 0))
     if (walkpgdir(p->pgdir, (void *)a, 1) == 0)
       goto undo;
@@ -438,6 +548,11 @@ static int populate_prepare(struct proc *p, struct region *r, char **pages) {
     if (r->shm) {
       if (shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE) == 0)
         goto undo;  // the object's pages go with the object
+      continue;
+    }
+    if (r->pc) {  // read the file in (pages past its end stay unmapped)
+      if (pcache_page(r->pc, file_page(r, a), &pa) == FAULT_NOMEM)
+        goto undo;  // the cache's pages go with the cache
       continue;
     }
     if ((mem = kalloc_untraced()) == 0)
@@ -457,11 +572,17 @@ undo:
 }
 
 // Map every page of r from what populate_prepare set aside. Cannot fail:
-// the page tables exist and the range is empty.
+// the page tables exist and the range is empty (a file region maps the
+// pages it read in, all but those past the end of the file).
 static void populate_commit(struct proc *p, struct region *r, char *list) {
   uint a, pa;
   char *mem;
   for (a = r->start; a < r->end; a += PGSIZE) {
+    if (r->pc) {
+      if (map_file_page(p, r, a, 0) == FAULT_NOMEM)
+        panic("populate_commit: file");
+      continue;
+    }
     if (r->shm) {
       pa = shm_page(r->shm, r->shmoff + (a - r->start) / PGSIZE);
       if (map_shared(p->pgdir, a, pa, pte_perm(r->prot), p->pid) < 0)
@@ -482,16 +603,18 @@ static void populate_commit(struct proc *p, struct region *r, char *list) {
 static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
   struct proc *p = myproc();
   struct region *r, *spare = 0;
+  struct file *f;
   uint size = PGROUNDUP((uint)length), start;
   int err, populate;
   char *pages = 0;
 
   if ((err = mmap_args(length, &prot, &flags, fd, offset)) != 0 ||
+      (err = mmap_file(fd, prot, flags, &f)) != 0 ||
       (err = mmap_place(p, addr, size, flags, &start)) != 0)
     return syserr(err, 0);
   populate = (flags & MAP_POPULATE) != 0;
-  if ((r = region_new(start, size, prot, flags)) == 0)
-    return syserr(ERR_NOMEM, 0);
+  if ((err = region_new(start, size, prot, flags, f, offset, &r)) != 0)
+    return syserr(err, 0);
   if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
     goto nomem;
   if (populate && populate_prepare(p, r, &pages) < 0)
@@ -499,6 +622,7 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
 
   if ((flags & MAP_FIXED) && overlaps(p, start, start + size)) {
     trace_emit(EV_MUNMAP, start, size, 0, 0);  // MAP_FIXED replaces what was there
+    sync_range(p, start, start + size);
     cut_range(p, start, start + size, &spare, !populate);
   }
   if (spare)
@@ -562,6 +686,7 @@ static int do_munmap(uint addr, uint length) {
     if ((spare = kmalloc(sizeof(*spare))) == 0)
       return syserr(ERR_NOMEM, 0);
   }
+  sync_range(p, addr, end);
   cut_range(p, addr, end, &spare, 1);
   if (spare)
     kmfree(spare);
@@ -591,6 +716,16 @@ static int covered(struct proc *p, uint start, uint end) {
   return at >= end;
 }
 
+// May [start, end) become writable? Not where a shared file region's
+// file is not open for writing (Linux says EACCES).
+static int writable_files(struct proc *p, uint start, uint end) {
+  struct region *r;
+  for (r = p->regions; r && r->start < end; r = r->next)
+    if (r->end > start && r->pc && region_shared(r) && !r->maywrite)
+      return 0;
+  return 1;
+}
+
 static int do_mprotect(uint addr, int length, int prot) {
   struct proc *p = myproc();
   struct region *r, *spare[2] = { 0, 0 };
@@ -603,6 +738,8 @@ static int do_mprotect(uint addr, int length, int prot) {
     return syserr(ERR_BADPROT, 0);
   if (!covered(p, addr, end))
     return syserr(ERR_NOREGION, 0);
+  if ((prot & PROT_WRITE) && !writable_files(p, addr, end))
+    return syserr(ERR_PERM, prot);
   // A region that straddles either boundary is split there.
   if ((r = region_find(p, addr)) && r->start < addr)
     need++;
@@ -646,6 +783,33 @@ int sys_mprotect(void) {
   return r;
 }
 
+// msync(addr, length, flags): with MS_SYNC, write back the dirty pages
+// of shared file regions in the range before returning. The range must
+// be mapped (no holes); MS_ASYNC alone (or no flag) checks and returns.
+static int do_msync(uint addr, uint length, int flags) {
+  struct proc *p = myproc();
+  uint end;
+  if ((flags & ~MS_KNOWN) != 0 || (flags & (MS_SYNC | MS_ASYNC)) == (MS_SYNC | MS_ASYNC))
+    return syserr(ERR_BADFLAGS, flags);
+  if (addr % PGSIZE != 0 || addr >= KERNBASE || length > KERNBASE - addr)
+    return syserr(ERR_BADADDR, addr);
+  if (length == 0)
+    return 0;
+  end = PGROUNDUP(addr + length);
+  if (!covered(p, addr, end))
+    return syserr(ERR_NOREGION, addr);
+  if (flags & MS_SYNC)
+    sync_range(p, addr, end);
+  return 0;
+}
+
+int sys_msync(void) {
+  int addr, length, flags;
+  if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &flags) < 0)
+    return -1;  // the argument helper said why
+  return do_msync(addr, length, flags);
+}
+
 // ---- getmaps ---------------------------------------------------------
 
 struct maps_req {
@@ -657,18 +821,28 @@ struct maps_req {
 // Append one record. The buffer is in the calling process's memory and
 // its pages are present (sys_getmaps faulted them in), so writing it
 // cannot fault even with locks held.
-static void add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
-                    int kind, int prot, int flags) {
+static struct mapinfo *add_map(struct maps_req *q, pde_t *pgdir, uint start, uint end,
+                               int kind, int prot, int flags) {
   struct mapinfo *m;
   if (q->filled >= q->n)
-    return;
+    return 0;
   m = &q->buf[q->filled++];
+  memset(m, 0, sizeof(*m));
   m->start = start;
   m->end = end;
   m->kind = kind;
   m->prot = prot;
   m->flags = flags;
   m->resident = resident(pgdir, start, end);
+  return m;
+}
+
+// A file region's file and offset in its record.
+static void add_file(struct mapinfo *m, struct region *r) {
+  if (m == 0 || r->pc == 0)
+    return;
+  m->inum = pcache_inum(r->pc, m->name);
+  m->offset = r->pgoff * PGSIZE;
 }
 
 // Describe p's address space into q. Called with ptable.lock held.
@@ -687,7 +861,7 @@ static int collect_maps(struct proc *p, void *arg) {
   }
   add_map(q, p->pgdir, p->heapbase, p->sz, MAPKIND_HEAP, rw, 0);
   for (r = p->regions; r && q->filled < q->n; r = r->next)
-    add_map(q, p->pgdir, r->start, r->end, MAPKIND_REGION, r->prot, r->flags);
+    add_file(add_map(q, p->pgdir, r->start, r->end, MAPKIND_REGION, r->prot, r->flags), r);
   release(&p->regionlock);
   return q->filled;
 }
@@ -732,6 +906,27 @@ int sys_getmaps(void) {
 
 // ---- hooks for the rest of the kernel --------------------------------
 
+// Fault in the pages of [va, va+len) that lie in file regions (a read()
+// or write() buffer, before the file system locks an inode: faulting a
+// file page in takes its file's inode lock). Other pages stay lazy.
+// Returns 0, or -1 if one could not be (past the end of its file, or no
+// memory).
+int regions_prefault_files(uint va, uint len, int write) {
+  struct proc *p = myproc();
+  struct region *r;
+  uint a, end = va + len;
+  if (len == 0 || end < va)
+    return 0;
+  for (r = p->regions; r && r->start < end; r = r->next) {
+    if (r->end <= va || !r->pc)
+      continue;
+    for (a = PGROUNDDOWN(r->start > va ? r->start : va); a < r->end && a < end; a += PGSIZE)
+      if (user_populate(a, 1, write) < 0)
+        return -1;
+  }
+  return 0;
+}
+
 // Highest address the heap may grow to: the lowest region, or MMAPTOP.
 uint heap_limit(struct proc *p) {
   return p->regions ? p->regions->start : MMAPTOP;
@@ -755,6 +950,8 @@ int regions_fork(struct proc *parent, struct proc *child, uint *cowed) {
     c->next = 0;
     if (c->shm)
       shm_attach(c->shm, c->shmoff, c->shmoff + region_pages(c));
+    if (c->pc)
+      pcache_hold(c->pc);
     *tail = c;
     tail = &c->next;
     child->nregions++;
@@ -762,8 +959,8 @@ int regions_fork(struct proc *parent, struct proc *child, uint *cowed) {
       if (!(*pte & PTE_P))
         continue;
       pa = PTE_ADDR(*pte);
-      if (r->shm) {
-        if (map_shared(child->pgdir, a, pa, PTE_FLAGS(*pte) & ~PTE_P, child->pid) < 0)
+      if (region_shared(r)) {  // the child's dirty bit is its own to sync
+        if (map_shared(child->pgdir, a, pa, PTE_FLAGS(*pte) & ~(PTE_P | PTE_D), child->pid) < 0)
           goto fail;
         continue;
       }
@@ -780,19 +977,23 @@ fail:
 }
 
 // Drop every region of p and free its pages and nodes (exit, exec, a
-// failed fork). Uses p->pgdir.
+// failed fork), writing back what its shared file regions changed first.
+// Uses p->pgdir. May sleep.
 void regions_exit(struct proc *p) {
-  struct region *r, *next;
+  struct region *r, *dead;
+  sync_range(p, 0, MMAPTOP);
   acquire(&p->regionlock);
-  for (r = p->regions; r; r = next) {
-    next = r->next;
+  for (r = p->regions; r; r = r->next)
     unmap_range(p, r->start, r->end, 1);
-    region_free(r);
-  }
+  dead = p->regions;
   p->regions = 0;
   p->nregions = 0;
   release(&p->regionlock);
   flush_tlb(p);  // no stale entry may reach a freed page
+  while ((r = dead) != 0) {
+    dead = r->next;
+    region_free(r);
+  }
 }
 
 // Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).
@@ -823,6 +1024,7 @@ int fault_handler(uint va, uint err, uint eip) {
   struct region *r;
   pte_t *pte;
   uint page = PGROUNDDOWN(va), pa;
+  int fault;
 
   if (p == 0 || va >= KERNBASE)
     return FAULT_BAD;
@@ -836,6 +1038,12 @@ int fault_handler(uint va, uint err, uint eip) {
   }
   if (r == 0 || r->prot == PROT_NONE || ((err & FEC_WRITE) && !(r->prot & PROT_WRITE)))
     return FAULT_BAD;
+  if (r->pc) {  // may sleep reading the file; nothing else changes p's table
+    if ((fault = map_file_page(p, r, page, (err & FEC_WRITE) != 0)) != 0)
+      return fault;
+    trace_emit(EV_FAULT, va, err, OUTCOME_MAPPED, eip);
+    return 0;
+  }
   if (!r->shm) {
     if ((pa = map_fresh(p->pgdir, page, 0, pte_perm(r->prot))) == 0)
       return FAULT_NOMEM;

@@ -79,6 +79,8 @@ struct segdesc {
 #define PTE_P  0x001  // present
 #define PTE_W  0x002  // writeable
 #define PTE_U  0x004  // user
+#define PTE_A  0x020  // accessed (set by the CPU)
+#define PTE_D  0x040  // dirty: written since the bit was cleared (set by the CPU)
 #define PTE_COW 0x200 // software bit: writable, but shared copy-on-write
                       // (PTE_W clear until a write gets its own page)
 #define PTE_PS 0x080  // 4 MiB page (directory entry)

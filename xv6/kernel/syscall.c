@@ -95,6 +95,7 @@ extern int sys_munmap(void);
 extern int sys_mprotect(void);
 extern int sys_getmaps(void);
 extern int sys_tracectl(void);
+extern int sys_msync(void);
 
 static int (*syscalls[])(void) = {
   [SYS_fork] sys_fork,
@@ -127,6 +128,7 @@ static int (*syscalls[])(void) = {
   [SYS_sysinfo] sys_sysinfo,
   [SYS_kmstat] sys_kmstat,
   [SYS_tracectl] sys_tracectl,
+  [SYS_msync] sys_msync,
 };
 
 // Run the call numbered in eax; its result goes back in eax. A call that

@@ -31,4 +31,5 @@
 #define SYS_sysinfo  28
 #define SYS_kmstat   29
 #define SYS_tracectl 30
+#define SYS_msync    31
 #endif

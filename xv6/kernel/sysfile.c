@@ -76,7 +76,13 @@ static int rwargs(struct file **f, uint *buf, int *n, int reading) {
     return -1;
   if (*n < 0)
     return syserr(ERR_BADLEN, *n);
-  return arguser(1, buf, *n, reading);
+  if (arguser(1, buf, *n, reading) < 0)
+    return -1;  // the argument helper said why
+  // Pages of mapped files in the buffer are read in now, before the file
+  // is locked: faulting one in takes its inode lock and may read the disk.
+  if (regions_prefault_files(*buf, *n, reading) < 0)
+    return syserr(ERR_BADADDR, *buf);
+  return 0;
 }
 
 int sys_read(void) {
@@ -320,6 +326,18 @@ static struct inode *create(char *path, short type, short major, short minor) {
   return ip;
 }
 
+// The last element of path, as the name of what it opens (getmaps, pmap).
+static void set_name(struct file *f, char *path) {
+  char *s, *last = path;
+  for (s = path; *s; s++)
+    if (*s == '/' && s[1] != 0 && s[1] != '/')
+      last = s + 1;
+  for (s = last; *s && *s != '/' && s - last < DIRSIZ - 1; s++)
+    ;
+  memset(f->name, 0, DIRSIZ);
+  memmove(f->name, last, s - last);
+}
+
 // Wrap a locked inode in a new open file and descriptor; unlocks ip and
 // hands over the caller's reference. Returns the descriptor or -1, in
 // which case ip has been released. Caller must be inside a log operation.
@@ -367,6 +385,8 @@ int sys_open(void) {
     }
   }
   fd = ip ? openinode(ip, omode) : -1;
+  if (fd >= 0)
+    set_name(myproc()->ofile[fd], path);
   end_op();
   return fd;
 }

@@ -11,5 +11,6 @@ struct sysinfo {
   uint kmalloc_bytes;    // bytes requested by live kmalloc objects
   uint kmalloc_pages;    // pages held by the kmalloc allocator
   uint ticks;            // timer ticks since boot
+  uint freeblocks;       // free data blocks of the root file system
 };
 #endif

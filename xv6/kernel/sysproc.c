@@ -85,5 +85,6 @@ int sys_sysinfo(void) {
   si.totalpages = ktotalpages();
   kmalloc_totals(&si.kmalloc_objects, &si.kmalloc_bytes, &si.kmalloc_pages);
   si.ticks = sys_uptime();
+  si.freeblocks = bfreecount(ROOTDEV);
   return copy_to_user(u, &si, sizeof(si));
 }

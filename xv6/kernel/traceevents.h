@@ -78,7 +78,14 @@
     /* a write to a page shared copy-on-write (eip 0: the kernel wrote): */ \
     /* copied: pa is the new page (PAGE_UNMAP or PAGE_DROP of the old one */\
     /* and PAGE_NEW or PAGE_ALLOC of this one came first); reused: no one */\
-    /* else held the page pa, which is now simply writable again */
+    /* else held the page pa, which is now simply writable again */        \
+  /* The page cache of mapped files (pagecache.c). */                       \
+  X(FILE_PAGEIN, 27, inum,   offset,    pa,       _)                        \
+    /* page pa (PAGE_ALLOC, owner PCACHE, came first) now holds the file */ \
+    /* inum's bytes from offset, read on first use by a mapping */          \
+  X(FILE_WRITEBACK, 28, inum, offset,   pa,       bytes)                    \
+    /* the dirty cached page pa was written to the file inum at offset */   \
+    /* (bytes: up to the end of the file), in one log operation */
 
 // Small enumerations that event fields take values from. A field whose
 // name is an enumeration's name, in lower case, holds one of its values.
@@ -93,6 +100,7 @@
   X(OWNER,   PIPE,      5)                                                  \
   X(OWNER,   KMALLOC,   6)  /* a page of the kmalloc allocator */           \
   X(OWNER,   KSTACK,    7)  /* a process's kernel stack */                  \
+  X(OWNER,   PCACHE,    8)  /* a cached page of a mapped file */            \
   /* SYSERR.err: why a system call failed */                                \
   X(ERR,     NONE,      0)                                                  \
   X(ERR,     BADLEN,    1)  /* length zero, negative or too long */         \
@@ -127,7 +135,8 @@
   /* FAULT.outcome: fault_handler()'s verdict; not MAPPED: killed */        \
   X(OUTCOME, MAPPED,    0)  /* a page was allocated and mapped */           \
   X(OUTCOME, BAD,      -1)  /* the access is not allowed */                 \
-  X(OUTCOME, NOMEM,    -2)  /* no memory for the page */
+  X(OUTCOME, NOMEM,    -2)  /* no memory for the page */                   \
+  X(OUTCOME, BUS,      -3)  /* a file page wholly past the end of the file */
 
 // How readers should print fields: these in hex, these as text (their
 // bytes concatenated, up to the first NUL), all others in decimal.

@@ -44,7 +44,10 @@ static void timer_tick(void) {
 // fault is fault_handler()'s verdict for page faults.
 static void user_fault(struct trapframe *tf, int fault) {
   struct proc *p = myproc();
-  if (tf->trapno == T_PGFLT && fault == FAULT_NOMEM)
+  if (tf->trapno == T_PGFLT && fault == FAULT_BUS)
+    cprintf("pid %d %s: bus error: va 0x%x is past the end of the mapped file, eip 0x%x -- killed\n",
+            p->pid, p->name, rcr2(), tf->eip);
+  else if (tf->trapno == T_PGFLT && fault == FAULT_NOMEM)
     cprintf("pid %d %s: out of memory on page fault at va 0x%x -- killed\n",
             p->pid, p->name, rcr2());
   else if (tf->trapno == T_PGFLT)

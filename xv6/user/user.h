@@ -42,6 +42,7 @@ int getmaps(int pid, struct mapinfo* buf, int n);
 int sysinfo(struct sysinfo*);
 int kmstat(struct kmstat*);
 int tracectl(int op, int arg);
+int msync(void* addr, unsigned int length, int flags);
 
 // User library.
 int stat(const char*, struct stat*);

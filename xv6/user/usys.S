@@ -46,6 +46,7 @@ STUB(getmaps)
 STUB(sysinfo)
 STUB(kmstat)
 STUB(tracectl)
+STUB(msync)
 
 // The stubs need no executable stack.
 .section .note.GNU-stack, "", @progbits
