@@ -51,7 +51,7 @@
 #define BANDPAGES  1024
 #define HEAPPAGES  4         // heap scratch pages
 #define STACKSCRATCH 1024    // bytes at the bottom of the stack page used as scratch
-#define NSYSCALLS  30        // SYS_fork .. SYS_tracectl
+#define NSYSCALLS  31        // SYS_fork .. SYS_msync
 #define NELEM(a)   ((int)(sizeof(a) / sizeof((a)[0])))
 
 
@@ -1134,7 +1134,8 @@ static void op_mmap(void) {
   }
   wcheck(r % PG == 0 && r < KERNBASE && r >= heaplo, "mmap returned %x", r, 0, 0);
   wcheck(r + PGROUNDUP((uint)len) <= KERNBASE, "mmap at %x of %x passes KERNBASE", r, len, 0);
-  if (r >= ARENA + 8 * PG || r + len <= ARENA)
+  // A mapping of a file holds the file, not zeros.
+  if ((r >= ARENA + 8 * PG || r + len <= ARENA) && (flags == 0 || (flags & MAP_ANONYMOUS) || fd == -1))
     check_zero(r + below((uint)len) / 16 * 16);
   wild_remember(r, len);
   repair();
@@ -1147,6 +1148,17 @@ static void op_munmap(void) {
     must_be_unchanged("munmap", a, len);
   else
     repair();
+}
+
+// msync: bad flags and unaligned addresses fail; any call leaves the
+// address space as it was.
+static void op_msync(void) {
+  uint a = mm_addr();
+  int len = mm_len(), flags = below(4) ? (int)below(8) : (int)edge_int();
+  int r = sys3(SYS_msync, a, len, flags);
+  if ((flags & ~7) || (flags & 5) == 5 || a % PG)
+    wcheck(r == -1, "msync(%x, %x, %d) did not fail", a, len, flags);
+  must_be_unchanged("msync", a, len);
 }
 
 static void op_mprotect(void) {
@@ -1301,6 +1313,7 @@ static struct op ops[] = {
   {op_small, "small", 2}, {op_sbrk, "sbrk", 3}, {op_sleep, "sleep", 1},
   {op_kmalloc, "kmalloc", 3}, {op_kmfree, "kmfree", 3}, {op_mmap, "mmap", 6},
   {op_munmap, "munmap", 4}, {op_mprotect, "mprotect", 4}, {op_getmaps, "getmaps", 3},
+  {op_msync, "msync", 2},
   {op_sysinfo, "sysinfo", 2}, {op_kmstat, "kmstat", 2}, {op_tracectl, "tracectl", 2},
   {op_badnum, "badnum", 1}, {op_badstack, "badstack", 3},
 };
