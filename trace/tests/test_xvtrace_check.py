@@ -173,3 +173,47 @@ def test_munmap_that_keeps_the_page():
     assert kinds(report) == ["leak-region"]
     assert "pid 2 (sh): munmap left 1 region page(s) allocated and mapped by no one " \
            "(e.g. 0x508000)" in text
+
+
+# A file page: read into the page cache, mapped, written back, unmapped, freed.
+FILE_PAGE = [(4.6, "page_alloc", {"pa": 0x600000, "owner": "pcache", "running": 2}),
+             (4.61, "file_pagein", {"inum": 5, "offset": 0x1000, "pa": 0x600000}),
+             (4.62, "page_map", {"va": 0x7FFFE000, "pa": 0x600000, "shared": 1, "pid": 2}),
+             (6.5, "file_writeback", {"inum": 5, "offset": 0x1000, "pa": 0x600000,
+                                      "bytes": 4096}),
+             (6.9, "page_unmap", {"va": 0x7FFFE000, "pa": 0x600000, "pid": 2}),
+             (6.95, "page_free", {"pa": 0x600000})]
+
+
+def test_file_page_cycle_passes():
+    report, text = run(session(extra=FILE_PAGE))
+    assert report.status == PASS, text
+
+
+def test_file_cached_twice():
+    extra = FILE_PAGE + [(4.7, "page_alloc", {"pa": 0x601000, "owner": "pcache"}),
+                         (4.71, "file_pagein", {"inum": 5, "offset": 0x1000, "pa": 0x601000}),
+                         (6.96, "page_free", {"pa": 0x601000})]
+    report, text = run(session(extra=extra))
+    assert kinds(report) == ["pagein-twice"]
+    assert "file 5 offset 4096 read into 0x601000 while cached in 0x600000" in text
+
+
+def test_pagein_into_a_page_not_of_the_cache():
+    extra = [(4.7, "file_pagein", {"inum": 5, "offset": 0, "pa": 0x508000})]
+    report, _ = run(session(extra=extra))
+    assert kinds(report) == ["pagein-bad-page"]
+
+
+def test_writeback_of_a_page_not_cached():
+    extra = FILE_PAGE + [(6.6, "file_writeback", {"inum": 5, "offset": 0, "pa": 0x600000,
+                                                  "bytes": 10})]
+    report, text = run(session(extra=extra))
+    assert kinds(report) == ["writeback-uncached"]
+    assert "page 0x600000 written back to file 5 offset 0" in text
+
+
+def test_cache_pages_left_without_regions():
+    report, text = run(session(extra=FILE_PAGE[:2]))
+    assert kinds(report) == ["leak-pcache"]
+    assert "1 page-cache page(s) in use, but no process has a region" in text

@@ -13,13 +13,17 @@ Checked while replaying (replay.py raises the problems):
   - when a process is reaped it maps no region page and no kmalloc object
     is charged to it;
   - a kernel object is freed only while live, once, with the size and
-    class it was allocated with.
+    class it was allocated with;
+  - a file page is read into an allocated page-cache page, and no part of
+    a file is cached in two pages at once (one page cache per file); a
+    page written back is a cached page of that file and offset.
 
 Checked at the end of the trace, when the system should be quiet:
   - user pages in use are exactly those of the live processes' [0, sz);
   - there are no more kernel stacks than live processes;
   - every private region page is mapped by some process;
-  - no shared-object page is left when no process has a region.
+  - no shared-object or page-cache page is left when no process has a
+    region.
 
 A trace with missing events cannot prove anything: events the kernel lost,
 frames damaged or missing, a capture cut short or started late, tracing
@@ -93,6 +97,9 @@ def end_problems(trace, st):
         sample = " ".join(hex(pa) for pa in orphans[:4])
         problem("leak-region", f"{len(orphans)} region page(s) mapped by no process "
                 f"(e.g. {sample})")
+    if counts["pcache"] and not any(p.regions for p in live):
+        problem("leak-pcache", f"{counts['pcache']} page-cache page(s) in use, but no "
+                "process has a region")
     if counts["shared"] and not any(p.regions for p in live):
         problem("leak-shared", f"{counts['shared']} shared-object page(s) in use, but no "
                 "process has a region")

@@ -61,13 +61,16 @@ Memory
     pages       {pa: Page}: allocated pages
     counts      {owner: pages}; free = total - len(pages)
     maps        {pa: ((pid, va), ...)}: who maps each region page
+    cached      {pa: (inum, offset)}: pages of the page cache of mapped files
+                (FILE_PAGEIN until the page is freed)
 
 KObject         addr, size, cls (size class), pid (charged to, 0 = kernel), since
 
 Change (what the iterator yields, one per applied record)
     index, time, event (name), pid (process affected, 0 if none)
     kind        'trace' | 'memory' | 'page' | 'map' | 'kmalloc' | 'request' |
-                'region' | 'layout' | 'process' | 'fault' | 'error' | 'other'
+                'region' | 'layout' | 'process' | 'fault' | 'error' | 'cache' |
+                'other'
     detail      dict: the record's fields, plus for 'page' "page" (the new
                 Page, or None once freed) and "old"; for 'region', 'layout'
                 and 'process' "added" and "removed" region lists
@@ -164,6 +167,7 @@ class Memory:
     # kernel does not name them one by one, so a group stands for one
     # physical page, with the pids still holding it (cow_fork, cow_fault).
     cow_groups: dict = field(default_factory=dict)  # group -> set of pids
+    cached: dict = field(default_factory=dict)      # pa -> (inum, offset)
 
     @property
     def used(self):
@@ -175,7 +179,8 @@ class Memory:
 
     def copy(self):
         return Memory(self.total, dict(self.pages), Counter(self.counts), dict(self.maps),
-                      {g: set(pids) for g, pids in self.cow_groups.items()})
+                      {g: set(pids) for g, pids in self.cow_groups.items()},
+                      dict(self.cached))
 
     def cow_shared(self):
         """({pid: its pages shared copy-on-write}, distinct pages shared): private
@@ -414,6 +419,7 @@ class Replayer:
             self.unmap(mpid, va, pa)
         self._freed[pa] = self._t
         self._orphans.pop(pa, None)
+        self.state.memory.cached.pop(pa, None)
         f["page"], f["old"] = None, old
         return "page", pid
 
@@ -444,6 +450,27 @@ class Replayer:
         if page is not None and page.owner == "region" and pa not in self.state.memory.maps:
             self._orphans[pa] = target
         return "map", target
+
+    def _on_file_pagein(self, pid, f):
+        pa, key = f["pa"], (f["inum"], f["offset"])
+        mem = self.state.memory
+        page = mem.pages.get(pa)
+        if page is None or page.owner != "pcache":
+            self.problem("pagein-bad-page", pid, f"file {key[0]} offset {key[1]} read into "
+                         f"page {pa:#x}, which is not an allocated page-cache page")
+        for other, at in mem.cached.items():
+            if at == key:
+                self.problem("pagein-twice", pid, f"file {key[0]} offset {key[1]} read into "
+                             f"{pa:#x} while cached in {other:#x}: one page cache per file")
+        mem.cached[pa] = key
+        return "cache", pid
+
+    def _on_file_writeback(self, pid, f):
+        pa, key = f["pa"], (f["inum"], f["offset"])
+        if self.state.memory.cached.get(pa) != key:
+            self.problem("writeback-uncached", pid, f"page {pa:#x} written back to file "
+                         f"{key[0]} offset {key[1]}, but it does not cache that part of it")
+        return "cache", pid
 
     def check_orphans(self, pid, what):
         """A private region page whose last mapping pid removed must be
