@@ -23,7 +23,7 @@ from . import ROOT
 
 KERNEL_DIR = ROOT / "xv6" / "kernel"
 HEADERS = ("param.h", "mmu.h", "memlayout.h", "mman.h", "traceevents.h")
-OPTIONAL = ("kmstat.h", "kmalloc.c")     # read when present (SLAB_MAGIC, FREE_END)
+OPTIONAL = ("kmstat.h", "kmalloc.c", "pagecache.c")  # read when present (SLAB_MAGIC, FREE_END, PC_DIRTY)
 
 
 class KconstError(Exception):

@@ -39,8 +39,10 @@ DEMO_REGIONS = [
     (0x40010000, 0x40012000, "r--", "shared|anonymous", 1),
     (0x40020000, 0x40024000, "rwx", "private|fixed|anonymous|populate", 4),
     (0x40030000, 0x40031000, "---", "private|anonymous", 0),
+    (0x40040000, 0x40042000, "rw-", "shared", 1),           # the file gdbdemo.dat
 ]
-TOUCHED = {0x40000000, 0x40002000, 0x40011000} | {0x40020000 + i * 0x1000 for i in range(4)}
+TOUCHED = ({0x40000000, 0x40002000, 0x40011000, 0x40040000} |
+           {0x40020000 + i * 0x1000 for i in range(4)})
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which(GDB) and shutil.which(QEMU)),
@@ -170,7 +172,8 @@ def test_no_traceback_anywhere(session):
 
 def test_help_lists_every_command(session):
     results, _, _ = session
-    for name in ("ps", "regions", "vmmap", "pte", "pgtable", "kmalloc", "mem", "trace"):
+    for name in ("ps", "regions", "vmmap", "pagecache", "pte", "pgtable", "kmalloc", "mem",
+                 "trace"):
         assert re.search(rf"^xv6 {name} -- \S.*$", results["help"], re.MULTILINE), name
 
 
@@ -207,7 +210,7 @@ def test_ps(session):
     assert procs["1"]["CPU"] == procs["2"]["CPU"] == "-"
     demo = procs[pid]
     assert (demo["NAME"], demo["PPID"], demo["STATE"], demo["NREGIONS"]) == \
-        ("gdbdemo", "2", "RUNNING", "4")
+        ("gdbdemo", "2", "RUNNING", "5")
     assert demo["CPU"] in ("0", "1")
     heap = [m for m in getmaps_lines(console) if m[3] == "heap"]
     assert int(demo["SIZE"], 16) == heap[0][1]      # sz is the end of the heap
@@ -216,7 +219,7 @@ def test_ps(session):
 def test_regions_match_what_gdbdemo_did(session):
     results, _, _ = session
     pid = results["demo.pid"]
-    assert results["demo.regions"].startswith(f"pid {pid} (gdbdemo): 4 regions\n")
+    assert results["demo.regions"].startswith(f"pid {pid} (gdbdemo): 5 regions\n")
     assert results["demo.regions"] == results["demo.regions_pid"]
     got = rows(results["demo.regions"])
     assert len(got) == len(DEMO_REGIONS)
@@ -225,7 +228,10 @@ def test_regions_match_what_gdbdemo_did(session):
         assert int(row["LENGTH"], 16) == end - start
         assert row["PROT"] == prot and row["FLAGS"] == flags
         assert row["RESIDENT"] == f"{resident}/{(end - start) // 4096}"
-        assert (row["SHM"] != "-") == flags.startswith("shared")
+        assert (row["SHM"] != "-") == flags.startswith("shared|anonymous")
+        assert row["FILE"].startswith("ino ") == (flags == "shared")
+        if flags == "shared":
+            assert row["FILE"].endswith(" gdbdemo.dat +0x0"), row["FILE"]
     assert results["demo.regions_init"] == "pid 1 (init): 0 regions\n"
 
 
@@ -233,7 +239,7 @@ def test_vmmap_matches_getmaps(session):
     """Every line of `xv6 vmmap` agrees with the kernel's own getmaps()."""
     results, console, _ = session
     truth = getmaps_lines(console)
-    assert len(truth) == 8, console[-2000:]
+    assert len(truth) == 9, console[-2000:]
     got = rows(results["demo.vmmap"])
     assert len(got) == len(truth)
     for row, (start, end, prot, kind, flags, resident) in zip(got, truth):
@@ -243,9 +249,28 @@ def test_vmmap_matches_getmaps(session):
     present = sum(t[5] for t in truth)
     pages = sum((t[1] - t[0]) // 4096 for t in truth)
     assert results["demo.vmmap"].startswith(
-        f"pid {results['demo.pid']} (gdbdemo): 8 mappings, {present} of {pages} pages resident")
+        f"pid {results['demo.pid']} (gdbdemo): 9 mappings, {present} of {pages} pages resident")
     init = rows(results["demo.vmmap_init"])
     assert [r["KIND"] for r in init] == ["text", "guard", "stack", "heap"]
+
+
+def test_pagecache_shows_gdbdemo_file(session):
+    """gdbdemo's file: 6000 bytes; page 0 cached, written through the shared
+    mapping (dirty in the PTE: not yet handed over); page 1 never touched, so
+    not cached; the inode is the one xv6 regions names."""
+    results, _, _ = session
+    pid = results["demo.pid"]
+    text = results["demo.pagecache"]
+    region = [r for r in rows(results["demo.regions"]) if r["FILE"] != "-"][0]
+    inum = region["FILE"].split()[1]
+    assert text.startswith(f"inode {inum} (gdbdemo.dat), 6000 bytes, 1 region, "), text
+    got = rows(text)
+    assert [r["PAGE"] for r in got] == ["0"], text
+    page = got[0]
+    assert page["OFFSET"] == "0x0" and page["DIRTY"] == "in PTE"
+    assert page["MAPPED BY"] == f"{pid}@0x40040000"
+    assert page["REFS"] == "2"                          # the cache's and the PTE's
+    assert results["demo.pagecache_none"] == "inode 9999 is not mapped (no page cache)\n"
 
 
 def test_pgtable_lists_present_pages(session):
@@ -328,7 +353,7 @@ def test_kmalloc_slabs_hold_the_region_nodes(session):
     results, _, _ = session
     slabs = {int(r["SLAB"], 16) for r in rows(results["demo.kmalloc_regions"])}
     nodes = [int(r["NODE"], 16) for r in rows(results["demo.regions"])]
-    assert len(nodes) == 4 and {n & ~0xFFF for n in nodes} <= slabs
+    assert len(nodes) == 5 and {n & ~0xFFF for n in nodes} <= slabs
     handles = rows(results["demo.kmalloc_handles"])
     assert sum(int(r["USED"]) for r in handles) >= 3
     hot = re.search(r"^hot objects: cpu[01] 0x([0-9a-f]{8})$", results["demo.kmalloc_handles"],
@@ -389,7 +414,7 @@ def test_trace_ring_that_wrapped(session):
 def test_pretty_printers(session):
     results, _, _ = session
     pid = results["demo.pid"]
-    assert re.match(rf'\$\d+ = pid {pid} "gdbdemo" RUNNING, sz 0x[0-9a-f]+, 4 regions = '
+    assert re.match(rf'\$\d+ = pid {pid} "gdbdemo" RUNNING, sz 0x[0-9a-f]+, 5 regions = '
                     r"\{sz = ", results["demo.print_proc"])
     assert re.match(r"\$\d+ = \[0x40000000, 0x40003000\) rw- private\|anonymous, "
                     r"next 0x[0-9a-f]{8}$", results["demo.print_region"])
@@ -428,7 +453,7 @@ def test_corrupt_region_list(session, label, problem):
 
 def test_count_mismatch_lock_and_repair(session):
     results, _, _ = session
-    assert "note: the list has 4 regions but p->nregions is 3" in results["corrupt.count"]
+    assert "note: the list has 5 regions but p->nregions is 4" in results["corrupt.count"]
     assert results["repaired"] == results["demo.regions"]
     assert results["locked"].endswith(
         "note: p->regionlock is held by cpu 1: the list may be changing\n")
@@ -442,4 +467,4 @@ def test_idle_cpu_has_no_process(session):
 
 def test_gdbdemo_ran_to_completion(session):
     results, console, _ = session
-    assert f"gdbdemo: pid {results['demo.pid']}, 8 mappings" in console
+    assert f"gdbdemo: pid {results['demo.pid']}, 9 mappings" in console

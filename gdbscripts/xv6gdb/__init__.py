@@ -7,6 +7,7 @@ walks through a session. One module per subsystem:
     procs     xv6 ps                  ptable, cpus
     pgtable   xv6 pte, xv6 pgtable    two-level x86 page tables
     regions   xv6 regions, xv6 vmmap  mmap regions, whole address spaces
+    pagecache xv6 pagecache           the page cache of mapped files
     kmalloc   xv6 kmalloc, xv6 mem    kernel allocators
     tracebuf  xv6 trace               the per-CPU event trace rings
     printers  pretty-printers for struct proc and struct region
@@ -35,4 +36,4 @@ $xv6_proc(PID) and $xv6_current() give a struct proc *, e.g.
 
 Xv6Prefix()
 
-from . import utils, procs, pgtable, regions, kmalloc, tracebuf, printers  # noqa: E402,F401
+from . import utils, procs, pgtable, regions, pagecache, kmalloc, tracebuf, printers  # noqa: E402,F401,E501

@@ -73,6 +73,24 @@ def proc_regions(p):
     return walk_regions(u32(p["regions"]))
 
 
+def c_string(chars):
+    """A char array as text, up to its first NUL."""
+    raw = bytes(int(chars[i]) & 0xFF for i in range(chars.type.sizeof)).split(b"\0", 1)[0]
+    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in raw)
+
+
+def file_string(r):
+    """A file region's file and offset, 'ino 5 data.txt +0x1000' (as pmap
+    prints it), or '-' for an anonymous region."""
+    pc = u32(r["pc"])
+    if not pc:
+        return "-"
+    cache = deref(pc, "struct pagecache", "page cache")
+    ip = deref(u32(cache["ip"]), "struct inode", "the page cache's inode")
+    return (f"ino {int(ip['inum'])} {c_string(cache['name']) or '?'} "
+            f"+0x{u32(r['pgoff']) * PGSIZE:x}")
+
+
 def resident_string(pt, start, end, errors):
     """'present/total' pages of [start, end); '?' and a note in errors if the
     page table cannot be read."""
@@ -105,7 +123,9 @@ Usage: xv6 regions [PID]
 One line per node of p->regions, in list order: the range, its length,
 PROT (rwx), FLAGS (MAP_ names), RESIDENT (pages present in the page
 table / pages in the region), SHM (the shared object and the page index
-of the region's start in it) and NODE (the struct region's address).
+of the region's start in it), FILE (a file region's inode number, the
+name it was opened by and the file offset of its start; `xv6 pagecache`
+shows the file's cached pages) and NODE (the struct region's address).
 A damaged list (a loop, a bad pointer, a bad range, more than NREGION
 nodes) ends the walk with one line saying what is wrong."""
 
@@ -125,11 +145,11 @@ nodes) ends the walk with one line saying what is wrong."""
                          prot_string(int(r["prot"])), flag_string(int(r["flags"])),
                          resident_string(pt, start, end, errors),
                          f"0x{shm:08x}+{u32(r['shmoff'])}" if shm else "-",
-                         f"0x{addr:08x}"])
+                         file_string(r), f"0x{addr:08x}"])
         gdb.write(f"{procs.describe(p)}: {plural(len(walk.nodes), 'region')}\n")
         if rows:
             gdb.write(table(["START", "END", "LENGTH", "PROT", "FLAGS", "RESIDENT", "SHM",
-                             "NODE"], rows, right=("LENGTH", "RESIDENT")))
+                             "FILE", "NODE"], rows, right=("LENGTH", "RESIDENT")))
         for e in errors:
             gdb.write(f"note: resident pages unknown: {e}\n")
         report_list_problems(p, walk)
@@ -170,7 +190,7 @@ The mappings getmaps() reports, in the same order: text and data
 then each region; with the pages present in the page table, and of those
 the ones shared copy-on-write since a fork (COW: the first write copies
 them if another process still holds them; `xv6 pte` shows a page's
-reference count)."""
+reference count), and for a file region its file (as `xv6 regions`)."""
 
     NAME = "vmmap"
     USAGE = "[PID]"
@@ -182,6 +202,7 @@ reference count)."""
         errors = []
         rows = []
         present = total = 0
+        files = {u32(r["start"]): file_string(r) for _, r in walk.nodes}
         for start, end, kind, prot, flags in address_space(p, walk):
             res = resident_string(pt, start, end, errors)
             n, pages = res.split("/")
@@ -190,11 +211,12 @@ reference count)."""
             cow = "?" if res.startswith("?") else str(pt.resident(start, end, PTE_P | PTE_COW))
             rows.append([f"0x{start:08x}", f"0x{end:08x}", size_string(end - start),
                          prot_string(prot), kind,
-                         flag_string(flags), res, cow])
+                         flag_string(flags), res, cow,
+                         files.get(start, "-") if kind == "region" else "-"])
         gdb.write(f"{procs.describe(p)}: {len(rows)} mappings, {present} of {total} pages "
                   f"resident\n")
-        gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT", "COW"],
-                        rows, right=("SIZE", "RESIDENT", "COW")))
+        gdb.write(table(["START", "END", "SIZE", "PROT", "KIND", "FLAGS", "RESIDENT", "COW",
+                         "FILE"], rows, right=("SIZE", "RESIDENT", "COW")))
         for e in errors:
             gdb.write(f"note: resident pages unknown: {e}\n")
         report_list_problems(p, walk)

@@ -8,6 +8,7 @@
 #include "types.h"
 #include "mman.h"
 #include "kmstat.h"
+#include "fcntl.h"
 #include "user.h"
 
 #define PG 4096
@@ -35,6 +36,32 @@ static struct {
 #define OBJSIZE 100    // of this many bytes each, and one of KMALLOC_MAX;
                        // and one more allocated and freed: a CPU's hot object
 #define MAXMAPS 16     // text, guard, stack, heap and the regions, with room
+
+// And a file region: FILE_BYTES of a file, mapped shared at FILE_ADDR
+// (two pages, the second partly past the end of the file), page 0
+// written. The file is unlinked at once: the mapping keeps it.
+#define FILE_ADDR  0x40040000
+#define FILE_BYTES 6000
+#define FILE_NAME  "gdbdemo.dat"
+
+static void map_file(void) {
+  static char buf[FILE_BYTES];
+  char *p;
+  int fd = open(FILE_NAME, O_CREATE | O_RDWR);
+  memset(buf, 'f', sizeof(buf));
+  if (fd < 0 || write(fd, buf, sizeof(buf)) != sizeof(buf)) {
+    printf(2, "gdbdemo: cannot write %s\n", FILE_NAME);
+    exit();
+  }
+  p = mmap((void *)FILE_ADDR, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p != (char *)FILE_ADDR) {
+    printf(2, "gdbdemo: mmap of %s returned 0x%x\n", FILE_NAME, (uint)p);
+    exit();
+  }
+  close(fd);
+  unlink(FILE_NAME);
+  p[0] = 'F';
+}
 
 static const char *kinds[] = { "?", "text", "guard", "stack", "heap", "region" };
 
@@ -67,6 +94,7 @@ int main(void) {
         (void)p[j * PG];
     }
   }
+  map_file();
   p = sbrk(HEAP_PAGES * PG);
   p[0] = 'h';
   for (j = 0; j <= NOBJECTS; j++) {

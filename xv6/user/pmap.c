@@ -7,10 +7,13 @@
 //   00003000-00004000 ---p guard 1/1
 //   ...
 //   7ffef000-7ffff000 rw-s region 1/16
+//   7ffe0000-7ffe2000 r--p region 2/2 00001000 ino 23 data.txt
 //
 // Columns: start-end, permissions (read, write, execute, then p for
 // private or s for shared), kind (text, guard, stack, heap, region), and
-// pages present in the page table / pages in the mapping.
+// pages present in the page table / pages in the mapping; for a file
+// region, as in Linux's maps, the file offset of its start (hex), the
+// file's inode number and the name it was opened by.
 #include "types.h"
 #include "mmu.h"
 #include "mman.h"
@@ -52,8 +55,13 @@ static void print_map(struct mapinfo *m) {
   perms[2] = (m->prot & PROT_EXEC) ? 'x' : '-';
   perms[3] = (m->kind == MAPKIND_REGION && (m->flags & MAP_SHARED)) ? 's' : 'p';
   perms[4] = 0;
-  printf(1, "%s-%s %s %s %d/%d\n", start, end, perms, kind_name(m->kind), m->resident,
+  printf(1, "%s-%s %s %s %d/%d", start, end, perms, kind_name(m->kind), m->resident,
          (PGROUNDUP(m->end) - PGROUNDDOWN(m->start)) / PGSIZE);
+  if (m->inum) {
+    hex8(start, m->offset);
+    printf(1, " %s ino %d %s", start, m->inum, m->name[0] ? m->name : "?");
+  }
+  printf(1, "\n");
 }
 
 // pid's mappings into *maps; returns how many, or -1 for a bad pid.
