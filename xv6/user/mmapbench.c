@@ -7,6 +7,7 @@
 #include "types.h"
 #include "user.h"
 #include "mman.h"
+#include "fcntl.h"
 
 #define PGSIZE 4096
 #define REPS 9
@@ -184,6 +185,107 @@ static void bench_fork(void) {
   bench_cow_fault();
 }
 
+#define FILEPAGES 16
+#define BENCHFILE "mmapbench.dat"
+
+// A file of FILEPAGES pages; returns an O_RDWR descriptor.
+static int bench_file_make(void) {
+  static char buf[PGSIZE];
+  int fd, i;
+  unlink(BENCHFILE);
+  if ((fd = open(BENCHFILE, O_CREATE | O_RDWR)) < 0) {
+    printf(2, "mmapbench: cannot create %s\n", BENCHFILE);
+    exit();
+  }
+  memset(buf, 'b', sizeof(buf));
+  for (i = 0; i < FILEPAGES; i++)
+    write(fd, buf, PGSIZE);
+  return fd;
+}
+
+static char *map_file(int fd, int flags) {
+  char *p = mmap(0, FILEPAGES * PGSIZE, PROT_READ | PROT_WRITE, flags, fd, 0);
+  if (p == MAP_FAILED) {
+    printf(2, "mmapbench: mmap of %s failed\n", BENCHFILE);
+    exit();
+  }
+  return p;
+}
+
+// Page-in of a file page (first touch of a fresh mapping: the file's
+// cache goes with its last mapping, so each repetition reads the file
+// again) against read() of the same page into a present buffer; and
+// write() of a page, to set the write-back figure beside.
+static void bench_pagein(int fd) {
+  static char buf[PGSIZE];
+  uint t[REPS], r[REPS], w[REPS], i;
+  int k, rfd;
+  uint64 t0;
+  volatile char c;
+  for (i = 0; i < REPS; i++) {
+    char *p = map_file(fd, MAP_PRIVATE);
+    t0 = rdtsc();
+    for (k = 0; k < FILEPAGES; k++)
+      c = p[k * PGSIZE];
+    t[i] = (rdtsc() - t0) / FILEPAGES;
+    munmap(p, FILEPAGES * PGSIZE);
+    rfd = open(BENCHFILE, O_RDONLY);
+    t0 = rdtsc();
+    for (k = 0; k < FILEPAGES; k++)
+      read(rfd, buf, PGSIZE);
+    r[i] = (rdtsc() - t0) / FILEPAGES;
+    close(rfd);
+    rfd = open(BENCHFILE, O_RDWR);
+    t0 = rdtsc();
+    for (k = 0; k < 4; k++)
+      write(rfd, buf, PGSIZE);
+    w[i] = (rdtsc() - t0) / 4;
+    close(rfd);
+  }
+  (void)c;
+  row("file page-in (first touch of a mapped file page), per page", median(t, REPS), "cycles");
+  row("read() of the same page, per page", median(r, REPS), "cycles");
+  row("write() of a whole page over the file, per page", median(w, REPS), "cycles");
+}
+
+// msync(MS_SYNC) of FILEPAGES dirty pages, per page; of the same mapping
+// untouched, and touched but clean.
+static void bench_writeback(int fd) {
+  uint w[REPS], u[REPS], c[REPS], i;
+  int k;
+  uint64 t0;
+  volatile char x;
+  for (i = 0; i < REPS; i++) {
+    char *p = map_file(fd, MAP_SHARED);
+    t0 = rdtsc();
+    msync(p, FILEPAGES * PGSIZE, MS_SYNC);
+    u[i] = rdtsc() - t0;
+    for (k = 0; k < FILEPAGES; k++)
+      x = p[k * PGSIZE];
+    t0 = rdtsc();
+    msync(p, FILEPAGES * PGSIZE, MS_SYNC);
+    c[i] = rdtsc() - t0;
+    for (k = 0; k < FILEPAGES; k++)
+      p[k * PGSIZE] = 'w';
+    t0 = rdtsc();
+    msync(p, FILEPAGES * PGSIZE, MS_SYNC);
+    w[i] = (rdtsc() - t0) / FILEPAGES;
+    munmap(p, FILEPAGES * PGSIZE);
+  }
+  (void)x;
+  row("write-back of a dirty page (msync MS_SYNC), per page", median(w, REPS), "cycles");
+  row("msync MS_SYNC of an untouched 16-page mapping", median(u, REPS), "cycles");
+  row("msync MS_SYNC of a 16-page mapping read but not written", median(c, REPS), "cycles");
+}
+
+static void bench_files(void) {
+  int fd = bench_file_make();
+  bench_pagein(fd);
+  bench_writeback(fd);
+  close(fd);
+  unlink(BENCHFILE);
+}
+
 int main(int argc, char *argv[]) {
   if (argc > 1 && strcmp(argv[1], "-exit") == 0)
     exit();
@@ -195,5 +297,6 @@ int main(int argc, char *argv[]) {
   bench_fault();
   bench_populate();
   bench_fork();
+  bench_files();
   exit();
 }
