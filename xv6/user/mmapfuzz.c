@@ -19,11 +19,18 @@
 // down to 0, sbrk ending exactly at a region) the model accepts either
 // answer and counts it. The runner (suite.c) fails a case that does not
 // give back every page and kmalloc object.
+//
+// Some mappings are of a file (FUZZFILE, FILEPAGES pages of zeros, open
+// for reading and writing): private, and within the file, so that they
+// behave as anonymous private memory does (zeros until written, writes
+// private) and the same model holds; the file must still hold zeros at the
+// end. Any other descriptor must fail.
 #include "types.h"
 #include "mmu.h"
 #include "memlayout.h"
 #include "mman.h"
 #include "sysinfo.h"
+#include "fcntl.h"
 #include "user.h"
 #include "suite.h"
 
@@ -38,6 +45,11 @@
 #define BANDPAGES  512
 #define CHECK_EVERY 10    // ops between comparisons with getmaps
 #define READ_EVERY  100   // ops between reading back every touched page
+
+#define FUZZFILE   "mmapfuzz.dat"
+#define FILEPAGES  17     // pages of FUZZFILE (the file system allows 17.5)
+
+static int filefd = -1;   // FUZZFILE, open O_RDWR during a case
 
 #define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -270,7 +282,7 @@ static int predict_mmap(struct mmap_args *a, uint *want, uint *alt, int *prot, i
       return 0;
     if (a->prot & ~PROT_KNOWN)
       return 0;
-    if (!(a->flags & MAP_ANONYMOUS) && a->fd != -1)
+    if (!(a->flags & MAP_ANONYMOUS) && a->fd != -1 && a->fd != filefd)
       return 0;
     *prot = a->prot;
     *shared = share == MAP_SHARED;
@@ -424,6 +436,15 @@ static void op_mmap(void) {
   a.flags = random_flags();
   a.fd = below(10) ? -1 : (int)below(20);
   a.offset = below(10) ? 0 : (below(2) ? (int)below(4) * PG : (int)rnd32());
+  if (a.fd == filefd)
+    a.fd = 19;  // never open: the file is only mapped the way below
+  if (below(8) == 0) {  // a private mapping of the file, within it
+    a.flags = MAP_PRIVATE | (below(4) ? 0 : MAP_FIXED) | (below(4) ? 0 : MAP_POPULATE);
+    a.prot = below(3) ? RW : PROT_READ;
+    a.fd = filefd;
+    a.offset = below(4) * PG;
+    a.len = 1 + below((FILEPAGES - a.offset / PG) * PG);
+  }
   // Populating is only safe for small lengths: the model cannot say
   // when memory runs out.
   if ((a.flags & MAP_POPULATE) && (uint)a.len > 16 * PG)
@@ -670,9 +691,38 @@ static void one_op(void) {
     op_syscall();
 }
 
+// FUZZFILE, FILEPAGES pages of zeros, open in filefd.
+static void file_make(void) {
+  static char zeros[PG];
+  int i;
+  unlink(FUZZFILE);
+  filefd = open(FUZZFILE, O_CREATE | O_RDWR);
+  check(filefd >= 0, "cannot create %s", FUZZFILE);
+  for (i = 0; i < FILEPAGES; i++)
+    check(write(filefd, zeros, PG) == PG, "cannot write %s", FUZZFILE);
+}
+
+// The file must still be all zeros (private writes never reach it); then
+// it goes.
+static void file_check_remove(void) {
+  static char buf[PG];
+  int fd = open(FUZZFILE, O_RDONLY), i, k;
+  check(fd >= 0, "cannot open %s", FUZZFILE);
+  for (i = 0; i < FILEPAGES; i++) {
+    check(read(fd, buf, PG) == PG, "short read of %s", FUZZFILE);
+    for (k = 0; k < PG; k++)
+      check(buf[k] == 0, "a private store reached %s at %d", FUZZFILE, i * PG + k);
+  }
+  close(fd);
+  close(filefd);
+  filefd = -1;
+  unlink(FUZZFILE);
+}
+
 static void fuzz(void) {
   uint start_sz;
   int i;
+  file_make();
   suite_seed(seed);
   nmodel = ntouched = ambiguous = 0;
   memset(calls, 0, sizeof(calls));
@@ -703,6 +753,7 @@ static void fuzz(void) {
   check(sbrk(start_sz - msz) != (char *)-1, "shrinking the heap back failed");
   msz = start_sz;
   compare_maps();
+  file_check_remove();
 }
 
 // ---- the runner -----------------------------------------------------------------
