@@ -13,7 +13,7 @@
 //  - A MAP_SHARED region points at a shared object (shm.c) and covers
 //    its pages [shmoff, shmoff + pages); the object releases a page as
 //    soon as no region covers it.
-//  - A file region (anonymous or not is r->pc) maps the pages of its
+//  - A file region (r->pc set) maps the pages of its
 //    file's page cache (pagecache.c) from page pgoff of the file: shared,
 //    the cache's page itself, writable if the region is; private, the
 //    cache's page read-only (PTE_COW if the region is writable) until the
@@ -159,12 +159,10 @@ static int map_file_page(struct proc *p, struct region *r, uint va, int write) {
   return map_shared(p->pgdir, va, pa, perm, p->pid) < 0 ? FAULT_NOMEM : 0;
 }
 
-// Map page va of region r in p (not present yet), outside a fault.
-// Returns 0 or -1 (no memory).
+// Map page va of anonymous region r in p (not present yet), outside a
+// fault. Returns 0 or -1 (no memory).
 static int map_page(struct proc *p, struct region *r, uint va) {
   uint pa;
-  if (r->pc)
-    return map_file_page(p, r, va, 0);
   if (r->shm) {
     pa = shm_page(r->shm, r->shmoff + (va - r->start) / PGSIZE);
     return pa ? map_shared(p->pgdir, va, pa, pte_perm(r->prot), p->pid) : -1;
@@ -999,12 +997,17 @@ void regions_exit(struct proc *p) {
 // Ctrl-P: one line per region. Takes no locks (may run on a wedged kernel).
 void regions_dump(struct proc *p) {
   struct region *r;
+  char name[DIRSIZ];
   int n = 0;
-  for (r = p->regions; r && n < NREGION; r = r->next, n++)
-    cprintf("    %x-%x %c%c%c %s %d/%d pages\n", r->start, r->end,
+  for (r = p->regions; r && n < NREGION; r = r->next, n++) {
+    cprintf("    %x-%x %c%c%c %s %d/%d pages", r->start, r->end,
             (r->prot & PROT_READ) ? 'r' : '-', (r->prot & PROT_WRITE) ? 'w' : '-',
-            (r->prot & PROT_EXEC) ? 'x' : '-', r->shm ? "shared" : "private",
+            (r->prot & PROT_EXEC) ? 'x' : '-', region_shared(r) ? "shared" : "private",
             p->pgdir ? resident(p->pgdir, r->start, r->end) : 0, (r->end - r->start) / PGSIZE);
+    if (r->pc)
+      cprintf(" file ino %d %s +%x", pcache_inum(r->pc, name), name, r->pgoff * PGSIZE);
+    cprintf("\n");
+  }
 }
 
 // Set up an empty region list for a new process.
