@@ -559,6 +559,38 @@ static void test_fixed_over_file(void) {
   blocks_kept(fixed_body);
 }
 
+static void self_body(void) {
+  int fd = make_file("ft_self", 3 * PG, 17), rfd;
+  char *a = xmmap(3 * PG, RW, MAP_SHARED, fd, 0);
+  char *b = xmmap(3 * PG, RW, MAP_PRIVATE, fd, 0);
+  // read() of the file into a shared mapping of itself, pages untouched:
+  // the pages are faulted in before the file is locked.
+  rfd = xopen("ft_self", O_RDONLY);
+  check(read(rfd, a + PG, PG) == PG, "read() into a mapping of the same file failed");
+  expect_pat(a + PG, 0, PG, 17, "page 1 after reading page 0 into it");
+  // ... and into a private mapping of it: the page is copied.
+  check(read(rfd, b + 2 * PG, PG) == PG, "read() into a private mapping of the file failed");
+  expect_pat(b + 2 * PG, 0, PG, 17, "the private page (file page 1 holds page 0 now)");
+  close(rfd);
+  // write() to the file from a mapping of itself.
+  rfd = xopen("ft_self", O_RDWR);
+  check(write(rfd, a + 2 * PG, 100) == 100, "write() from a mapping of the same file failed");
+  expect_pat(a, 2 * PG, 100, 17, "page 0 after writing page 2's bytes over it");
+  close(rfd);
+  check(file_byte("ft_self", PG + 5) == pat(5, 17), "read() into the shared mapping lost");
+  check(file_byte("ft_self", 2 * PG + 5) == pat(2 * PG + 5, 17), "a private read() reached the file");
+  munmap(a, 3 * PG);
+  munmap(b, 3 * PG);
+  close(fd);
+  unlink("ft_self");
+}
+
+// read() and write() of a file with a buffer in a mapping of that same
+// file (its inode lock must not be wanted twice).
+static void test_self_buffer(void) {
+  blocks_kept(self_body);
+}
+
 static struct testcase cases[] = {
   {"private-read", test_private_read},
   {"private-write", test_private_write},
@@ -577,6 +609,7 @@ static struct testcase cases[] = {
   {"many-files", test_many_files},
   {"populate-getmaps", test_populate_getmaps},
   {"fixed-over-file", test_fixed_over_file},
+  {"self-buffer", test_self_buffer},
 };
 
 static struct suite suite = {"filetest", CASE_TIMEOUT, cases, sizeof(cases) / sizeof(cases[0])};
