@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gdb
 
-from hostlib import kconst
+from hostlib import fmt, kconst
 
 PGSIZE = kconst.kernel["PGSIZE"]          # x86 paging facts (mmu.h)
 PTE_P, PTE_W, PTE_U, PTE_PS = (kconst.kernel[n] for n in ("PTE_P", "PTE_W", "PTE_U", "PTE_PS"))
@@ -233,13 +233,13 @@ def plural(n, word):
 
 
 def prot_string(prot):
-    """PROT_ bits as 'rwx'."""
-    return kconst.rwx(prot, constants)
+    """PROT_ bits as 'rw-' (hostlib.fmt, as every host tool prints them)."""
+    return fmt.prot(prot, constants)
 
 
 def flag_string(flags):
     """MAP_ bits by name, e.g. 'private|anonymous|populate'."""
-    return kconst.map_names(flags, constants)
+    return fmt.map_flags(flags, constants)
 
 
 def table(header, rows, right=()):

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from hostlib import fmt
 from hostlib.cli import EXIT_DAMAGED, EXIT_OK, parse_time, print_warnings, run_main
 
 from . import check as checkmod
@@ -142,6 +143,16 @@ def cmd_check(args):
     return report.status
 
 
+def address_space_lines(p):
+    """p's mappings as pmap prints them (hostlib.fmt.pmap_line), a region's
+    MAP_ flags after it."""
+    out = []
+    for m in p.mappings():
+        line = fmt.pmap_line(m.start, m.end, m.prot, m.flags, m.kind, m.resident, m.pages)
+        out.append(line + (f" {fmt.map_flags(m.flags)}" if m.kind == "region" else ""))
+    return out
+
+
 def cmd_replay(args):
     from .replay import state_at
     trace = open_trace(args.file)
@@ -169,14 +180,8 @@ def cmd_replay(args):
             continue
         p = st.processes[pid]
         print(f"pid {pid} {p.name or '?'} ({p.state}), parent {p.parent}")
-        for label, area in p.areas():
-            n = (area.end - area.start + page - 1) // page
-            print(f"  {label:<6} {area.start:#010x}-{area.end:#010x}  "
-                  f"{n} page{'s' * (n != 1)}")
-        for r in p.regions:
-            n = len(p.resident(r.start, r.end))
-            print(f"  region {r.start:#010x}-{r.end:#010x} {r.rwx()} flags {r.flags:#x}  "
-                  f"{n} of {(r.end - r.start) // page} pages resident")
+        for line in address_space_lines(p):
+            print("  " + line)
         objs = st.kmalloc_of(pid)
         if objs:
             print(f"  kmalloc: {len(objs)} objects, {sum(o.size for o in objs)} bytes")

@@ -41,12 +41,18 @@ Process
     user_pages()          -> pages of text, data, guard, stack and heap:
                              the kernel allocates [0, sz) eagerly, so these
                              are all resident and not traced one by one
+    mappings()            -> [Mapping] as pmap prints them: text, guard,
+                             stack, heap, regions
+    parent follows exit(): a process whose parent exits is init's (pid 1)
+
+Mapping         kind ('text', 'guard', 'stack', 'heap', 'region'), start, end,
+                prot, flags (regions only), resident, pages
 
 Region (immutable: a split, unmap or mprotect replaces it by new ones)
     uid         unique within one replay, for tracking spans
     start, end  [start, end), page aligned
-    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" (the PROT_ bits
-                of xv6/kernel/mman.h, through hostlib.kconst)
+    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" and flag_names()
+                "private|anonymous" (hostlib.fmt, as every tool prints them)
     since       time it took this shape
 
 Page (immutable)
@@ -81,12 +87,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from hostlib import kconst
+from hostlib import fmt, kconst
 
 Range = namedtuple("Range", "start end")
 Change = namedtuple("Change", "index time event kind pid detail")
+Mapping = namedtuple("Mapping", "kind start end prot flags resident pages")
 Problem = namedtuple("Problem", "time index kind pid message")
 FAILED = 0xFFFFFFFF             # a result of -1
+INIT_PID = 1                    # userinit's process (proc.c: the first pid); it adopts orphans
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +115,10 @@ class Region:
     since: float
 
     def rwx(self):
-        return kconst.rwx(self.prot)
+        return fmt.prot(self.prot)
+
+    def flag_names(self):
+        return fmt.map_flags(self.flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +163,32 @@ class Process:
         """(label, Range) of text, stack and heap, those known."""
         return [(label, r) for label, r in (("text", self.text), ("stack", self.stack),
                                             ("heap", self.heap)) if r and r.end > r.start]
+
+    def mappings(self):
+        """The address space as pmap prints it (getmaps() in mmap.c), in its
+        order: [Mapping] of text and data, the guard page and stack (if there
+        is a stack), the heap (even empty), then each region. Pages of
+        [0, sz) are always resident (allocated eagerly); a region's are those
+        mapped."""
+        k = kconst.kernel
+        rw = k["PROT_READ"] | k["PROT_WRITE"]
+        out = []
+
+        def add(kind, start, end, prot, flags=0, resident=None):
+            pages = (end + self.page_size - 1) // self.page_size - start // self.page_size
+            out.append(Mapping(kind, start, end, prot, flags,
+                               pages if resident is None else resident, pages))
+
+        if self.text is not None:
+            add("text", 0, self.text.end, rw | k["PROT_EXEC"])
+        if self.stack is not None and self.text is not None:
+            add("guard", self.text.end, self.stack.start, k["PROT_NONE"])
+            add("stack", self.stack.start, self.stack.end, rw)
+        if self.heap is not None:
+            add("heap", self.heap.start, self.heap.end, rw)
+        for r in self.regions:
+            add("region", r.start, r.end, r.prot, r.flags, len(self.resident(r.start, r.end)))
+        return out
 
 
 @dataclass(slots=True)
@@ -619,6 +656,10 @@ class Replayer:
         p = self.proc(f["pid"])
         p.state = "zombie"
         p.exited = self._t
+        # exit() gives the children to init (proc.c): no event says so.
+        for child in self.state.processes.values():
+            if child.parent == p.pid:
+                child.parent = INIT_PID
         return "process", p.pid
 
     def _on_reap(self, pid, f):
