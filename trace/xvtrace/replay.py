@@ -94,6 +94,7 @@ Change = namedtuple("Change", "index time event kind pid detail")
 Mapping = namedtuple("Mapping", "kind start end prot flags resident pages")
 Problem = namedtuple("Problem", "time index kind pid message")
 FAILED = 0xFFFFFFFF             # a result of -1
+ROW_CHUNK = 1 << 16             # records converted to Python values at a time
 INIT_PID = 1                    # userinit's process (proc.c: the first pid); it adopts orphans
 
 
@@ -145,10 +146,19 @@ class Process:
     born: float = None
     exited: float = None
     cow: dict = field(default_factory=dict)    # va -> share group of a [0, sz) page since fork
+    widest: int = 0     # no region of regions is longer: bounds overlap searches
 
     def copy(self):
         return replace(self, regions=list(self.regions), mapped=dict(self.mapped),
                        cow=dict(self.cow))
+
+    def overlapping(self, start, end):
+        """The regions that overlap [start, end), found by bisection: a region
+        starting at or below start - widest ends at or below start."""
+        regs, key = self.regions, _region_start
+        lo = bisect.bisect_right(regs, start - self.widest, key=key)
+        hi = bisect.bisect_left(regs, end, key=key)
+        return [r for r in regs[lo:hi] if r.end > start]
 
     def resident(self, start, end):
         return sorted((va, pa) for va, pa in self.mapped.items() if start <= va < end)
@@ -255,6 +265,10 @@ class State:
         return [o for o in self.kmalloc.values() if o.pid == pid]
 
 
+def _region_start(r):
+    return r.start
+
+
 def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
@@ -268,8 +282,9 @@ class Replayer:
         self.page = trace.header.page_size
         self.kernbase = trace.header.kernbase
         self.state = State()
-        self._rows = trace.records.tolist()
-        self._times = trace.times.tolist()
+        self._n = len(trace.records)
+        self._chunk_start = self._chunk_end = 0     # records[start:end] as lists
+        self._rows = self._times = []
         self._uid = 0
         self._freed = {}            # pa -> time freed, for double-free messages
         self._kfreed = {}           # addr -> time freed
@@ -283,23 +298,35 @@ class Replayer:
         self._owner_names = self.schema.enums.get("owner", {})
 
     def __iter__(self):
-        while self.state.index < len(self._rows):
+        while self.state.index < self._n:
             change = self.step()
             if change is not None:
                 yield change
 
+    def row(self, i):
+        """Record i and its time as Python values. Records are converted a
+        chunk at a time, so memory stays bounded on long traces."""
+        if not self._chunk_start <= i < self._chunk_end:
+            self._chunk_start, self._chunk_end = i, min(self._n, i + ROW_CHUNK)
+            self._rows = self.trace.records[i:self._chunk_end].tolist()
+            self._times = self.trace.times[i:self._chunk_end].tolist()
+        return self._rows[i - self._chunk_start], self._times[i - self._chunk_start]
+
     def step(self):
         """Apply the next record; returns its Change (None for records of
         unknown event ids)."""
+        return self.apply(self.state.index)
+
+    def apply(self, i):
+        """Apply record i (the next, or one after records skipped: see
+        run_except); returns its Change or None."""
         st = self.state
-        i = st.index
-        tsc, etype_id, cpu, flags, pid, a0, a1, a2, a3 = self._rows[i]
+        (tsc, etype_id, cpu, flags, pid, a0, a1, a2, a3), t = self.row(i)
         st.index = i + 1
         known = self._types.get(etype_id)
         if known is None:
             return None
         etype, handler = known
-        t = self._times[i]
         st.time = t
         fields = self.schema.fields_of(etype, (a0, a1, a2, a3))
         self._i, self._t = i, t
@@ -310,9 +337,21 @@ class Replayer:
 
     def run_to(self, index):
         """Apply records until index records are applied."""
-        while self.state.index < min(index, len(self._rows)):
+        while self.state.index < min(index, self._n):
             self.step()
         return self.state
+
+    def run_except(self, skip):
+        """Apply every record but those where the mask skip is set (the
+        checker accounts for them itself: ledger.py); the state ends as
+        after the last record."""
+        for i in np.flatnonzero(~skip).tolist():
+            self.apply(i)
+        st = self.state
+        st.index = self._n
+        if self._n:
+            st.time = float(self.trace.times[-1])
+        return st
 
     def run_until(self, t):
         """Apply every record with time <= t."""
@@ -372,25 +411,24 @@ class Replayer:
     def carve(self, p, start, end):
         """Cut [start, end) out of p's regions. Returns (removed, added):
         the regions touched and the pieces of them left outside."""
-        removed, added, keep = [], [], []
-        for r in p.regions:
-            if not overlaps(r.start, r.end, start, end):
-                keep.append(r)
-                continue
-            removed.append(r)
+        removed, added = p.overlapping(start, end), []
+        if not removed:
+            return [], []
+        for r in removed:
             if r.start < start:
                 added.append(self.region(r.start, start, r.prot, r.flags))
             if r.end > end:
                 added.append(self.region(end, r.end, r.prot, r.flags))
-        p.regions = sorted(keep + added, key=lambda r: r.start)
+        gone = {r.uid for r in removed}
+        p.regions = sorted([r for r in p.regions if r.uid not in gone] + added,
+                           key=_region_start)
         return removed, added
 
     def check_overlap(self, p, start, end, what):
-        for r in p.regions:
-            if overlaps(r.start, r.end, start, end):
-                self.problem("overlap", p.pid,
-                             f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
-                             f"region {r.start:#x}-{r.end:#x}")
+        for r in p.overlapping(start, end):
+            self.problem("overlap", p.pid,
+                         f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
+                         f"region {r.start:#x}-{r.end:#x}")
         for label, area in p.areas():
             if overlaps(area.start, area.end, start, end):
                 self.problem("overlap", p.pid,
@@ -540,7 +578,8 @@ class Replayer:
                          f"{start:#x}-{end:#x}, not page aligned user memory")
         self.check_overlap(p, start, end, "mmap")
         r = self.region(start, end, req["prot"], req["flags"])
-        bisect.insort(p.regions, r, key=lambda r: r.start)
+        bisect.insort(p.regions, r, key=_region_start)
+        p.widest = max(p.widest, end - start)
         f["added"] = [r]
         return "region", pid
 
@@ -572,7 +611,7 @@ class Replayer:
         outcome = self.schema.label("outcome", f.get("outcome", 0))
         if outcome == "mapped" and p is not None:
             va = f["va"]
-            inside = any(r.start <= va < r.end for r in p.regions) or \
+            inside = p.overlapping(va, va + 1) or \
                 any(a.start <= va < a.end for _, a in p.areas())
             if not inside:
                 self.problem("fault-outside", pid, f"{self.describe(pid)}: fault at {va:#x} "
@@ -603,6 +642,7 @@ class Replayer:
             child.name = parent.name
             child.text, child.stack, child.heap = parent.text, parent.stack, parent.heap
             child.regions = [self.region(r.start, r.end, r.prot, r.flags) for r in parent.regions]
+            child.widest = parent.widest
             f["added"] = list(child.regions)
         return "process", child.pid
 
