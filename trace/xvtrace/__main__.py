@@ -216,7 +216,24 @@ def cmd_events(args):
     return EXIT_OK
 
 
+def bench_check(path):
+    """Time decoding and checking a real capture, with the peak memory."""
+    import resource
+    t0, c0 = time.perf_counter(), time.process_time()
+    trace = load(path)
+    t1 = time.perf_counter()
+    report = checkmod.check(trace)
+    t2, c2 = time.perf_counter(), time.process_time()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"check of {path}: {len(trace.records)} events, verdict {report.verdict}: "
+          f"{t2 - t0:.2f} s (decode {t1 - t0:.2f} s, check {t2 - t1:.2f} s; "
+          f"{c2 - c0:.2f} s of CPU), peak memory {peak:.0f} MB")
+    return EXIT_OK
+
+
 def cmd_bench(args):
+    if args.capture:
+        return bench_check(args.capture)
     from .writer import Writer
     w = Writer(ncpu=2)
     rng = np.random.default_rng(1)
@@ -295,7 +312,10 @@ def build_parser():
                 "or from xv6/kernel/traceevents.h")
     c.add_argument("file", nargs="?", help="capture to read the table from")
 
-    c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture")
+    c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture, or "
+                "decoding and checking a real one (time and peak memory)")
+    c.add_argument("capture", nargs="?", help="a capture to decode and check, e.g. "
+                   "out/test/com2-cpus2.bin after make test")
     c.add_argument("--events", type=int, default=1_000_000, help="events (default 1000000)")
     c.add_argument("--per-frame", type=int, default=16,
                    help="records per frame (default 16, as the kernel's full frames)")

@@ -186,7 +186,9 @@ def load(path):
             data = f.read()
     except OSError as e:
         raise TraceError(f"cannot read {path}: {e.strerror}") from None
-    return decode(data, source=str(path))
+    scanned = scan(data, str(path))
+    del data                        # as large as the capture: gone before the records come
+    return build(scanned, str(path))
 
 
 def parse_header(payload):
@@ -233,9 +235,11 @@ def as_records(words):
     return np.ascontiguousarray(words).reshape(-1).view(RECORD_DTYPE)
 
 
-def expand_compounds(records, schema, page_size):
-    """Replace each compound record (COMPOUNDS) by the records it stands for. Records of other
-    events pass unchanged; a schema without an event involved leaves its compound alone."""
+def expand_and_sort(records, schema, page_size):
+    """The records in time order (stable), each compound record (COMPOUNDS) replaced by the
+    records it stands for. Records of other events pass unchanged; a schema without an event
+    involved leaves its compound alone. The result is made in one take from records: the
+    largest array a decode holds, so it is made once."""
     names = schema.by_name
     hits = {}
     copies = np.ones(len(records), dtype=np.int64)
@@ -247,10 +251,15 @@ def expand_compounds(records, schema, page_size):
         if hit.any():
             hits[compound] = hit
             copies[hit] = len(parts)
+    source = np.repeat(np.arange(len(records)), copies)      # expanded row -> record
+    order = np.argsort(records["tsc"][source], kind="stable")
+    out = as_records(as_words(records)[source[order]])
     if not hits:
-        return records
-    out = as_records(np.repeat(as_words(records), copies, axis=0))
-    firsts = np.cumsum(copies) - copies         # where each record's first copy went
+        return out
+    where = np.empty_like(order)                # expanded row -> its place in out
+    where[order] = np.arange(len(order))
+    firsts = np.cumsum(copies) - copies         # each record's first expanded row
+    del source, order
     for compound, hit in hits.items():
         first = firsts[hit]
         src = records[hit]
@@ -258,7 +267,7 @@ def expand_compounds(records, schema, page_size):
                  "running": src["pid"], "page": src["a0"] & ~np.uint32(page_size - 1),
                  "region": schema.value("owner", "region")}
         for k, (event, args) in enumerate(COMPOUNDS[compound]):
-            rows = first + k
+            rows = where[first + k]
             out["type"][rows] = names[event].id
             for field, arg in zip(ARGS, args):
                 out[field][rows] = value[arg] if isinstance(arg, str) else arg
@@ -268,7 +277,13 @@ def expand_compounds(records, schema, page_size):
 def decode(data, source=""):
     """Decode a capture held in memory (bytes-like); raises TraceError if
     the input is not a usable trace at all."""
-    data = bytes(data)
+    return build(scan(bytes(data), source), source)
+
+
+def scan(data, source):
+    """Walk the frames of data: (the record payloads joined, and what build()
+    needs besides: header, schema, frame counts, warnings). The payloads are a
+    copy, so data can go before the records are built."""
     label = source or "input"
     if not data:
         raise TraceError(f"{label}: empty capture")
@@ -358,17 +373,25 @@ def decode(data, source=""):
     if header is None:
         raise TraceError(f"{label}: no valid stream header in {frames} frame(s); "
                          "cannot decode events")
-    sent = np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE)
-    records = expand_compounds(sent, schema, header.page_size)
-    records = as_records(as_words(records)[np.argsort(records["tsc"], kind="stable")])
+    joined = b"".join(parts)
+    del parts, mv
+    return joined, dict(header=header, schema=schema, frames=frames, damaged=damaged,
+                        missing_frames=missing, first_seq=first_seq or 0,
+                        truncated=truncated, warnings=warnings)
+
+
+def build(scanned, source):
+    """The Trace of what scan() found."""
+    joined, found = scanned
+    header, schema, warnings = found["header"], found["schema"], found["warnings"]
+    sent = np.frombuffer(joined, dtype=RECORD_DTYPE)
+    records = expand_and_sort(sent, schema, header.page_size)
     known = np.isin(records["type"], np.fromiter(schema.events, dtype=np.uint16))
     unknown = int(len(records) - known.sum())
     if unknown:
         warnings.append(f"{unknown} record(s) of event ids this schema lacks; ignored")
-    if first_seq:
-        warnings.append(f"capture starts at frame {first_seq}: earlier events are missing")
-    return Trace(header=header, schema=schema, records=records, source=source,
-                 frames=frames, damaged=damaged, missing_frames=missing,
-                 first_seq=first_seq or 0, truncated=truncated, unknown=unknown,
-                 expanded=len(records) - len(sent),
-                 warnings=warnings)
+    if found["first_seq"]:
+        warnings.append(f"capture starts at frame {found['first_seq']}: earlier events "
+                        "are missing")
+    return Trace(records=records, source=source, unknown=unknown,
+                 expanded=len(records) - len(sent), **found)

@@ -294,14 +294,24 @@ class Replayer:
         self._types = {}            # type id -> (EventType, handler or None)
         for etype in self.schema.events.values():
             handler = getattr(self, "_on_" + etype.name, None)
-            self._types[etype.id] = (etype, handler)
+            self._types[etype.id] = (etype, handler, self.field_reader(etype))
         self._owner_names = self.schema.enums.get("owner", {})
+        self._mapped = {v: k for k, v in self.schema.enums.get("outcome", {}).items()}.get(
+            "mapped", 0)
 
     def __iter__(self):
         while self.state.index < self._n:
             change = self.step()
             if change is not None:
                 yield change
+
+    def field_reader(self, etype):
+        """A function from a record row to its {field: value} (schema.fields_of);
+        without text fields a plain dict comprehension, the replay's hot path."""
+        if any(f in self.schema.text_fields for f in etype.fields):
+            return lambda row: self.schema.fields_of(etype, row[5:9])
+        named = tuple((f, 5 + slot) for slot, f in enumerate(etype.slots) if f is not None)
+        return lambda row: {f: row[col] for f, col in named}
 
     def row(self, i):
         """Record i and its time as Python values. Records are converted a
@@ -315,20 +325,21 @@ class Replayer:
     def step(self):
         """Apply the next record; returns its Change (None for records of
         unknown event ids)."""
-        return self.apply(self.state.index)
+        i = self.state.index
+        return self.apply(i, *self.row(i))
 
-    def apply(self, i):
-        """Apply record i (the next, or one after records skipped: see
-        run_except); returns its Change or None."""
+    def apply(self, i, row, t):
+        """Apply record i, row its values, t its time (the next record, or one
+        after records skipped: see run_except); returns its Change or None."""
         st = self.state
-        (tsc, etype_id, cpu, flags, pid, a0, a1, a2, a3), t = self.row(i)
         st.index = i + 1
-        known = self._types.get(etype_id)
+        known = self._types.get(row[1])
         if known is None:
             return None
-        etype, handler = known
+        etype, handler, fields_of = known
         st.time = t
-        fields = self.schema.fields_of(etype, (a0, a1, a2, a3))
+        pid = row[4]
+        fields = fields_of(row)
         self._i, self._t = i, t
         if handler is None:
             return Change(i, t, etype.name, "other", pid, fields)
@@ -345,8 +356,13 @@ class Replayer:
         """Apply every record but those where the mask skip is set (the
         checker accounts for them itself: ledger.py); the state ends as
         after the last record."""
-        for i in np.flatnonzero(~skip).tolist():
-            self.apply(i)
+        keep = np.flatnonzero(~skip)
+        times = self.trace.times
+        for at in range(0, len(keep), ROW_CHUNK):
+            index = keep[at:at + ROW_CHUNK]
+            for i, row, t in zip(index.tolist(), self.trace.records[index].tolist(),
+                                 times[index].tolist()):
+                self.apply(i, row, t)
         st = self.state
         st.index = self._n
         if self._n:
@@ -608,8 +624,7 @@ class Replayer:
 
     def _on_fault(self, pid, f):
         p = self.state.processes.get(pid)
-        outcome = self.schema.label("outcome", f.get("outcome", 0))
-        if outcome == "mapped" and p is not None:
+        if f.get("outcome", 0) == self._mapped and p is not None:
             va = f["va"]
             inside = p.overlapping(va, va + 1) or \
                 any(a.start <= va < a.end for _, a in p.areas())
