@@ -401,6 +401,10 @@ def test_bad_arguments(session):
     for label in ("bad.nopid", "bad.vmmap_nopid", "bad.pte_nopid"):
         assert results[label] == "xv6: no process with pid 999 (see 'xv6 ps')\n"
     assert results["bad.pidtext"].startswith("xv6: bad pid 'nosuchthing'")
+    # Each is a GDB error (gdb.GdbError), which stops a script, not just a printed line.
+    assert {"bad.nopid", "bad.vmmap_nopid", "bad.pte_nopid", "bad.pidtext", "bad.pte_args",
+            "bad.trace_args", "bad.trace_count", "bad.dump_path",
+            "bad.kmalloc_class"} <= set(results["errors"])
     assert results["bad.pte_args"] == "xv6: usage: xv6 pte [PID] VA\n"
     assert results["bad.trace_args"] == "xv6: usage: xv6 trace [N] | dump FILE\n"
     assert results["bad.trace_count"] == "xv6: the count must be positive\n"

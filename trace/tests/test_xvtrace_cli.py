@@ -181,3 +181,12 @@ def test_nonsense_events_never_crash(tmp_path):
     check(trace)
     perfetto.export(trace, tmp_path / "t.json")
     ctf.export(trace, tmp_path / "ctf")
+
+
+def test_empty_selection_and_window_outside_are_errors(files):
+    assert_clean_failure(run_cli("list", files["clean"], "--pid", 2, "--event", "exec"), 2,
+                         "no record matches --pid 2 --event exec (the trace has 42 records)")
+    assert_clean_failure(run_cli("list", files["clean"], "--from", "5"), 2,
+                         "--from 5.000000 is outside the trace")
+    assert_clean_failure(run_cli("list", files["clean"], "--to", "-1"), 2,
+                         "--to -1.000000 is outside the trace")

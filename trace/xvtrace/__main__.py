@@ -91,10 +91,25 @@ def select(trace, args):
         keep &= mine
     times = trace.times
     if args.start is not None:
-        keep &= times >= parse_time(trace, args.start, TraceError)
+        start = parse_time(trace, args.start, TraceError)
+        check_time(trace, start, "--from")
+        keep &= times >= start
     if args.end is not None:
-        keep &= times <= parse_time(trace, args.end, TraceError)
-    return np.flatnonzero(keep)
+        end = parse_time(trace, args.end, TraceError)
+        check_time(trace, end, "--to")
+        keep &= times <= end
+    picked = np.flatnonzero(keep)
+    if not len(picked):
+        raise TraceError(f"no record matches {' '.join(selection(args))} "
+                         f"(the trace has {len(recs)} records)")
+    return picked
+
+
+def selection(args):
+    """The selecting options given, as typed."""
+    given = [("--pid", args.pid), ("--event", args.event), ("--from", args.start),
+             ("--to", args.end)]
+    return [f"{option} {value}" for option, value in given if value is not None] or ["(all)"]
 
 
 def cmd_list(args):
