@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from hostlib import fmt
-from hostlib.cli import EXIT_DAMAGED, EXIT_OK, parse_time, print_warnings, run_main
+from hostlib.cli import EXIT_DAMAGED, EXIT_OK, EXIT_PROBLEMS, parse_time, print_warnings, run_main
 
 from . import check as checkmod
 from .decode import COMPOUNDS, RECORD_DTYPE, decode, load
@@ -203,6 +203,29 @@ def cmd_replay(args):
     return EXIT_DAMAGED if damaged(trace) else EXIT_OK
 
 
+def cmd_step(args):
+    from .step import Stepper, run_batch, run_interactive
+    trace = open_trace(args.file)
+    stepper = Stepper(trace, select(trace, args), args.pid, address_space_lines)
+    interactive = args.interactive if args.interactive is not None else sys.stdin.isatty()
+    (run_interactive if interactive else run_batch)(stepper)
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_diff(args):
+    from .compare import compare
+    a, b = open_trace(args.file), open_trace(args.other)
+
+    def line(m):
+        text = fmt.pmap_line(m.start, m.end, m.prot, m.flags, m.kind, m.resident, m.pages)
+        return text + (f" {fmt.map_flags(m.flags)}" if m.kind == "region" else "")
+    lines, differ = compare(a, b, line)
+    print("\n".join(lines))
+    if damaged(a) or damaged(b):
+        return EXIT_DAMAGED
+    return EXIT_PROBLEMS if differ else EXIT_OK
+
+
 def cmd_export(args):
     if not args.perfetto and not args.ctf:
         raise TraceError("export needs --perfetto FILE and/or --ctf DIR")
@@ -317,6 +340,22 @@ def build_parser():
                 "memory in use at a time")
     c.add_argument("--at", metavar="T", help="time to stop at (default: end of trace)")
     c.add_argument("--pid", type=int, help="only this process")
+
+    c = command("step", cmd_step, "walk the records one by one, each followed by the "
+                "address space after it (interactive when stdin is a terminal: Enter next, "
+                "N jump to event N, q quit)")
+    c.add_argument("--pid", type=int, help="only records of this process, and its address "
+                   "space after each (default: the process of each record)")
+    c.add_argument("--event", help="only these events (comma separated names)")
+    c.add_argument("--from", dest="start", metavar="T", help="only records at or after T")
+    c.add_argument("--to", dest="end", metavar="T", help="only records at or before T")
+    c.add_argument("--interactive", action=argparse.BooleanOptionalAction, default=None,
+                   help="wait after each record (default: when stdin is a terminal)")
+
+    c = command("diff", cmd_diff, "compare two captures process by process (matched by name "
+                "and order of creation): event counts, address space at exit, what differs "
+                "first (exit 0 same, 1 different)")
+    c.add_argument("other", metavar="FILE2", help="the capture to compare with")
 
     c = command("export", cmd_export, "export for other viewers")
     c.add_argument("--perfetto", metavar="OUT.json",
