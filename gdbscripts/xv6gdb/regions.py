@@ -95,6 +95,7 @@ def report_list_problems(p, walk):
         gdb.write(f"note: p->regionlock is held by {holder}: the list may be changing\n")
     if walk.problem:
         gdb.write(f"xv6: {procs.describe(p)}: region list: {walk.problem}\n")
+        return
     if len(walk.nodes) != nregions:
         gdb.write(f"note: the list has {len(walk.nodes)} regions but p->nregions is "
                   f"{nregions} (list being changed right now?)\n")

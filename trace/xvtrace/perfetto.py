@@ -15,6 +15,7 @@ says which).
 """
 
 import json
+import os
 from collections import Counter
 
 from hostlib import fmt
@@ -186,5 +187,6 @@ def export(trace, path):
             "lost_events": trace.lost,
         },
     }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(doc, f, separators=(",", ":"))
