@@ -686,7 +686,10 @@ class Replayer:
     def leave_cow(self, p, start, end):
         """p no longer holds the [0, sz) pages in [start, end) it shared."""
         groups = self.state.memory.cow_groups
-        for va in [va for va in p.cow if start <= va < end]:
+        # One page (a copy-on-write fault) is a lookup, not a scan of p.cow.
+        pages = ([start] if start in p.cow else []) if end - start == 1 else \
+            [va for va in p.cow if start <= va < end]
+        for va in pages:
             g = p.cow.pop(va)
             holders = groups.get(g)
             if holders is not None:
