@@ -1,4 +1,4 @@
-"""Command line: python3 -m xvtrace COMMAND [FILE] ...   (from the repository root)
+"""Command line: bin/xvtrace COMMAND [FILE] ...   (python3 -m xvtrace from the repository root)
 
 Exit status: 0 success (check: PASS); 1 check found problems; 2 unusable
 input or bad arguments; 3 the input was damaged, truncated or incomplete
@@ -300,9 +300,21 @@ def cmd_bench(args):
     return EXIT_OK
 
 
+def add_selection(c, pid_note):
+    """The options select() reads."""
+    c.add_argument("--pid", type=int, help="only records of this process: run by it, "
+                   "or naming it in a pid, parent or child field" + pid_note)
+    c.add_argument("--event", help="only these events (comma separated names, e.g. "
+                   "page_alloc,page_free)")
+    c.add_argument("--from", dest="start", metavar="T",
+                   help="only records at or after time T (seconds, or with a unit: "
+                   "200ms, 15us; TSC ticks if the trace has no TSC rate)")
+    c.add_argument("--to", dest="end", metavar="T", help="only records at or before time T")
+
+
 def build_parser():
     p = argparse.ArgumentParser(
-        prog="python3 -m xvtrace",
+        prog="xvtrace",
         description="Decode, check, replay and export xv6 kernel event traces "
                     "(captures of COM2). See docs/trace.md.",
         epilog="Exit status: 0 ok/PASS, 1 check found problems, 2 unusable input or "
@@ -319,14 +331,7 @@ def build_parser():
         return c
 
     c = command("list", cmd_list, "print records as text, in time order")
-    c.add_argument("--pid", type=int, help="only records of this process: run by it, "
-                   "or naming it in a pid, parent or child field")
-    c.add_argument("--event", help="only these events (comma separated names, e.g. "
-                   "page_alloc,page_free)")
-    c.add_argument("--from", dest="start", metavar="T",
-                   help="only records at or after time T (seconds, or with a unit: "
-                   "200ms, 15us; TSC ticks if the trace has no TSC rate)")
-    c.add_argument("--to", dest="end", metavar="T", help="only records at or before time T")
+    add_selection(c, "")
     c.add_argument("--limit", type=int, help="print at most this many records")
 
     command("info", cmd_info, "summarise a capture: header, damage, counts per event and CPU")
@@ -344,11 +349,8 @@ def build_parser():
     c = command("step", cmd_step, "walk the records one by one, each followed by the "
                 "address space after it (interactive when stdin is a terminal: Enter next, "
                 "N jump to event N, q quit)")
-    c.add_argument("--pid", type=int, help="only records of this process, and its address "
-                   "space after each (default: the process of each record)")
-    c.add_argument("--event", help="only these events (comma separated names)")
-    c.add_argument("--from", dest="start", metavar="T", help="only records at or after T")
-    c.add_argument("--to", dest="end", metavar="T", help="only records at or before T")
+    add_selection(c, ", and its address space after each (default: the process of each "
+                  "record)")
     c.add_argument("--interactive", action=argparse.BooleanOptionalAction, default=None,
                    help="wait after each record (default: when stdin is a terminal)")
 
