@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from hostlib import fmt
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = Path(os.environ.get("XV6_OUT", ROOT / "out"))
@@ -240,6 +242,8 @@ def test_vmmap_matches_getmaps(session):
         assert (int(row["START"], 16), int(row["END"], 16), row["PROT"], row["KIND"]) == \
             (start, end, prot, kind)
         assert row["RESIDENT"] == f"{resident}/{(end - start + 4095) // 4096}"
+        # The same flags value prints as every host tool prints it (hostlib.fmt).
+        assert row["FLAGS"] == (fmt.map_flags(flags) if kind == "region" else "-")
     present = sum(t[5] for t in truth)
     pages = sum((t[1] - t[0]) // 4096 for t in truth)
     assert results["demo.vmmap"].startswith(
