@@ -144,28 +144,18 @@ class Constants:
 kernel = Constants()
 
 
-# ---- kernel bit sets as text ------------------------------------------------
+# ---- kernel bit sets as text: hostlib.fmt formats them; these names stay for old imports.
 
 def rwx(prot, consts=kernel):
-    """PROT_ bits as 'rw-'."""
-    return "".join(ch if prot & consts[name] else "-"
-                   for ch, name in (("r", "PROT_READ"), ("w", "PROT_WRITE"), ("x", "PROT_EXEC")))
+    from .fmt import prot as fmt_prot
+    return fmt_prot(prot, consts)
 
 
 def is_shared(flags, consts=kernel):
-    return bool(flags & consts["MAP_SHARED"])
+    from .fmt import is_shared as fmt_is_shared
+    return fmt_is_shared(flags, consts)
 
 
 def map_names(flags, consts=kernel):
-    """MAP_ bits by name, e.g. 'private|anonymous|populate'; '-' for none."""
-    names, left, seen = [], flags, set()
-    for name, bit in sorted(consts.with_prefix("MAP_").items(), key=lambda kv: kv[1]):
-        if bit == 0 or bit in seen or bit & (bit - 1):
-            continue
-        seen.add(bit)
-        if flags & bit:
-            names.append(name[4:].lower())
-            left &= ~bit
-    if left:
-        names.append(f"0x{left:x}")
-    return "|".join(names) if names else "-"
+    from .fmt import map_flags
+    return map_flags(flags, consts)

@@ -30,11 +30,17 @@ results = {}
 
 
 def run(label, command):
-    """Run a GDB command; record its output (or GDB's error) under label."""
+    """Run a GDB command; record its output (or GDB's error) under label. An
+    `xv6` command's error is recorded as the line GDB prints, and its label in
+    results["errors"]."""
     try:
         results[label] = gdb.execute(command, to_string=True)
     except gdb.error as e:
-        results[label] = f"GDB ERROR: {e}\n"
+        if str(e).startswith("xv6: "):
+            results[label] = f"{e}\n"
+            results.setdefault("errors", []).append(label)
+        else:
+            results[label] = f"GDB ERROR: {e}\n"
     save()
     return results[label]
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from hostlib import fmt
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = Path(os.environ.get("XV6_OUT", ROOT / "out"))
@@ -246,6 +248,8 @@ def test_vmmap_matches_getmaps(session):
         assert (int(row["START"], 16), int(row["END"], 16), row["PROT"], row["KIND"]) == \
             (start, end, prot, kind)
         assert row["RESIDENT"] == f"{resident}/{(end - start + 4095) // 4096}"
+        # The same flags value prints as every host tool prints it (hostlib.fmt).
+        assert row["FLAGS"] == (fmt.map_flags(flags) if kind == "region" else "-")
     present = sum(t[5] for t in truth)
     pages = sum((t[1] - t[0]) // 4096 for t in truth)
     assert results["demo.vmmap"].startswith(
@@ -426,6 +430,10 @@ def test_bad_arguments(session):
     for label in ("bad.nopid", "bad.vmmap_nopid", "bad.pte_nopid"):
         assert results[label] == "xv6: no process with pid 999 (see 'xv6 ps')\n"
     assert results["bad.pidtext"].startswith("xv6: bad pid 'nosuchthing'")
+    # Each is a GDB error (gdb.GdbError), which stops a script, not just a printed line.
+    assert {"bad.nopid", "bad.vmmap_nopid", "bad.pte_nopid", "bad.pidtext", "bad.pte_args",
+            "bad.trace_args", "bad.trace_count", "bad.dump_path",
+            "bad.kmalloc_class"} <= set(results["errors"])
     assert results["bad.pte_args"] == "xv6: usage: xv6 pte [PID] VA\n"
     assert results["bad.trace_args"] == "xv6: usage: xv6 trace [N] | dump FILE\n"
     assert results["bad.trace_count"] == "xv6: the count must be positive\n"

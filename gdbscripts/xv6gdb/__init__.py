@@ -29,7 +29,7 @@ $xv6_proc(PID) and $xv6_current() give a struct proc *, e.g.
 
     def invoke(self, arg, from_tty):
         if arg.strip():
-            gdb.write(f"xv6: no command '{arg.split()[0]}'; 'help xv6' lists them\n")
+            raise gdb.GdbError(f"xv6: no command '{arg.split()[0]}'; 'help xv6' lists them")
         else:
             gdb.execute("help xv6")
 

@@ -130,7 +130,7 @@ Usage: xv6 trace [N]
 The records still in the per-CPU rings, sent to the host or not, merged
 by time and decoded with the host package trace/xvtrace. 'dump' writes
 them as a capture in the COM2 stream format (docs/trace.md), which
-'python3 -m xvtrace list FILE' and the other xvtrace
+'bin/xvtrace list FILE' and the other xvtrace
 commands read."""
 
     NAME = "trace"
@@ -170,7 +170,7 @@ commands read."""
             raise Xv6Error(f"cannot write {path}: {e.strerror}") from None
         per_cpu = ", ".join(f"cpu{r.cpu} {r.count}" for r in rings)
         gdb.write(f"wrote {total} records ({per_cpu}), {len(data)} bytes, to {path}\n"
-                  f"read it with: python3 -m xvtrace list {path}\n")
+                  f"read it with: bin/xvtrace list {path}\n")
 
 
 Trace()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gdb
 
-from hostlib import kconst
+from hostlib import fmt, kconst
 
 PGSIZE = kconst.kernel["PGSIZE"]          # x86 paging facts (mmu.h)
 PTE_P, PTE_W, PTE_U, PTE_PS = (kconst.kernel[n] for n in ("PTE_P", "PTE_W", "PTE_U", "PTE_PS"))
@@ -233,13 +233,13 @@ def plural(n, word):
 
 
 def prot_string(prot):
-    """PROT_ bits as 'rwx'."""
-    return kconst.rwx(prot, constants)
+    """PROT_ bits as 'rw-' (hostlib.fmt, as every host tool prints them)."""
+    return fmt.prot(prot, constants)
 
 
 def flag_string(flags):
     """MAP_ bits by name, e.g. 'private|anonymous|populate'."""
-    return kconst.map_names(flags, constants)
+    return fmt.map_flags(flags, constants)
 
 
 def table(header, rows, right=()):
@@ -260,7 +260,7 @@ def table(header, rows, right=()):
 
 class Xv6Command(gdb.Command):
     """Base of every `xv6 ...` sub-command: subclasses set NAME and define
-    run(argv). Errors become one line 'xv6: message'."""
+    run(argv). Errors become one line 'xv6: message', raised as gdb.GdbError."""
 
     NAME = None
     USAGE = ""
@@ -270,24 +270,33 @@ class Xv6Command(gdb.Command):
 
     def invoke(self, arg, from_tty):
         self.dont_repeat()
+        message = self.failure(arg)
+        if message is not None:
+            raise gdb.GdbError(f"xv6: {message}")
+
+    def failure(self, arg):
+        """Run the command; None, or what went wrong as one line. invoke
+        raises it as gdb.GdbError: GDB prints it, and a script or a
+        `gdb -batch -ex` stops there with a non-zero status."""
         try:
             if not gdb.selected_inferior().threads():
                 raise Xv6Error("not connected to the kernel: 'target remote 127.0.0.1:PORT' "
                                "(make gdb does that, with QEMU started by make qemu-gdb)")
             self.run(gdb.string_to_argv(arg))
         except Xv6Error as e:
-            gdb.write(f"xv6: {e}\n")
+            return str(e)
         except gdb.MemoryError as e:
-            gdb.write(f"xv6: {e}{paging_note()}\n")
+            return f"{e}{paging_note()}"
         except gdb.error as e:
             hint = ""
             if str(e).startswith("There is no member named"):
                 hint = " (the kernel's structs changed: gdbscripts/xv6gdb needs updating)"
-            gdb.write(f"xv6: {e}{hint}\n")
+            return f"{e}{hint}"
         except KeyboardInterrupt:
-            gdb.write("xv6: interrupted\n")
+            return "interrupted"
         except Exception as e:      # a bug here must not cost the user a traceback
-            gdb.write(f"xv6: internal error in 'xv6 {self.NAME}': {type(e).__name__}: {e}\n")
+            return f"internal error in 'xv6 {self.NAME}': {type(e).__name__}: {e}"
+        return None
 
     def usage(self):
         raise Xv6Error(f"usage: xv6 {self.NAME} {self.USAGE}".rstrip())

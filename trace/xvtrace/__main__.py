@@ -1,4 +1,4 @@
-"""Command line: python3 -m xvtrace COMMAND [FILE] ...   (from the repository root)
+"""Command line: bin/xvtrace COMMAND [FILE] ...   (python3 -m xvtrace from the repository root)
 
 Exit status: 0 success (check: PASS); 1 check found problems; 2 unusable
 input or bad arguments; 3 the input was damaged, truncated or incomplete
@@ -11,7 +11,8 @@ import time
 
 import numpy as np
 
-from hostlib.cli import EXIT_DAMAGED, EXIT_OK, parse_time, print_warnings, run_main
+from hostlib import fmt
+from hostlib.cli import EXIT_DAMAGED, EXIT_OK, EXIT_PROBLEMS, parse_time, print_warnings, run_main
 
 from . import check as checkmod
 from .decode import COMPOUNDS, RECORD_DTYPE, decode, load
@@ -90,10 +91,25 @@ def select(trace, args):
         keep &= mine
     times = trace.times
     if args.start is not None:
-        keep &= times >= parse_time(trace, args.start, TraceError)
+        start = parse_time(trace, args.start, TraceError)
+        check_time(trace, start, "--from")
+        keep &= times >= start
     if args.end is not None:
-        keep &= times <= parse_time(trace, args.end, TraceError)
-    return np.flatnonzero(keep)
+        end = parse_time(trace, args.end, TraceError)
+        check_time(trace, end, "--to")
+        keep &= times <= end
+    picked = np.flatnonzero(keep)
+    if not len(picked):
+        raise TraceError(f"no record matches {' '.join(selection(args))} "
+                         f"(the trace has {len(recs)} records)")
+    return picked
+
+
+def selection(args):
+    """The selecting options given, as typed."""
+    given = [("--pid", args.pid), ("--event", args.event), ("--from", args.start),
+             ("--to", args.end)]
+    return [f"{option} {value}" for option, value in given if value is not None] or ["(all)"]
 
 
 def cmd_list(args):
@@ -142,6 +158,16 @@ def cmd_check(args):
     return report.status
 
 
+def address_space_lines(p):
+    """p's mappings as pmap prints them (hostlib.fmt.pmap_line), a region's
+    MAP_ flags after it."""
+    out = []
+    for m in p.mappings():
+        line = fmt.pmap_line(m.start, m.end, m.prot, m.flags, m.kind, m.resident, m.pages)
+        out.append(line + (f" {fmt.map_flags(m.flags)}" if m.kind == "region" else ""))
+    return out
+
+
 def cmd_replay(args):
     from .replay import state_at
     trace = open_trace(args.file)
@@ -169,18 +195,35 @@ def cmd_replay(args):
             continue
         p = st.processes[pid]
         print(f"pid {pid} {p.name or '?'} ({p.state}), parent {p.parent}")
-        for label, area in p.areas():
-            n = (area.end - area.start + page - 1) // page
-            print(f"  {label:<6} {area.start:#010x}-{area.end:#010x}  "
-                  f"{n} page{'s' * (n != 1)}")
-        for r in p.regions:
-            n = len(p.resident(r.start, r.end))
-            print(f"  region {r.start:#010x}-{r.end:#010x} {r.rwx()} flags {r.flags:#x}  "
-                  f"{n} of {(r.end - r.start) // page} pages resident")
+        for line in address_space_lines(p):
+            print("  " + line)
         objs = st.kmalloc_of(pid)
         if objs:
             print(f"  kmalloc: {len(objs)} objects, {sum(o.size for o in objs)} bytes")
     return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_step(args):
+    from .step import Stepper, run_batch, run_interactive
+    trace = open_trace(args.file)
+    stepper = Stepper(trace, select(trace, args), args.pid, address_space_lines)
+    interactive = args.interactive if args.interactive is not None else sys.stdin.isatty()
+    (run_interactive if interactive else run_batch)(stepper)
+    return EXIT_DAMAGED if damaged(trace) else EXIT_OK
+
+
+def cmd_diff(args):
+    from .compare import compare
+    a, b = open_trace(args.file), open_trace(args.other)
+
+    def line(m):
+        text = fmt.pmap_line(m.start, m.end, m.prot, m.flags, m.kind, m.resident, m.pages)
+        return text + (f" {fmt.map_flags(m.flags)}" if m.kind == "region" else "")
+    lines, differ = compare(a, b, line)
+    print("\n".join(lines))
+    if damaged(a) or damaged(b):
+        return EXIT_DAMAGED
+    return EXIT_PROBLEMS if differ else EXIT_OK
 
 
 def cmd_export(args):
@@ -211,7 +254,24 @@ def cmd_events(args):
     return EXIT_OK
 
 
+def bench_check(path):
+    """Time decoding and checking a real capture, with the peak memory."""
+    import resource
+    t0, c0 = time.perf_counter(), time.process_time()
+    trace = load(path)
+    t1 = time.perf_counter()
+    report = checkmod.check(trace)
+    t2, c2 = time.perf_counter(), time.process_time()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"check of {path}: {len(trace.records)} events, verdict {report.verdict}: "
+          f"{t2 - t0:.2f} s (decode {t1 - t0:.2f} s, check {t2 - t1:.2f} s; "
+          f"{c2 - c0:.2f} s of CPU), peak memory {peak:.0f} MB")
+    return EXIT_OK
+
+
 def cmd_bench(args):
+    if args.capture:
+        return bench_check(args.capture)
     from .writer import Writer
     w = Writer(ncpu=2)
     rng = np.random.default_rng(1)
@@ -240,9 +300,21 @@ def cmd_bench(args):
     return EXIT_OK
 
 
+def add_selection(c, pid_note):
+    """The options select() reads."""
+    c.add_argument("--pid", type=int, help="only records of this process: run by it, "
+                   "or naming it in a pid, parent or child field" + pid_note)
+    c.add_argument("--event", help="only these events (comma separated names, e.g. "
+                   "page_alloc,page_free)")
+    c.add_argument("--from", dest="start", metavar="T",
+                   help="only records at or after time T (seconds, or with a unit: "
+                   "200ms, 15us; TSC ticks if the trace has no TSC rate)")
+    c.add_argument("--to", dest="end", metavar="T", help="only records at or before time T")
+
+
 def build_parser():
     p = argparse.ArgumentParser(
-        prog="python3 -m xvtrace",
+        prog="xvtrace",
         description="Decode, check, replay and export xv6 kernel event traces "
                     "(captures of COM2). See docs/trace.md.",
         epilog="Exit status: 0 ok/PASS, 1 check found problems, 2 unusable input or "
@@ -259,14 +331,7 @@ def build_parser():
         return c
 
     c = command("list", cmd_list, "print records as text, in time order")
-    c.add_argument("--pid", type=int, help="only records of this process: run by it, "
-                   "or naming it in a pid, parent or child field")
-    c.add_argument("--event", help="only these events (comma separated names, e.g. "
-                   "page_alloc,page_free)")
-    c.add_argument("--from", dest="start", metavar="T",
-                   help="only records at or after time T (seconds, or with a unit: "
-                   "200ms, 15us; TSC ticks if the trace has no TSC rate)")
-    c.add_argument("--to", dest="end", metavar="T", help="only records at or before time T")
+    add_selection(c, "")
     c.add_argument("--limit", type=int, help="print at most this many records")
 
     command("info", cmd_info, "summarise a capture: header, damage, counts per event and CPU")
@@ -281,6 +346,19 @@ def build_parser():
     c.add_argument("--at", metavar="T", help="time to stop at (default: end of trace)")
     c.add_argument("--pid", type=int, help="only this process")
 
+    c = command("step", cmd_step, "walk the records one by one, each followed by the "
+                "address space after it (interactive when stdin is a terminal: Enter next, "
+                "N jump to event N, q quit)")
+    add_selection(c, ", and its address space after each (default: the process of each "
+                  "record)")
+    c.add_argument("--interactive", action=argparse.BooleanOptionalAction, default=None,
+                   help="wait after each record (default: when stdin is a terminal)")
+
+    c = command("diff", cmd_diff, "compare two captures process by process (matched by name "
+                "and order of creation): event counts, address space at exit, what differs "
+                "first (exit 0 same, 1 different)")
+    c.add_argument("other", metavar="FILE2", help="the capture to compare with")
+
     c = command("export", cmd_export, "export for other viewers")
     c.add_argument("--perfetto", metavar="OUT.json",
                    help="write Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")
@@ -290,7 +368,10 @@ def build_parser():
                 "or from xv6/kernel/traceevents.h")
     c.add_argument("file", nargs="?", help="capture to read the table from")
 
-    c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture")
+    c = command("bench", cmd_bench, "measure decoding speed on a synthetic capture, or "
+                "decoding and checking a real one (time and peak memory)")
+    c.add_argument("capture", nargs="?", help="a capture to decode and check, e.g. "
+                   "out/test/com2-cpus2.bin after make test")
     c.add_argument("--events", type=int, default=1_000_000, help="events (default 1000000)")
     c.add_argument("--per-frame", type=int, default=16,
                    help="records per frame (default 16, as the kernel's full frames)")

@@ -35,6 +35,7 @@ problem was found, else PASS (exit 0).
 from collections import Counter
 from dataclasses import dataclass, field
 
+from . import ledger
 from .replay import Problem, Replayer
 
 PASS, FAIL, INCONCLUSIVE = 0, 1, 3
@@ -106,10 +107,20 @@ def end_problems(trace, st):
     return out
 
 
-def check(trace):
-    """Replay the whole trace and report on it."""
+def check(trace, fast=True):
+    """Replay the whole trace and report on it. fast: check the page lifetimes
+    no mapping names with ledger.py (the same problems, found sooner)."""
     rp = Replayer(trace)
-    st = rp.run_to(len(trace.records))
+    skip = ledger.unmapped_pages(trace) if fast else None
+    if skip is None:
+        st = rp.run_to(len(trace.records))
+    else:
+        # Pages no process maps: their rules checked all at once (ledger.py).
+        st = rp.run_except(skip)
+        problems, live = ledger.check(trace, skip)
+        st.problems = sorted(st.problems + problems, key=lambda p: p.index)
+        for pa, page in live.items():
+            rp.set_page(pa, page)
     report = Report(problems=list(st.problems) + end_problems(trace, st), state=st)
 
     lost = lost_by_cpu(trace)

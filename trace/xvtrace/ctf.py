@@ -8,10 +8,17 @@ as strings. Every integer is byte aligned and little endian, so a packet is
 a plain concatenation of packed values. A CPU's stream starts a new packet
 after each LOST record, with events_discarded raised by its count, so
 babeltrace2 reports the loss where it happened.
+
+Time starts where the other tools' time starts: a timestamp is TSC ticks since
+tracing started (the header's tsc0), as `xvtrace list` and the Perfetto export
+count, so `babeltrace2 --clock-seconds DIR` prints the times `xvtrace list` does.
+(CTF 1.8 clock offsets cannot be negative, so the ticks are shifted here.)
 """
 
 import os
 import struct
+
+from hostlib import fmt
 
 
 PACKET_MAGIC = 0xC1FC1FC1
@@ -23,6 +30,16 @@ TSDL_KEYWORDS = {
     "floating_point", "float", "integer", "int", "long", "short", "signed", "stream",
     "string", "struct", "trace", "typealias", "typedef", "unsigned", "variant", "void",
 }
+
+
+# Fields whose few values get CTF enum labels printed as every tool prints them
+# (hostlib.fmt): prot 'rw-', a fault's errcode 'write|user|not-present'. MAP_
+# flags stay hex: CTF 1.8 enums cannot label bit sets.
+BIT_ENUMS = {"prot": 8, "errcode": 32}
+
+
+def bit_enums():
+    return {name: {v: fmt.field(name, v) for v in range(n)} for name, n in BIT_ENUMS.items()}
 
 
 def _ident(name):
@@ -72,7 +89,7 @@ def metadata(trace):
         "typealias integer { size = 64; align = 8; signed = false; map = clock.tsc.value; } := tsc_t;",
         "",
     ]
-    for enum, labels in sorted(schema.enums.items()):
+    for enum, labels in sorted((schema.enums | bit_enums()).items()):
         body = ", ".join(f'"{label}" = {value}' for value, label in sorted(labels.items()))
         out.append(f"enum {enum}_t : uint32_t {{ {body} }};")
     out += [
@@ -102,7 +119,7 @@ def metadata(trace):
         for name, slots, is_text in layout(schema, etype):
             if is_text:
                 out.append(f"\t\tstring {_ident(name)};")
-            elif schema.is_enum(name):
+            elif schema.is_enum(name) or name in BIT_ENUMS:
                 out.append(f"\t\tenum {name}_t {_ident(name)};")
             elif name in schema.hex_fields:
                 out.append(f"\t\thex32_t {_ident(name)};")
@@ -129,12 +146,12 @@ def layout(schema, etype):
     return fields
 
 
-def _encoder(schema, etype):
+def _encoder(schema, etype, tsc0):
     """A function from a record row to the CTF event's bytes."""
     fields = layout(schema, etype)
 
     def encode(row):
-        body = [EVENT_HEADER.pack(row[1], row[0], row[4])]
+        body = [EVENT_HEADER.pack(row[1], ticks(row[0], tsc0), row[4])]
         for name, slots, is_text in fields:
             if is_text:
                 raw = b"".join(row[5 + i].to_bytes(4, "little") for i in slots)
@@ -143,6 +160,12 @@ def _encoder(schema, etype):
                 body.append(row[5 + slots[0]].to_bytes(4, "little"))
         return b"".join(body)
     return encode
+
+
+def ticks(tsc, tsc0):
+    """A CTF timestamp: TSC ticks since tracing started (a record stamped
+    earlier, from a CPU whose TSC lags, counts as 0)."""
+    return max(0, tsc - tsc0)
 
 
 def _packet(cpu, begin, end, discarded, events):
@@ -160,7 +183,8 @@ def export(trace, directory):
     lost = trace.schema.by_name.get("lost")
     lost_id = lost.id if lost and "count" in lost.slots else None
     count_col = 5 + lost.slots.index("count") if lost_id is not None else None
-    encoders = {e.id: _encoder(trace.schema, e) for e in trace.schema.events.values()}
+    tsc0 = trace.header.tsc0
+    encoders = {e.id: _encoder(trace.schema, e, tsc0) for e in trace.schema.events.values()}
     rows = trace.records.tolist()
     for cpu in sorted({r[2] for r in rows}):
         packets, events, discarded = [], [], 0
@@ -176,8 +200,8 @@ def export(trace, directory):
                     events, begin = [], None
                 discarded += row[count_col]
             if begin is None:
-                begin = row[0]
-            end = row[0]
+                begin = ticks(row[0], tsc0)
+            end = ticks(row[0], tsc0)
             events.append(encoders[row[1]](row))
         if events or not packets:
             packets.append(_packet(cpu, begin or 0, end or 0, discarded, events))

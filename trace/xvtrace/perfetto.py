@@ -15,7 +15,10 @@ says which).
 """
 
 import json
+import os
 from collections import Counter
+
+from hostlib import fmt
 
 from .replay import Replayer
 
@@ -90,7 +93,7 @@ def events(trace):
                         "pid": pid, "tid": pid, "ts": ts,
                         "args": {"start": hex(r.start), "end": hex(r.end),
                                  "pages": (r.end - r.start) // trace.header.page_size,
-                                 "prot": r.prot, "flags": hex(r.flags)}})
+                                 "prot": r.rwx(), "flags": r.flag_names()}})
 
     # Every counter sample names every series, so each drops back to 0.
     owners = sorted(trace.schema.enums.get("owner", {}).values())
@@ -146,7 +149,7 @@ def events(trace):
             out.append({"ph": "i", "s": "t", "name": f"fault {outcome}", "cat": "fault",
                         "pid": pid, "tid": pid, "ts": ts,
                         "args": {"va": hex(d["va"]), "eip": hex(d.get("eip", 0)),
-                                 "access": "write" if code & 2 else "read"}})
+                                 "errcode": fmt.errcode(code)}})
         elif ch.kind == "error":
             err = trace.schema.label("err", d.get("err", 0))
             out.append({"ph": "i", "s": "t", "name": f"error {err}", "cat": "syscall",
@@ -184,5 +187,6 @@ def export(trace, path):
             "lost_events": trace.lost,
         },
     }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(doc, f, separators=(",", ":"))

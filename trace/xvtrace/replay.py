@@ -41,12 +41,18 @@ Process
     user_pages()          -> pages of text, data, guard, stack and heap:
                              the kernel allocates [0, sz) eagerly, so these
                              are all resident and not traced one by one
+    mappings()            -> [Mapping] as pmap prints them: text, guard,
+                             stack, heap, regions
+    parent follows exit(): a process whose parent exits is init's (pid 1)
+
+Mapping         kind ('text', 'guard', 'stack', 'heap', 'region'), start, end,
+                prot, flags (regions only), resident, pages
 
 Region (immutable: a split, unmap or mprotect replaces it by new ones)
     uid         unique within one replay, for tracking spans
     start, end  [start, end), page aligned
-    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" (the PROT_ bits
-                of xv6/kernel/mman.h, through hostlib.kconst)
+    prot, flags as passed to mmap/mprotect; rwx() gives "rw-" and flag_names()
+                "private|anonymous" (hostlib.fmt, as every tool prints them)
     since       time it took this shape
 
 Page (immutable)
@@ -84,12 +90,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from hostlib import kconst
+from hostlib import fmt, kconst
 
 Range = namedtuple("Range", "start end")
 Change = namedtuple("Change", "index time event kind pid detail")
+Mapping = namedtuple("Mapping", "kind start end prot flags resident pages")
 Problem = namedtuple("Problem", "time index kind pid message")
 FAILED = 0xFFFFFFFF             # a result of -1
+ROW_CHUNK = 1 << 16             # records converted to Python values at a time
+INIT_PID = 1                    # userinit's process (proc.c: the first pid); it adopts orphans
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +119,10 @@ class Region:
     since: float
 
     def rwx(self):
-        return kconst.rwx(self.prot)
+        return fmt.prot(self.prot)
+
+    def flag_names(self):
+        return fmt.map_flags(self.flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +149,19 @@ class Process:
     born: float = None
     exited: float = None
     cow: dict = field(default_factory=dict)    # va -> share group of a [0, sz) page since fork
+    widest: int = 0     # no region of regions is longer: bounds overlap searches
 
     def copy(self):
         return replace(self, regions=list(self.regions), mapped=dict(self.mapped),
                        cow=dict(self.cow))
+
+    def overlapping(self, start, end):
+        """The regions that overlap [start, end), found by bisection: a region
+        starting at or below start - widest ends at or below start."""
+        regs, key = self.regions, _region_start
+        lo = bisect.bisect_right(regs, start - self.widest, key=key)
+        hi = bisect.bisect_left(regs, end, key=key)
+        return [r for r in regs[lo:hi] if r.end > start]
 
     def resident(self, start, end):
         return sorted((va, pa) for va, pa in self.mapped.items() if start <= va < end)
@@ -155,6 +176,32 @@ class Process:
         """(label, Range) of text, stack and heap, those known."""
         return [(label, r) for label, r in (("text", self.text), ("stack", self.stack),
                                             ("heap", self.heap)) if r and r.end > r.start]
+
+    def mappings(self):
+        """The address space as pmap prints it (getmaps() in mmap.c), in its
+        order: [Mapping] of text and data, the guard page and stack (if there
+        is a stack), the heap (even empty), then each region. Pages of
+        [0, sz) are always resident (allocated eagerly); a region's are those
+        mapped."""
+        k = kconst.kernel
+        rw = k["PROT_READ"] | k["PROT_WRITE"]
+        out = []
+
+        def add(kind, start, end, prot, flags=0, resident=None):
+            pages = (end + self.page_size - 1) // self.page_size - start // self.page_size
+            out.append(Mapping(kind, start, end, prot, flags,
+                               pages if resident is None else resident, pages))
+
+        if self.text is not None:
+            add("text", 0, self.text.end, rw | k["PROT_EXEC"])
+        if self.stack is not None and self.text is not None:
+            add("guard", self.text.end, self.stack.start, k["PROT_NONE"])
+            add("stack", self.stack.start, self.stack.end, rw)
+        if self.heap is not None:
+            add("heap", self.heap.start, self.heap.end, rw)
+        for r in self.regions:
+            add("region", r.start, r.end, r.prot, r.flags, len(self.resident(r.start, r.end)))
+        return out
 
 
 @dataclass(slots=True)
@@ -223,6 +270,10 @@ class State:
         return [o for o in self.kmalloc.values() if o.pid == pid]
 
 
+def _region_start(r):
+    return r.start
+
+
 def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
@@ -236,8 +287,9 @@ class Replayer:
         self.page = trace.header.page_size
         self.kernbase = trace.header.kernbase
         self.state = State()
-        self._rows = trace.records.tolist()
-        self._times = trace.times.tolist()
+        self._n = len(trace.records)
+        self._chunk_start = self._chunk_end = 0     # records[start:end] as lists
+        self._rows = self._times = []
         self._uid = 0
         self._freed = {}            # pa -> time freed, for double-free messages
         self._kfreed = {}           # addr -> time freed
@@ -247,29 +299,52 @@ class Replayer:
         self._types = {}            # type id -> (EventType, handler or None)
         for etype in self.schema.events.values():
             handler = getattr(self, "_on_" + etype.name, None)
-            self._types[etype.id] = (etype, handler)
+            self._types[etype.id] = (etype, handler, self.field_reader(etype))
         self._owner_names = self.schema.enums.get("owner", {})
+        self._mapped = {v: k for k, v in self.schema.enums.get("outcome", {}).items()}.get(
+            "mapped", 0)
 
     def __iter__(self):
-        while self.state.index < len(self._rows):
+        while self.state.index < self._n:
             change = self.step()
             if change is not None:
                 yield change
 
+    def field_reader(self, etype):
+        """A function from a record row to its {field: value} (schema.fields_of);
+        without text fields a plain dict comprehension, the replay's hot path."""
+        if any(f in self.schema.text_fields for f in etype.fields):
+            return lambda row: self.schema.fields_of(etype, row[5:9])
+        named = tuple((f, 5 + slot) for slot, f in enumerate(etype.slots) if f is not None)
+        return lambda row: {f: row[col] for f, col in named}
+
+    def row(self, i):
+        """Record i and its time as Python values. Records are converted a
+        chunk at a time, so memory stays bounded on long traces."""
+        if not self._chunk_start <= i < self._chunk_end:
+            self._chunk_start, self._chunk_end = i, min(self._n, i + ROW_CHUNK)
+            self._rows = self.trace.records[i:self._chunk_end].tolist()
+            self._times = self.trace.times[i:self._chunk_end].tolist()
+        return self._rows[i - self._chunk_start], self._times[i - self._chunk_start]
+
     def step(self):
         """Apply the next record; returns its Change (None for records of
         unknown event ids)."""
+        i = self.state.index
+        return self.apply(i, *self.row(i))
+
+    def apply(self, i, row, t):
+        """Apply record i, row its values, t its time (the next record, or one
+        after records skipped: see run_except); returns its Change or None."""
         st = self.state
-        i = st.index
-        tsc, etype_id, cpu, flags, pid, a0, a1, a2, a3 = self._rows[i]
         st.index = i + 1
-        known = self._types.get(etype_id)
+        known = self._types.get(row[1])
         if known is None:
             return None
-        etype, handler = known
-        t = self._times[i]
+        etype, handler, fields_of = known
         st.time = t
-        fields = self.schema.fields_of(etype, (a0, a1, a2, a3))
+        pid = row[4]
+        fields = fields_of(row)
         self._i, self._t = i, t
         if handler is None:
             return Change(i, t, etype.name, "other", pid, fields)
@@ -278,9 +353,26 @@ class Replayer:
 
     def run_to(self, index):
         """Apply records until index records are applied."""
-        while self.state.index < min(index, len(self._rows)):
+        while self.state.index < min(index, self._n):
             self.step()
         return self.state
+
+    def run_except(self, skip):
+        """Apply every record but those where the mask skip is set (the
+        checker accounts for them itself: ledger.py); the state ends as
+        after the last record."""
+        keep = np.flatnonzero(~skip)
+        times = self.trace.times
+        for at in range(0, len(keep), ROW_CHUNK):
+            index = keep[at:at + ROW_CHUNK]
+            for i, row, t in zip(index.tolist(), self.trace.records[index].tolist(),
+                                 times[index].tolist()):
+                self.apply(i, row, t)
+        st = self.state
+        st.index = self._n
+        if self._n:
+            st.time = float(self.trace.times[-1])
+        return st
 
     def run_until(self, t):
         """Apply every record with time <= t."""
@@ -340,25 +432,24 @@ class Replayer:
     def carve(self, p, start, end):
         """Cut [start, end) out of p's regions. Returns (removed, added):
         the regions touched and the pieces of them left outside."""
-        removed, added, keep = [], [], []
-        for r in p.regions:
-            if not overlaps(r.start, r.end, start, end):
-                keep.append(r)
-                continue
-            removed.append(r)
+        removed, added = p.overlapping(start, end), []
+        if not removed:
+            return [], []
+        for r in removed:
             if r.start < start:
                 added.append(self.region(r.start, start, r.prot, r.flags))
             if r.end > end:
                 added.append(self.region(end, r.end, r.prot, r.flags))
-        p.regions = sorted(keep + added, key=lambda r: r.start)
+        gone = {r.uid for r in removed}
+        p.regions = sorted([r for r in p.regions if r.uid not in gone] + added,
+                           key=_region_start)
         return removed, added
 
     def check_overlap(self, p, start, end, what):
-        for r in p.regions:
-            if overlaps(r.start, r.end, start, end):
-                self.problem("overlap", p.pid,
-                             f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
-                             f"region {r.start:#x}-{r.end:#x}")
+        for r in p.overlapping(start, end):
+            self.problem("overlap", p.pid,
+                         f"{self.describe(p.pid)}: {what} {start:#x}-{end:#x} overlaps "
+                         f"region {r.start:#x}-{r.end:#x}")
         for label, area in p.areas():
             if overlaps(area.start, area.end, start, end):
                 self.problem("overlap", p.pid,
@@ -530,7 +621,8 @@ class Replayer:
                          f"{start:#x}-{end:#x}, not page aligned user memory")
         self.check_overlap(p, start, end, "mmap")
         r = self.region(start, end, req["prot"], req["flags"])
-        bisect.insort(p.regions, r, key=lambda r: r.start)
+        bisect.insort(p.regions, r, key=_region_start)
+        p.widest = max(p.widest, end - start)
         f["added"] = [r]
         return "region", pid
 
@@ -559,10 +651,9 @@ class Replayer:
 
     def _on_fault(self, pid, f):
         p = self.state.processes.get(pid)
-        outcome = self.schema.label("outcome", f.get("outcome", 0))
-        if outcome == "mapped" and p is not None:
+        if f.get("outcome", 0) == self._mapped and p is not None:
             va = f["va"]
-            inside = any(r.start <= va < r.end for r in p.regions) or \
+            inside = p.overlapping(va, va + 1) or \
                 any(a.start <= va < a.end for _, a in p.areas())
             if not inside:
                 self.problem("fault-outside", pid, f"{self.describe(pid)}: fault at {va:#x} "
@@ -593,6 +684,7 @@ class Replayer:
             child.name = parent.name
             child.text, child.stack, child.heap = parent.text, parent.stack, parent.heap
             child.regions = [self.region(r.start, r.end, r.prot, r.flags) for r in parent.regions]
+            child.widest = parent.widest
             f["added"] = list(child.regions)
         return "process", child.pid
 
@@ -621,7 +713,10 @@ class Replayer:
     def leave_cow(self, p, start, end):
         """p no longer holds the [0, sz) pages in [start, end) it shared."""
         groups = self.state.memory.cow_groups
-        for va in [va for va in p.cow if start <= va < end]:
+        # One page (a copy-on-write fault) is a lookup, not a scan of p.cow.
+        pages = ([start] if start in p.cow else []) if end - start == 1 else \
+            [va for va in p.cow if start <= va < end]
+        for va in pages:
             g = p.cow.pop(va)
             holders = groups.get(g)
             if holders is not None:
@@ -646,6 +741,10 @@ class Replayer:
         p = self.proc(f["pid"])
         p.state = "zombie"
         p.exited = self._t
+        # exit() gives the children to init (proc.c): no event says so.
+        for child in self.state.processes.values():
+            if child.parent == p.pid:
+                child.parent = INIT_PID
         return "process", p.pid
 
     def _on_reap(self, pid, f):

@@ -13,7 +13,7 @@ enumeration ``OWNER`` is ``owner`` and its value ``REGION`` is ``region``.
 import re
 from dataclasses import dataclass
 
-from hostlib import kconst
+from hostlib import fmt, kconst
 
 
 class TraceError(Exception):
@@ -91,6 +91,12 @@ class Schema:
         return field in self.enums
 
     def format_value(self, field, value):
+        """value of field as the tools print it: enumerations by label, the
+        kernel's bit sets through hostlib.fmt (prot rw-, flags private|anonymous,
+        errcode write|user|not-present), hex fields in hex."""
+        text = fmt.field(field, value)
+        if text is not None:
+            return text
         if field in self.enums:
             return self.enums[field].get(value, str(value))
         if field in self.hex_fields:
