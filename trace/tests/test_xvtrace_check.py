@@ -221,7 +221,7 @@ def test_cache_pages_left_without_regions():
 
 def test_fast_path_finds_what_the_full_replay_finds():
     """The ledger (ledger.py) and the record-by-record replay agree on every problem, on
-    sessions with page records duplicated, dropped and mapped at random."""
+    sessions with page records duplicated, dropped, mapped and cached at random."""
     import random
     from xvtrace.check import check
     rng = random.Random(5)
@@ -234,9 +234,12 @@ def test_fast_path_finds_what_the_full_replay_finds():
             what = rng.random()
             if what < 0.4:
                 extra.append((t, "page_alloc", {"pa": pa, "owner": rng.choice(
-                    ["user", "pgtable", "region"]), "running": rng.choice([1, 2])}))
+                    ["user", "pgtable", "region", "pcache"]), "running": rng.choice([1, 2])}))
             elif what < 0.8:
                 extra.append((t, "page_free", {"pa": pa, "running": rng.choice([1, 2])}))
+            elif what < 0.9:
+                extra.append((t, "file_pagein", {"inum": 5, "offset": rng.choice([0, 0x1000]),
+                                                 "pa": pa}))
             else:
                 extra.append((t, "page_map", {"va": 0x7FFFD000, "pa": pa, "shared": 0,
                                               "pid": 2}))
