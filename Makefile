@@ -10,6 +10,7 @@
 #   make demo         boot, run the demo workload, capture its trace, render plots
 #   make bench        benchmarks
 #   CPUS=N            number of CPUs (default 2)
+#   KALLOC_CHECK=1    debug page allocator (junk fill on free, checked on reuse); with OUT=dir
 
 CPUS ?= 2
 MEM ?= 512
@@ -33,6 +34,12 @@ CFLAGS := -m32 -O2 -Wall -Werror -MD -ggdb -fno-pic -fno-pie -fno-builtin \
 	-ffreestanding -nostdinc -Ixv6/kernel -Ixv6/user
 ASFLAGS := -m32 -ggdb -fno-pic -fno-pie -nostdinc -Ixv6/kernel -Ixv6/user -MD -Wa,--noexecstack
 LDFLAGS := -m elf_i386
+
+# make KALLOC_CHECK=1 OUT=out/kcheck: the debug kernel, whose kalloc.c fills freed pages with
+# junk and panics when it hands out a page written after kfree (tests/test_kalloc_check.py).
+ifeq ($(KALLOC_CHECK),1)
+CFLAGS += -DKALLOC_CHECK
+endif
 
 KDIR := xv6/kernel
 UDIR := xv6/user
