@@ -153,6 +153,7 @@ int             piperead(struct pipe*, uint uva, int n);
 int             pipewrite(struct pipe*, uint uva, int n);
 
 // proc.c
+struct cpu*     cpu_by_apicid(void);
 int             cpuid(void);
 void            exit(void) __attribute__((noreturn));
 int             fork(void);

@@ -12,7 +12,18 @@ struct cpu {
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts on before the first pushcli?
   struct proc *proc;           // running process, or 0
+  struct cpu *self;            // this struct: what mycpu() reads through %gs
+  uint id;                     // index in cpus[]
 };
+
+// In the kernel %gs selects SEG_KCPU, a segment of this CPU's GDT based at
+// its struct cpu (seginit), so a field of this CPU's struct cpu is one
+// load, with no APIC read and no search. Interrupts must be off, or the
+// caller could move to another CPU between the load and its use.
+#define CPU_FIELD(field) ({                                                        \
+  __typeof__(((struct cpu *)0)->field) v_;                                        \
+  asm("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field))); \
+  v_; })
 
 extern struct cpu cpus[NCPU];
 extern int ncpu;

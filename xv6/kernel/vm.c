@@ -20,13 +20,23 @@ pde_t *kpgdir;       // the kernel-only page directory (scheduler, boot)
 
 // Per-CPU GDT: kernel and user code/data, and the task state segment
 // that switchuvm() fills in.
+// SEG_KCPU covers this CPU's struct cpu; %gs holds it in the kernel
+// (alltraps reloads it on every trap from user mode), so that mycpu()
+// and the per-CPU fast paths (trace, kmalloc) are one load.
+// main() calls this twice on the boot CPU: first thing, for cpus[0], so
+// that %gs works from the first event on, and again once mpinit() has
+// numbered the CPUs.
 void seginit(void) {
-  struct cpu *c = &cpus[cpuid()];
+  struct cpu *c = cpu_by_apicid();
   c->gdt[SEG_KCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, 0);
   c->gdt[SEG_KDATA] = SEGMENT(STA_W, 0, 0xffffffff, 0);
   c->gdt[SEG_UCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, DPL_USER);
   c->gdt[SEG_UDATA] = SEGMENT(STA_W, 0, 0xffffffff, DPL_USER);
+  c->gdt[SEG_KCPU] = SEGMENT(STA_W, (uint)c, sizeof(*c) - 1, 0);
+  c->self = c;
+  c->id = c - cpus;
   lgdt(c->gdt, sizeof(c->gdt));
+  loadgs(SEG_KCPU << 3);
 }
 
 // Address of the PTE for va in pgdir. With alloc, create a missing page
