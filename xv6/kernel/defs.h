@@ -255,6 +255,7 @@ void            switchkvm(void);
 int             copyout(pde_t*, uint, void*, uint);
 void            clearpteu(pde_t *pgdir, char *uva);
 pte_t*          walkpgdir(pde_t *pgdir, const void *va, int alloc);
+pte_t*          next_present_pte(pde_t*, uint*, uint);
 pte_t*          next_pte(pde_t *pgdir, uint *va, uint end);
 int             mappages(pde_t *pgdir, void *va, uint size, uint pa, int perm);
 void            free_empty_pgtables(pde_t *pgdir, uint start, uint end);

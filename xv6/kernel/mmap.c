@@ -138,11 +138,9 @@ static int map_page(struct proc *p, struct region *r, uint va) {
 static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
   uint a;
   pte_t *pte;
-  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
-    if (*pte & PTE_P) {
-      kfree_unmapped(P2V(PTE_ADDR(*pte)), a, p->pid);
-      *pte = 0;
-    }
+  for (a = start; (pte = next_present_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
+    kfree_unmapped(P2V(PTE_ADDR(*pte)), a, p->pid);
+    *pte = 0;
   }
   if (free_tables)
     free_empty_pgtables(p->pgdir, start, end);

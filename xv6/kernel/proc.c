@@ -334,11 +334,13 @@ void scheduler(void) {
       if (p->state != RUNNABLE)
         continue;
       c->proc = p;
+      c->pid = p->pid;
       switchuvm(p);
       p->state = RUNNING;
       swtch(&c->scheduler, p->context);
       switchkvm();
       c->proc = 0;  // the process changed its state before returning
+      c->pid = 0;
       ran = 1;
     }
     release(&ptable.lock);

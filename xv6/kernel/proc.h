@@ -14,16 +14,21 @@ struct cpu {
   struct proc *proc;           // running process, or 0
   struct cpu *self;            // this struct: what mycpu() reads through %gs
   uint id;                     // index in cpus[]
+  int pid;                     // proc's pid, or 0 (for the trace's records)
+  struct tracering *tracering; // this CPU's trace ring (trace.c)
 };
 
 // In the kernel %gs selects SEG_KCPU, a segment of this CPU's GDT based at
 // its struct cpu (seginit), so a field of this CPU's struct cpu is one
 // load, with no APIC read and no search. Interrupts must be off, or the
-// caller could move to another CPU between the load and its use.
+// caller could move to another CPU between the load and its use. (A host
+// build of a kernel file may define its own.)
+#ifndef CPU_FIELD
 #define CPU_FIELD(field) ({                                                        \
   __typeof__(((struct cpu *)0)->field) v_;                                        \
   asm("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field))); \
   v_; })
+#endif
 
 extern struct cpu cpus[NCPU];
 extern int ncpu;

@@ -35,6 +35,7 @@ void seginit(void) {
   c->gdt[SEG_KCPU] = SEGMENT(STA_W, (uint)c, sizeof(*c) - 1, 0);
   c->self = c;
   c->id = c - cpus;
+  c->tracering = trace_ring_of(c->id);
   lgdt(c->gdt, sizeof(c->gdt));
   loadgs(SEG_KCPU << 3);
 }
@@ -66,6 +67,30 @@ pte_t *next_pte(pde_t *pgdir, uint *va, uint end) {
   while (*va < end) {
     if ((pte = walkpgdir(pgdir, (void *)*va, 0)) != 0)
       return pte;
+    *va = PGADDR(PDX(*va) + 1, 0, 0);
+    if (*va == 0)  // wrapped past 4 GiB
+      break;
+  }
+  return 0;
+}
+
+// Like next_pte(), but the PTE of the first present page: the scan of a
+// page table is a tight loop over its entries, with no call per page, so
+// unmapping a large, sparsely touched range costs little per page.
+pte_t *next_present_pte(pde_t *pgdir, uint *va, uint end) {
+  pte_t *pgtab;
+  uint i, last;
+  while (*va < end) {
+    if (pgdir[PDX(*va)] & PTE_P) {
+      pgtab = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(*va)]));
+      last = PDX(end - 1) == PDX(*va) ? PTX(end - 1) : NPTENTRIES - 1;
+      for (i = PTX(*va); i <= last; i++) {
+        if (pgtab[i] & PTE_P) {
+          *va = PGADDR(PDX(*va), i, 0);
+          return &pgtab[i];
+        }
+      }
+    }
     *va = PGADDR(PDX(*va) + 1, 0, 0);
     if (*va == 0)  // wrapped past 4 GiB
       break;
