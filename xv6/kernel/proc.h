@@ -74,11 +74,13 @@ struct proc {
   uint stackbase;              // lowest address of the user stack page
   uint heapbase;               // where the heap starts (== sz after exec)
 
-  // Memory regions from mmap (mmap.c): a list sorted by address. The
-  // process changes it only with regionlock held; other readers (getmaps
-  // of another pid) take ptable.lock and then regionlock.
+  // Memory regions from mmap (mmap.c): a list sorted by address, and an
+  // index of them for look-ups and placement. The process changes them
+  // only with regionlock held; other readers (getmaps of another pid)
+  // take ptable.lock and then regionlock.
   struct region *regions;
   int nregions;
+  struct rnode *rindex;        // the same regions in a search tree (regionindex.c)
   struct spinlock regionlock;
 
   // kmalloc allocations made through the kmalloc system call (kmalloc.c).
