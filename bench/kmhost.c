@@ -13,9 +13,11 @@
 // for interrupts off and on.
 #define KM_HOST
 struct kmcpu;
+struct slab;
 static inline struct kmcpu *this_kmcpu(void);
 static inline unsigned int irq_off(void);
 static inline void irq_restore(unsigned int eflags);
+static inline int page_mapped(struct slab *s);
 #include "kmalloc.c"
 #include "kmhandle.c"
 #include <stdarg.h>
@@ -203,6 +205,11 @@ char *kalloc_as(int owner) { (void)owner; return kalloc(); }
 int krefcount(char *v) {
   int i = page_index(v);
   return i < 0 ? 0 : pages.ref[i];
+}
+
+// The kernel's asks whether s is in mapped RAM; here, in the page pool.
+static inline int page_mapped(struct slab *s) {
+  return page_index((char *)s) >= 0;
 }
 
 void *host_kalloc(void) { return kalloc(); }

@@ -157,6 +157,13 @@ static inline void irq_restore(uint eflags) {
   if (eflags & FL_IF)
     sti();
 }
+
+// May page s be read: is it in the RAM the kernel maps? (Whether it is a
+// slab is its magic's to say: a slab's page keeps SLAB_MAGIC while it
+// holds a live object and loses it before it is freed.)
+static inline int page_mapped(struct slab *s) {
+  return (uint)s - KERNBASE < phystop;
+}
 #endif
 
 // Why kmfree refused a pointer.
@@ -534,11 +541,11 @@ static inline __attribute__((always_inline)) int km_free(void *p, int pid) {
   // No lock: a slab keeps its magic and class while it holds a live
   // object, and only the object's owner changes its size record, so for
   // a correct caller nothing read here changes. A wrong p is refused
-  // (not an allocated page, and so p == 0 too; not a slab; not the start
-  // of an object; a size record of 0), unless it races with what makes
-  // it wrong: the same object freed twice at once, or freed while it is
+  // (not in mapped RAM, and so p == 0 too; not a slab; not the start of
+  // an object; a size record of 0), unless it races with what makes it
+  // wrong: the same object freed twice at once, or freed while it is
   // handed out again.
-  if (krefcount((char *)s) == 0 || s->magic != SLAB_MAGIC || (cls = s->cls) >= KM_NCLASS)
+  if (!page_mapped(s) || s->magic != SLAB_MAGIC || (cls = s->cls) >= KM_NCLASS)
     return free_refused(KM_NOTSLAB, eflags);
   c = class_ptr[cls];
   i = obj_index(c, p, &off);
