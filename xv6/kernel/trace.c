@@ -154,10 +154,18 @@ void trace_slow(void) {
   struct tracering *r = CPU_FIELD(tracering);
   uint id = r - rings;
   struct tracerec *e = &r->spare;
-  uint64 tsc = e->tsc;
-  uint typecpu = *(uint *)&e->type, pid = e->pid;
-  uint a0 = e->arg[0], a1 = e->arg[1], a2 = e->arg[2], a3 = e->arg[3];
+  uint64 tsc;
+  uint typecpu, pid, a0, a1, a2, a3;
 
+  if (r->pending && !ctl.lossless && r->head - r->tail >= ringcap) {
+    r->pending++;  // still full: drop this one too, at once
+    r->lost++;
+    return;
+  }
+  tsc = e->tsc;
+  typecpu = *(uint *)&e->type;
+  pid = e->pid;
+  a0 = e->arg[0], a1 = e->arg[1], a2 = e->arg[2], a3 = e->arg[3];
   if (ctl.lossless && r->head - r->tail >= ringcap - 1)
     make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&

@@ -78,21 +78,22 @@ pte_t *next_pte(pde_t *pgdir, uint *va, uint end) {
 // page table is a tight loop over its entries, with no call per page, so
 // unmapping a large, sparsely touched range costs little per page.
 pte_t *next_present_pte(pde_t *pgdir, uint *va, uint end) {
-  pte_t *pgtab;
-  uint i, last;
-  while (*va < end) {
-    if (pgdir[PDX(*va)] & PTE_P) {
-      pgtab = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(*va)]));
-      last = PDX(end - 1) == PDX(*va) ? PTX(end - 1) : NPTENTRIES - 1;
-      for (i = PTX(*va); i <= last; i++) {
-        if (pgtab[i] & PTE_P) {
-          *va = PGADDR(PDX(*va), i, 0);
-          return &pgtab[i];
+  uint a = *va, stop;
+  pte_t *pte;
+  while (a < end) {
+    stop = PGADDR(PDX(a) + 1, 0, 0);  // this page table's end (0 past 4 GiB)
+    if (stop == 0 || stop > end)
+      stop = end;
+    if (pgdir[PDX(a)] & PTE_P) {
+      for (pte = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(a)])) + PTX(a); a < stop; a += PGSIZE, pte++) {
+        if (*pte & PTE_P) {
+          *va = a;
+          return pte;
         }
       }
     }
-    *va = PGADDR(PDX(*va) + 1, 0, 0);
-    if (*va == 0)  // wrapped past 4 GiB
+    a = stop;
+    if (a == 0)
       break;
   }
   return 0;
