@@ -91,20 +91,28 @@ static struct rnode *highest(struct rnode *t) {
   return t;
 }
 
-// Set the gap of t's lowest node to gap, and recompute the largest gaps
-// along the way down to it.
-static void set_lowest_gap(struct rnode *t, uint gap) {
-  if (t->left)
-    set_lowest_gap(t->left, gap);
-  else
-    t->gap = gap;
-  pull(t);
+// The lowest node starting above va, or 0.
+static struct rnode *first_starting_after(struct rnode *t, uint va) {
+  struct rnode *best = 0;
+  while (t) {
+    if (t->start > va) {
+      best = t;
+      t = t->left;
+    } else {
+      t = t->right;
+    }
+  }
+  return best;
 }
 
-// Add n, covering [start, end), which overlaps no node.
+// Add n, covering [start, end), which overlaps no node. The node after
+// it gets its new gap first: it and its ancestors lie on the path that
+// split() walks and pulls.
 void rindex_insert(struct rnode **root, struct rnode *n, uint start, uint end) {
-  struct rnode *lo, *hi, *prev;
+  struct rnode *lo, *hi, *prev, *next = first_starting_after(*root, start);
 
+  if (next)
+    next->gap = next->start - end;
   split(*root, start, &lo, &hi);
   n->left = n->right = 0;
   n->prio = mix((uintptr)n);
@@ -113,20 +121,18 @@ void rindex_insert(struct rnode **root, struct rnode *n, uint start, uint end) {
   prev = highest(lo);
   n->gap = prev ? start - prev->end : 0;
   n->maxgap = n->gap;
-  if (hi)
-    set_lowest_gap(hi, lowest(hi)->start - end);
   *root = merge(merge(lo, n), hi);
 }
 
-// Take n out.
+// Take n out. The node after it takes over its gap and n's own region,
+// before the splits, whose paths cover it and its ancestors.
 void rindex_remove(struct rnode **root, struct rnode *n) {
-  struct rnode *lo, *mid, *hi, *prev;
+  struct rnode *lo, *mid, *hi, *next = first_starting_after(*root, n->start);
 
+  if (next)
+    next->gap = lowest(*root) == n ? 0 : next->gap + (n->end - n->start) + n->gap;
   split(*root, n->start, &lo, &mid);
   split(mid, n->start + 1, &mid, &hi);  // mid is n alone
-  prev = highest(lo);
-  if (hi)
-    set_lowest_gap(hi, prev ? lowest(hi)->start - prev->end : 0);
   *root = merge(lo, hi);
   n->left = n->right = 0;
 }
@@ -172,18 +178,9 @@ struct rnode *rindex_last_ending_by(struct rnode *root, uint va) {
   return best;
 }
 
-// The node after n (the lowest starting above n's start), or 0.
+// The node after n, or 0.
 static struct rnode *next_of(struct rnode *root, struct rnode *n) {
-  struct rnode *best = 0;
-  while (root) {
-    if (root->start > n->start) {
-      best = root;
-      root = root->left;
-    } else {
-      root = root->right;
-    }
-  }
-  return best;
+  return first_starting_after(root, n->start);
 }
 
 // The highest node starting at or below bound whose gap is at least size,
