@@ -21,12 +21,15 @@ struct cpu {
 // In the kernel %gs selects SEG_KCPU, a segment of this CPU's GDT based at
 // its struct cpu (seginit), so a field of this CPU's struct cpu is one
 // load, with no APIC read and no search. Interrupts must be off, or the
-// caller could move to another CPU between the load and its use. (A host
-// build of a kernel file may define its own.)
+// caller could move to another CPU between the load and its use. The asm
+// is volatile: the value depends on the CPU, which the compiler cannot
+// see, so a load must never be merged with an earlier one (from before a
+// sleep, say, on another CPU). (A host build of a kernel file may define
+// its own.)
 #ifndef CPU_FIELD
 #define CPU_FIELD(field) ({                                                        \
   __typeof__(((struct cpu *)0)->field) v_;                                        \
-  asm("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field))); \
+  asm volatile("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field)));\
   v_; })
 #endif
 
