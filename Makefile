@@ -8,8 +8,9 @@
 #                     and the host tests
 #   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
-#   make bench        benchmarks
+#   make bench        benchmarks, compared with bench/baseline.json (BENCH_UPDATE=1 renews it)
 #   CPUS=N            number of CPUs (default 2)
+#   KALLOC_CHECK=1    debug page allocator (junk fill on free, checked on reuse); with OUT=dir
 
 CPUS ?= 2
 MEM ?= 512
@@ -33,6 +34,12 @@ CFLAGS := -m32 -O2 -Wall -Werror -MD -ggdb -fno-pic -fno-pie -fno-builtin \
 	-ffreestanding -nostdinc -Ixv6/kernel -Ixv6/user
 ASFLAGS := -m32 -ggdb -fno-pic -fno-pie -nostdinc -Ixv6/kernel -Ixv6/user -MD -Wa,--noexecstack
 LDFLAGS := -m elf_i386
+
+# make KALLOC_CHECK=1 OUT=out/kcheck: the debug kernel, whose kalloc.c fills freed pages with
+# junk and panics when it hands out a page written after kfree (tests/test_kalloc_check.py).
+ifeq ($(KALLOC_CHECK),1)
+CFLAGS += -DKALLOC_CHECK
+endif
 
 KDIR := xv6/kernel
 UDIR := xv6/user
@@ -183,13 +190,15 @@ demo: tools
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -B -m viz.demo
 
+# The guest figures and the host's callgrind count are compared with bench/baseline.json
+# (bench/baseline.py): a figure more than 5% worse fails the target; BENCH_UPDATE=1 writes the
+# figures measured as the new baseline instead.
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
-	$(PYTHON) -B -m bench.guest mmapbench
-	$(PYTHON) -B -m bench.guest --trace-overhead mmapbench
 	$(PYTHON) -B -m xvtrace bench
 	@if [ -f $(OUT)/test/com2-cpus2.bin ]; then $(PYTHON) -B -m xvtrace bench $(OUT)/test/com2-cpus2.bin; \
 	else echo "xvtrace bench: no $(OUT)/test/com2-cpus2.bin (make test leaves it): check not timed"; fi
+	$(PYTHON) -B -m bench.baseline $(if $(BENCH_UPDATE),--update)
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # the power-cut test with more kills than its 20 there, and the system-call storm with

@@ -6,6 +6,18 @@
 // This file includes kernel headers and so no libc header that declares
 // a kernel name (exit, kill, sleep, wait, memset...): the stand-ins below
 // use only stdio, setjmp and compiler builtins.
+#define TRACE_OUT_OF_LINE  // trace_record() is below
+// kmalloc.c's fast-path stand-ins (defined below): this thread's slots
+// through a thread-local index (on x86-64 Linux, one %fs-relative load,
+// as the kernel's is one %gs-relative load), and only the nesting count
+// for interrupts off and on.
+#define KM_HOST
+struct kmcpu;
+struct slab;
+static inline struct kmcpu *this_kmcpu(void);
+static inline unsigned int irq_off(void);
+static inline void irq_restore(unsigned int eflags);
+static inline int page_mapped(struct slab *s);
 #include "kmalloc.c"
 #include "kmhandle.c"
 #include <stdarg.h>
@@ -37,6 +49,20 @@ __attribute__((noinline)) int cpuid(void) {
       (host_cpuid = __atomic_fetch_add(&host_ncpu, 1, __ATOMIC_RELAXED)) >= NCPU)
     panic("cpuid: more threads than NCPU");
   return host_cpuid;
+}
+
+static inline struct kmcpu *this_kmcpu(void) {
+  return &kmcpus[__builtin_expect(host_cpuid >= 0, 1) ? host_cpuid : cpuid()];
+}
+
+static inline uint irq_off(void) {
+  host_cpu.ncli++;
+  return 0;
+}
+
+static inline void irq_restore(uint eflags) {
+  if (--host_cpu.ncli < 0)
+    panic("irq_restore: unbalanced");
 }
 
 // There are no interrupts to turn off; only the nesting is kept, so that
@@ -179,6 +205,11 @@ char *kalloc_as(int owner) { (void)owner; return kalloc(); }
 int krefcount(char *v) {
   int i = page_index(v);
   return i < 0 ? 0 : pages.ref[i];
+}
+
+// The kernel's asks whether s is in mapped RAM; here, in the page pool.
+static inline int page_mapped(struct slab *s) {
+  return page_index((char *)s) >= 0;
 }
 
 void *host_kalloc(void) { return kalloc(); }

@@ -69,7 +69,7 @@ def trace_ring_wrapped():
     ring back as it was. Record k (k counts from 0 since boot) is a
     trace_ctl event whose 'on' field is k."""
     from xv6gdb.utils import symbol, u32
-    ring = symbol("rings")[1]
+    ring = symbol("trace_rings")[1]
     size = int(ring["rec"].type.range()[1]) + 1
     base = u32(ring["rec"].address)
     recsize = ring["rec"][0].type.sizeof
@@ -89,13 +89,13 @@ def trace_ring_wrapped():
     path = os.environ["XV6GDB_DUMP"] + ".wrapped"
     try:
         for field, value in (("head", head), ("tail", head), ("pending", WRAP_PENDING)):
-            gdb.execute(f"set var rings[1].{field} = {value}")
+            gdb.execute(f"set var trace_rings[1].{field} = {value}")
         run("wrap.trace", "xv6 trace 3")
         run("wrap.dump", f"xv6 trace dump {path}")
     finally:
         inferior.write_memory(base, saved)
         for field, value in counters.items():
-            gdb.execute(f"set var rings[1].{field} = {value}")
+            gdb.execute(f"set var trace_rings[1].{field} = {value}")
 
 
 def kmalloc_class(nbytes):

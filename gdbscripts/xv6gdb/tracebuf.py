@@ -1,6 +1,6 @@
 """The event trace still held in the per-CPU rings (trace.c, docs/trace.md).
 
-Each CPU's ring (rings[i]) keeps its last TRACE_RING records: slots up to
+Each CPU's ring (trace_rings[i]) keeps its last TRACE_RING records: slots up to
 head were written, those from tail on are not yet sent to the host. The
 records in memory are already in the wire format, so the rings are turned
 into a capture exactly like the one the host reads from COM2 -- a stream
@@ -39,7 +39,8 @@ class Ring:
         self.cpu = cpu
         self.head, self.tail = u32(ring["head"]), u32(ring["tail"])
         self.pending, self.lost = u32(ring["pending"]), u32(ring["lost"])
-        self.emitted = u32(ring["emitted"])
+        # Records put in the ring, less the LOST records among them.
+        self.emitted = (self.head - u32(ring["reports"])) & 0xFFFFFFFF
         slots = ring["rec"]
         self.size = array_length(slots)
         self.base = u32(slots.address)
@@ -70,9 +71,9 @@ def trace_var(name):
 
 
 def read_rings():
-    rings = trace_var("rings")
+    rings = trace_var("trace_rings")
     if rings is None:
-        raise Xv6Error("the kernel has no trace rings ('rings' in trace.c)")
+        raise Xv6Error("the kernel has no trace rings ('trace_rings' in trace.c)")
     n = procs.ncpu() or 1
     return [Ring(i, rings[i]) for i in range(min(n, array_length(rings)))]
 

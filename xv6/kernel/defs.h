@@ -168,6 +168,7 @@ int             piperead(struct pipe*, uint uva, int n);
 int             pipewrite(struct pipe*, uint uva, int n);
 
 // proc.c
+struct cpu*     cpu_by_apicid(void);
 int             cpuid(void);
 void            exit(void) __attribute__((noreturn));
 int             fork(void);
@@ -269,6 +270,7 @@ void            switchkvm(void);
 int             copyout(pde_t*, uint, void*, uint);
 void            clearpteu(pde_t *pgdir, char *uva);
 pte_t*          walkpgdir(pde_t *pgdir, const void *va, int alloc);
+pte_t*          next_present_pte(pde_t*, uint*, uint);
 pte_t*          next_pte(pde_t *pgdir, uint *va, uint end);
 int             mappages(pde_t *pgdir, void *va, uint size, uint pa, int perm);
 void            free_empty_pgtables(pde_t *pgdir, uint start, uint end);

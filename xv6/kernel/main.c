@@ -58,6 +58,7 @@ static uint detect_phystop(void) {
 }
 
 int main(void) {
+  seginit();        // %gs for per-CPU data, which the trace uses
   trace_init();     // first, so that it sees every page allocation
   phystop = detect_phystop();
   kinit1(end, P2V(4 * 1024 * 1024));  // pages the entry page table maps

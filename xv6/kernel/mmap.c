@@ -2,7 +2,10 @@
 // region introspection (getmaps). The contract is docs/mmap.md.
 //
 // Each process keeps its regions in a singly linked list sorted by start
-// address (p->regions, p->nregions), nodes from kmalloc. Regions lie in
+// address (p->regions, p->nregions), nodes from kmalloc, and the same
+// regions in a search tree (p->rindex, regionindex.c) through which they
+// are found and new ones placed, in logarithmic time; the list is what
+// getmaps, GDB and the walks over every region use. Regions lie in
 // [PGROUNDUP(p->sz), MMAPTOP) and never overlap.
 //
 // Invariants:
@@ -40,6 +43,7 @@
 #include "mman.h"
 #include "syscall.h"
 #include "trace.h"
+#include "regionindex.h"
 
 struct region {
   uint start;            // page aligned
@@ -52,6 +56,7 @@ struct region {
   uint pgoff;            // a file region: file page at start
   int maywrite;          // a shared file region: the file is open for writing
   struct region *next;   // next region by address
+  struct rnode node;     // in p->rindex, with the same start and end
 };
 
 #define FEC_PRESENT 0x1  // page-fault error code bits
@@ -179,11 +184,9 @@ static int map_page(struct proc *p, struct region *r, uint va) {
 static void unmap_range(struct proc *p, uint start, uint end, int free_tables) {
   uint a;
   pte_t *pte;
-  for (a = start; (pte = next_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
-    if (*pte & PTE_P) {
-      kfree_unmapped(P2V(PTE_ADDR(*pte)), a, p->pid);
-      *pte = 0;
-    }
+  for (a = start; (pte = next_present_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
+    kfree_unmapped(P2V(PTE_ADDR(*pte)), a, p->pid);
+    *pte = 0;
   }
   if (free_tables)
     free_empty_pgtables(p->pgdir, start, end);
@@ -219,13 +222,21 @@ static uint resident(pde_t *pgdir, uint start, uint end) {
 
 // ---- the region list -------------------------------------------------
 
+static struct region *region_of(struct rnode *n) {
+  return (struct region *)((char *)n - __builtin_offsetof(struct region, node));
+}
+
 // The region of p containing va, or 0.
 struct region *region_find(struct proc *p, uint va) {
-  struct region *r;
-  for (r = p->regions; r && r->start <= va; r = r->next)
-    if (va < r->end)
-      return r;
-  return 0;
+  struct rnode *n = rindex_find(p->rindex, va);
+  return n ? region_of(n) : 0;
+}
+
+// The first region of p that ends above va, or 0: where a walk of the
+// regions meeting [va, ...) starts.
+static struct region *first_ending_after(struct proc *p, uint va) {
+  struct rnode *n = rindex_last_ending_by(p->rindex, va);
+  return n ? region_of(n)->next : p->regions;
 }
 
 // If va lies in a region of p that allows the access (a read, or a write
@@ -238,14 +249,15 @@ uint region_span(struct proc *p, uint va, int write) {
   return r->end;
 }
 
-// Link r into p's sorted list. Caller holds p->regionlock.
+// Link r, which overlaps no region, into p's sorted list and index.
+// Caller holds p->regionlock.
 static void region_insert(struct proc *p, struct region *r) {
-  struct region **pp = &p->regions;
-  while (*pp && (*pp)->start < r->start)
-    pp = &(*pp)->next;
+  struct rnode *prev = rindex_last_ending_by(p->rindex, r->start);
+  struct region **pp = prev ? &region_of(prev)->next : &p->regions;
   r->next = *pp;
   *pp = r;
   p->nregions++;
+  rindex_insert(&p->rindex, &r->node, r->start, r->end);
 }
 
 // Free a region node that is no longer in a process's list.
@@ -274,11 +286,14 @@ static void region_split(struct proc *p, struct region *r, uint va, struct regio
   r->end = va;
   r->next = n;
   p->nregions++;
+  rindex_resize(&p->rindex, &r->node, r->start, r->end);
+  rindex_insert(&p->rindex, &n->node, n->start, n->end);
 }
 
-// Shrink r to [start, end) (a sub-range of it). For a shared region, the
-// object's pages it no longer covers are released if nobody else does.
-static void region_trim(struct region *r, uint start, uint end) {
+// Shrink r, a region of p, to [start, end) (a sub-range of it). For a
+// shared region, the object's pages it no longer covers are released if
+// nobody else does. Caller holds p->regionlock.
+static void region_trim(struct proc *p, struct region *r, uint start, uint end) {
   uint off = r->shmoff + (start - r->start) / PGSIZE;
   if (r->shm) {
     shm_uncover(r->shm, r->shmoff, off);
@@ -289,15 +304,14 @@ static void region_trim(struct region *r, uint start, uint end) {
     r->pgoff = file_page(r, start);
   r->start = start;
   r->end = end;
+  rindex_resize(&p->rindex, &r->node, start, end);
 }
 
 // How many regions p would have after removing [start, end).
 static int count_after_cut(struct proc *p, uint start, uint end) {
   struct region *r;
   int n = p->nregions;
-  for (r = p->regions; r; r = r->next) {
-    if (r->end <= start || r->start >= end)
-      continue;
+  for (r = first_ending_after(p, start); r && r->start < end; r = r->next) {
     if (r->start < start && r->end > end)
       n++;                        // split in two
     else if (r->start >= start && r->end <= end)
@@ -308,11 +322,8 @@ static int count_after_cut(struct proc *p, uint start, uint end) {
 
 // Does any region overlap [start, end)?
 static int overlaps(struct proc *p, uint start, uint end) {
-  struct region *r;
-  for (r = p->regions; r; r = r->next)
-    if (r->start < end && start < r->end)
-      return 1;
-  return 0;
+  struct region *r = first_ending_after(p, start);
+  return r && r->start < end;
 }
 
 // Remove [start, end) from p's regions: unlink or trim regions, split
@@ -323,11 +334,14 @@ static int overlaps(struct proc *p, uint start, uint end) {
 // spare when one is needed.
 static void cut_range(struct proc *p, uint start, uint end, struct region **spare,
                       int free_tables) {
-  struct region **pp = &p->regions, *r, *dead = 0;
+  struct region **pp, *r, *dead = 0;
+  struct rnode *before;
   uint lo, hi;
 
   acquire(&p->regionlock);
-  while ((r = *pp) != 0) {
+  before = rindex_last_ending_by(p->rindex, start);
+  pp = before ? &region_of(before)->next : &p->regions;
+  while ((r = *pp) != 0 && r->start < end) {
     if (r->end <= start || r->start >= end) {
       pp = &r->next;
       continue;
@@ -338,17 +352,18 @@ static void cut_range(struct proc *p, uint start, uint end, struct region **spar
     if (r->start < start && r->end > end) {      // hole in the middle
       region_split(p, r, end, *spare);
       *spare = 0;
-      region_trim(r, r->start, start);
+      region_trim(p, r, r->start, start);
       pp = &r->next;
     } else if (r->start < start) {               // cut the tail
-      region_trim(r, r->start, start);
+      region_trim(p, r, r->start, start);
       pp = &r->next;
     } else if (r->end > end) {                   // cut the head
-      region_trim(r, end, r->end);
+      region_trim(p, r, end, r->end);
       pp = &r->next;
     } else {                                     // whole region
       *pp = r->next;
       p->nregions--;
+      rindex_remove(&p->rindex, &r->node);
       r->next = dead;
       dead = r;
     }
@@ -404,35 +419,10 @@ static uint region_floor(struct proc *p) {
   return PGROUNDUP(p->sz);
 }
 
-// Pick where a region of size bytes goes for hint (see docs/mmap.md).
-// Returns 0 if no gap is large enough.
+// Pick where a region of size bytes goes for hint (see docs/mmap.md): the
+// index finds the gap (rindex_place). Returns 0 if no gap is large enough.
 static uint choose_addr(struct proc *p, uint hint, uint size) {
-  uint lo = region_floor(p), gap_start, gap_end, best = 0, bestdist = 0, cand, dist;
-  struct region *r = p->regions;
-  int found = 0;
-
-  for (gap_start = lo;; gap_start = r->end, r = r->next) {
-    gap_end = r ? r->start : MMAPTOP;
-    if (gap_end > gap_start && gap_end - gap_start >= size) {
-      if (hint == 0) {
-        cand = gap_end - size;  // top-down: the highest gap wins
-        dist = 0;
-      } else {
-        cand = hint < gap_start ? gap_start : hint;
-        if (cand > gap_end - size)
-          cand = gap_end - size;
-        dist = cand > hint ? cand - hint : hint - cand;
-      }
-      if (!found || dist < bestdist || (hint == 0)) {
-        best = cand;
-        bestdist = dist;
-        found = 1;
-      }
-    }
-    if (r == 0)
-      break;
-  }
-  return found ? best : 0;
+  return rindex_place(p->rindex, region_floor(p), MMAPTOP, hint, size);
 }
 
 // ---- system calls ----------------------------------------------------
@@ -704,7 +694,7 @@ int sys_munmap(void) {
 static int covered(struct proc *p, uint start, uint end) {
   struct region *r;
   uint at = start;
-  for (r = p->regions; r && at < end; r = r->next) {
+  for (r = first_ending_after(p, start); r && at < end; r = r->next) {
     if (r->end <= at)
       continue;
     if (r->start > at)
@@ -953,6 +943,7 @@ int regions_fork(struct proc *parent, struct proc *child, uint *cowed) {
     *tail = c;
     tail = &c->next;
     child->nregions++;
+    rindex_insert(&child->rindex, &c->node, c->start, c->end);
     for (a = r->start; (pte = next_pte(parent->pgdir, &a, r->end)) != 0; a += PGSIZE) {
       if (!(*pte & PTE_P))
         continue;
@@ -986,6 +977,7 @@ void regions_exit(struct proc *p) {
   dead = p->regions;
   p->regions = 0;
   p->nregions = 0;
+  p->rindex = 0;
   release(&p->regionlock);
   flush_tlb(p);  // no stale entry may reach a freed page
   while ((r = dead) != 0) {
@@ -1015,6 +1007,7 @@ void regions_init(struct proc *p) {
   initlock(&p->regionlock, "regions");
   p->regions = 0;
   p->nregions = 0;
+  p->rindex = 0;
 }
 
 // Resolve a page fault at va (err: the x86 error code, eip: where the

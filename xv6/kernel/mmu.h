@@ -19,7 +19,8 @@
 #define SEG_UCODE 3
 #define SEG_UDATA 4
 #define SEG_TSS   5
-#define NSEGS     6
+#define SEG_KCPU  6  // based at this CPU's struct cpu: %gs in the kernel
+#define NSEGS     7
 
 #define DPL_USER 0x3
 

@@ -32,29 +32,34 @@ void pinit(void) {
 // Index of this CPU in cpus[]. Interrupts must be off, or the caller
 // could move to another CPU between the read and its use.
 int cpuid(void) {
-  return mycpu() - cpus;
+  if (readeflags() & FL_IF)
+    panic("cpuid called with interrupts on");
+  return CPU_FIELD(id);
 }
 
-// This CPU: one read of the local APIC id and a table look-up, since
-// every spin lock and every trace event asks.
+// This CPU, through %gs (seginit). Every spin lock asks.
 struct cpu *mycpu(void) {
-  int i;
   if (readeflags() & FL_IF)
     panic("mycpu called with interrupts on");
+  return CPU_FIELD(self);
+}
+
+// This CPU found from its local APIC id, for seginit() to point %gs at.
+// Before mpinit() only the boot CPU runs: cpus[0].
+struct cpu *cpu_by_apicid(void) {
+  int i;
   if ((i = cpu_of_apicid[lapicid() & 0xFF]) != 0)
     return &cpus[i - 1];
-  if (ncpu == 0)  // before mpinit(): only the boot CPU runs
+  if (ncpu == 0)
     return &cpus[0];
-  panic("mycpu: unknown apic id");
+  panic("cpu_by_apicid: unknown apic id");
 }
 
 // The process running on this CPU, or 0.
+// One load, so interrupts may stay on: whichever CPU the caller runs on,
+// its proc is the caller's process.
 struct proc *myproc(void) {
-  struct proc *p;
-  pushcli();
-  p = mycpu()->proc;
-  popcli();
-  return p;
+  return CPU_FIELD(proc);
 }
 
 // Find an UNUSED slot, make it an EMBRYO with a kernel stack arranged to
@@ -329,11 +334,13 @@ void scheduler(void) {
       if (p->state != RUNNABLE)
         continue;
       c->proc = p;
+      c->pid = p->pid;
       switchuvm(p);
       p->state = RUNNING;
       swtch(&c->scheduler, p->context);
       switchkvm();
       c->proc = 0;  // the process changed its state before returning
+      c->pid = 0;
       ran = 1;
     }
     release(&ptable.lock);

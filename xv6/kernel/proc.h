@@ -12,7 +12,26 @@ struct cpu {
   int ncli;                    // depth of pushcli nesting
   int intena;                  // were interrupts on before the first pushcli?
   struct proc *proc;           // running process, or 0
+  struct cpu *self;            // this struct: what mycpu() reads through %gs
+  uint id;                     // index in cpus[]
+  int pid;                     // proc's pid, or 0 (for the trace's records)
+  struct tracering *tracering; // this CPU's trace ring (trace.c)
 };
+
+// In the kernel %gs selects SEG_KCPU, a segment of this CPU's GDT based at
+// its struct cpu (seginit), so a field of this CPU's struct cpu is one
+// load, with no APIC read and no search. Interrupts must be off, or the
+// caller could move to another CPU between the load and its use. The asm
+// is volatile: the value depends on the CPU, which the compiler cannot
+// see, so a load must never be merged with an earlier one (from before a
+// sleep, say, on another CPU). (A host build of a kernel file may define
+// its own.)
+#ifndef CPU_FIELD
+#define CPU_FIELD(field) ({                                                        \
+  __typeof__(((struct cpu *)0)->field) v_;                                        \
+  asm volatile("mov %%gs:%c1, %0" : "=r"(v_) : "i"(__builtin_offsetof(struct cpu, field)));\
+  v_; })
+#endif
 
 extern struct cpu cpus[NCPU];
 extern int ncpu;
@@ -58,11 +77,13 @@ struct proc {
   uint stackbase;              // lowest address of the user stack page
   uint heapbase;               // where the heap starts (== sz after exec)
 
-  // Memory regions from mmap (mmap.c): a list sorted by address. The
-  // process changes it only with regionlock held; other readers (getmaps
-  // of another pid) take ptable.lock and then regionlock.
+  // Memory regions from mmap (mmap.c): a list sorted by address, and an
+  // index of them for look-ups and placement. The process changes them
+  // only with regionlock held; other readers (getmaps of another pid)
+  // take ptable.lock and then regionlock.
   struct region *regions;
   int nregions;
+  struct rnode *rindex;        // the same regions in a search tree (regionindex.c)
   struct spinlock regionlock;
 
   // kmalloc allocations made through the kmalloc system call (kmalloc.c).

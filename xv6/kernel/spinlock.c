@@ -72,17 +72,18 @@ int holding(struct spinlock *lk) {
 // and interrupts come back only if they were on at the first pushcli.
 void pushcli(void) {
   int eflags = readeflags();
+  struct cpu *c;
   cli();
-  if (mycpu()->ncli == 0)
-    mycpu()->intena = eflags & FL_IF;
-  mycpu()->ncli += 1;
+  c = mycpu();
+  if (c->ncli == 0)
+    c->intena = eflags & FL_IF;
+  c->ncli += 1;
 }
 
 void popcli(void) {
-  if (readeflags() & FL_IF)
-    panic("popcli: interrupts on");
-  if (--mycpu()->ncli < 0)
+  struct cpu *c = mycpu();  // panics if interrupts are on
+  if (--c->ncli < 0)
     panic("popcli: unbalanced");
-  if (mycpu()->ncli == 0 && mycpu()->intena)
+  if (c->ncli == 0 && c->intena)
     sti();
 }

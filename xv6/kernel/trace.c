@@ -4,6 +4,8 @@
 //
 // Each CPU owns one ring and is its only producer: it writes with
 // interrupts off, so nothing on that CPU can interleave, and takes no lock.
+// The common case of recording is inlined at each call site (trace.h);
+// the rest is here.
 // A full ring drops new events and counts them; the count goes into the
 // ring as a LOST record as soon as there is room again. The one consumer
 // of all rings is whichever CPU holds the drain lock; it takes records out
@@ -30,27 +32,11 @@ _Static_assert((TRACE_RING & (TRACE_RING - 1)) == 0, "ring size must be a power 
   _Static_assert(id > 0 && id < 31, "event id out of mask range: " #name);
 TRACE_EVENTS(TRACE_MAX_ID_CHECK)
 
-// One event as it sits in a ring and travels to the host: 32 bytes,
-// little endian, no padding.
-struct tracerec {
-  uint64 tsc;     // time stamp counter when the event happened
-  ushort type;    // EV_ id
-  uchar cpu;      // CPU that recorded it
-  uchar flags;    // reserved, 0
-  uint pid;       // running process, 0 if none (EXEC, PROCNAME: the subject)
-  uint arg[4];    // fields, as listed in traceevents.h
-};
 _Static_assert(sizeof(struct tracerec) == 32, "record layout");
-
-struct tracering {
-  struct tracerec rec[TRACE_RING];
-  uint head;      // next slot to fill; written by the producer only
-  uint tail;      // next slot to send; written by the consumer only
-  uint pending;   // dropped since the last LOST record (producer only)
-  uint lost;      // dropped in all (producer only)
-  uint emitted;   // recorded in all (producer only)
-  uint stalls;    // times the producer waited for room (producer only)
-};
+_Static_assert(__builtin_offsetof(struct tracerec, type) == 8 &&
+               __builtin_offsetof(struct tracerec, cpu) == 10 &&
+               __builtin_offsetof(struct tracerec, flags) == 11,
+               "trace_put() stores type, cpu and flags as one little-endian word");
 
 // Frame header on the wire, followed by length bytes of payload. sum is
 // the checksum (csum_add) of bytes 4..11 of this header, then the payload.
@@ -92,10 +78,13 @@ static struct {
 
 // Records a ring may hold (TRACECTL_RING), at most TRACE_RING. Slots are
 // still addressed modulo TRACE_RING; only how far head may run ahead of
-// tail changes.
+// tail changes. trace_room is one less: the fast path leaves the last slot
+// for a LOST record.
 static uint ringcap = TRACE_RING;
+uint trace_room = TRACE_RING - 1;
 
-static struct tracering rings[NCPU];
+struct tracering trace_rings[NCPU];
+#define rings trace_rings
 static uint64 tsc0;
 static uint64 tschz;
 static uint tsckhz;
@@ -110,8 +99,7 @@ static uint frames_since_header;
 static uint sent;                // records sent
 static uint nextring;            // where the next drain starts looking
 
-// Interrupts off, as pushcli() does, but without touching struct cpu:
-// events are recorded before mpinit() has found the CPUs.
+// Interrupts off, as pushcli() does, but without its bookkeeping.
 static uint intr_off(void) {
   uint eflags = readeflags();
   cli();
@@ -123,43 +111,24 @@ static void intr_restore(uint eflags) {
     sti();
 }
 
-// This CPU's index in cpus[] and rings[], from its local APIC id, as
-// mycpu() finds it but without its checks. Interrupts must be off. Until
-// mpinit() has numbered the CPUs only the boot CPU runs: index 0.
-static inline uint thiscpu(void) {
-  uint i = cpu_of_apicid[lapicid() & 0xFF];
-  return i ? i - 1 : 0;
-}
-
-// Fill slot head of r, this CPU's ring, which has room, and publish it.
-// Interrupts must be off.
-static inline __attribute__((always_inline)) void ring_store(struct tracering *r, uint head,
-                                                             uint64 tsc, uint type, uint cpu,
-                                                             uint pid, uint a0, uint a1,
-                                                             uint a2, uint a3) {
+// Append a record to r, this CPU's ring, and publish it. typecpu is the
+// record's type | cpu << 16. Interrupts must be off. Returns -1 if the
+// ring is full.
+static int ring_put(struct tracering *r, uint64 tsc, uint typecpu, uint pid,
+                    uint a0, uint a1, uint a2, uint a3) {
+  uint head = r->head;
   struct tracerec *e = &r->rec[head & (TRACE_RING - 1)];
 
+  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
+    return -1;
   e->tsc = tsc;
-  e->type = type;
-  e->cpu = cpu;
-  e->flags = 0;
+  *(uint *)&e->type = typecpu;
   e->pid = pid;
   e->arg[0] = a0;
   e->arg[1] = a1;
   e->arg[2] = a2;
   e->arg[3] = a3;
   __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
-}
-
-// Append a record to r, this CPU's ring. Interrupts must be off.
-// Returns -1 if the ring is full.
-static int ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint pid,
-         uint a0, uint a1, uint a2, uint a3) {
-  uint head = r->head;
-
-  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap)
-    return -1;
-  ring_store(r, head, tsc, type, cpu, pid, a0, a1, a2, a3);
   return 0;
 }
 
@@ -168,60 +137,54 @@ static int ring_put(struct tracering *r, uint64 tsc, uint type, uint cpu, uint p
 static int ring_report_lost(struct tracering *r, uint64 tsc, uint cpu) {
   if (r->pending == 0)
     return 0;
-  if (ring_put(r, tsc, EV_LOST, cpu, 0, cpu, r->pending, 0, 0) < 0)
+  if (ring_put(r, tsc, EV_LOST | cpu << 16, 0, cpu, r->pending, 0, 0) < 0)
     return -1;
   r->pending = 0;
+  r->reports++;
   return 0;
 }
 
 static void make_room(uint id);
 
-// Record an event in ring id when the fast path cannot: the ring is
-// (nearly) full, or dropped events wait to be reported first.
-static __attribute__((noinline)) void record_slow(struct tracering *r, uint id, uint64 tsc,
-                                                  uint type, uint pid, uint a0, uint a1,
-                                                  uint a2, uint a3) {
+// Record the event trace_put() left in this CPU's spare slot: its ring
+// was (nearly) full, or dropped events wait to be reported first. Every
+// event is either put in the ring or counted in pending and lost.
+// Interrupts are off.
+void trace_slow(void) {
+  struct tracering *r = CPU_FIELD(tracering);
+  uint id = r - rings;
+  struct tracerec *e = &r->spare;
+  uint64 tsc;
+  uint typecpu, pid, a0, a1, a2, a3;
+
+  if (r->pending && !ctl.lossless && r->head - r->tail >= ringcap) {
+    r->pending++;  // still full: drop this one too, at once
+    r->lost++;
+    return;
+  }
+  tsc = e->tsc;
+  typecpu = *(uint *)&e->type;
+  pid = e->pid;
+  a0 = e->arg[0], a1 = e->arg[1], a2 = e->arg[2], a3 = e->arg[3];
   if (ctl.lossless && r->head - r->tail >= ringcap - 1)
     make_room(id);
   if ((r->pending == 0 || ring_report_lost(r, tsc, id) == 0) &&
-      ring_put(r, tsc, type, id, pid, a0, a1, a2, a3) == 0) {
-    r->emitted++;
-  } else {
-    r->pending++;
-    r->lost++;
-  }
+      ring_put(r, tsc, typecpu, pid, a0, a1, a2, a3) == 0)
+    return;
+  r->pending++;
+  r->lost++;
 }
 
-// Record an event on this CPU; pid < 0 means the running process.
-// Inlined into its callers: it is the whole cost of an event. The common
-// case, a ring with room and no loss to report, takes no call and no lock.
-static inline __attribute__((always_inline)) void record(uint type, int pid, uint a0, uint a1,
-                                                         uint a2, uint a3) {
-  uint eflags = intr_off();
-  uint id = thiscpu();
-  struct tracering *r = &rings[id];
-  uint64 tsc = rdtsc();
-  uint head = r->head;
-
-  if (pid < 0)
-    pid = cpus[id].proc ? cpus[id].proc->pid : 0;
-  if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= ringcap - 1 || r->pending) {
-    if (r->pending && !ctl.lossless && head - r->tail >= ringcap) {
-      r->pending++;  // still full: drop this one too, at once
-      r->lost++;
-    } else {
-      record_slow(r, id, tsc, type, pid, a0, a1, a2, a3);
-    }
-  } else {
-    ring_store(r, head, tsc, type, id, pid, a0, a1, a2, a3);
-    r->emitted++;
-  }
-  intr_restore(eflags);
+// CPU cpu's ring, for seginit() to give struct cpu; the ring learns its
+// CPU's number for its records.
+struct tracering *trace_ring_of(uint cpu) {
+  rings[cpu].cpubits = cpu << 16;
+  return &rings[cpu];
 }
 
-// The slow half of trace_emit(): the event is known to be wanted.
+// trace_emit() for code that cannot inline it.
 void trace_record(uint type, uint a0, uint a1, uint a2, uint a3) {
-  record(type, -1, a0, a1, a2, a3);
+  trace_put(type, -1, a0, a1, a2, a3);
 }
 
 // Name process pid: the first 16 bytes of name, NUL padded.
@@ -233,22 +196,22 @@ void trace_procname(int pid, const char *name) {
     return;
   for (i = 0; i < 16 && name[i]; i++)
     w[i / 4] |= (uint)(uchar)name[i] << (8 * (i % 4));
-  record(EV_PROCNAME, pid, w[0], w[1], w[2], w[3]);
+  trace_put(EV_PROCNAME, pid, w[0], w[1], w[2], w[3]);
 }
 
 // Process pid has a new image (exec, or userinit for the first process,
 // which runs no process yet: hence the explicit pid).
 void trace_exec(int pid, uint textend, uint stackbase, uint heapbase, uint sz) {
   if (trace_live & (1u << EV_EXEC))
-    record(EV_EXEC, pid, textend, stackbase, heapbase, sz);
+    trace_put(EV_EXEC, pid, textend, stackbase, heapbase, sz);
 }
 
 // If this CPU dropped events that no LOST record reports yet, report them.
 static void report_lost(void) {
   uint eflags = intr_off();
-  uint id = thiscpu();
+  struct tracering *r = CPU_FIELD(tracering);
 
-  ring_report_lost(&rings[id], rdtsc(), id);
+  ring_report_lost(r, rdtsc(), r - rings);
   intr_restore(eflags);
 }
 
@@ -467,12 +430,12 @@ static uint tsc_per_10ms(void) {
 static void trace_set(int on, uint mask) {
   acquire(&ctl.lock);
   if (ctl.on)
-    record(EV_TRACE_CTL, -1, on, mask, 0, 0);
+    trace_put(EV_TRACE_CTL, -1, on, mask, 0, 0);
   if (on && !ctl.on)
     header_due = 1;
   trace_live = on ? mask : 0;
   if (on && !ctl.on)
-    record(EV_TRACE_CTL, -1, on, mask, 0, 0);
+    trace_put(EV_TRACE_CTL, -1, on, mask, 0, 0);
   ctl.on = on;
   ctl.mask = mask;
   release(&ctl.lock);
@@ -480,7 +443,7 @@ static void trace_set(int on, uint mask) {
 
 // Called once on the boot CPU, before any event can happen and before the
 // other CPUs start. Tracing starts on, with every event enabled. No lock
-// yet: acquire() needs mycpu(), which needs mpinit().
+// yet: the spin locks are not used before mpinit().
 void trace_init(void) {
   initlock(&ctl.lock, "trace");
   tsckhz = tsc_per_10ms() / 10;
@@ -490,7 +453,7 @@ void trace_init(void) {
   ctl.on = 1;
   ctl.mask = TRACE_ALL_EVENTS;
   trace_live = ctl.mask;
-  record(EV_TRACE_CTL, -1, 1, ctl.mask, 0, 0);
+  trace_put(EV_TRACE_CTL, -1, 1, ctl.mask, 0, 0);
 }
 
 static uint trace_status(int what) {
@@ -499,7 +462,7 @@ static uint trace_status(int what) {
   for (id = 0; id < NCPU; id++) {
     struct tracering *r = &rings[id];
     switch (what) {
-    case TRACESTAT_EMITTED:  n += r->emitted; break;
+    case TRACESTAT_EMITTED:  n += r->head - r->reports; break;
     case TRACESTAT_LOST:     n += r->lost; break;
     case TRACESTAT_BUFFERED: n += r->head - r->tail; break;
     case TRACESTAT_STALLS:   n += r->stalls; break;
@@ -543,6 +506,7 @@ int sys_tracectl(void) {
       break;
     old = ringcap;
     ringcap = arg;
+    trace_room = arg - 1;
     return old;
   case TRACECTL_STATUS:
     if (arg < 0 || arg >= TRACESTAT_COUNT)

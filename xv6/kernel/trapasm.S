@@ -20,6 +20,9 @@ alltraps:
   movw    $(SEG_KDATA<<3), %ax
   movw    %ax, %ds
   movw    %ax, %es
+  # This CPU's struct cpu (seginit in vm.c): user code may have changed %gs.
+  movw    $(SEG_KCPU<<3), %ax
+  movw    %ax, %gs
 
   pushl   %esp             # argument: the trapframe
   call    trap

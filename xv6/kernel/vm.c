@@ -20,13 +20,24 @@ pde_t *kpgdir;       // the kernel-only page directory (scheduler, boot)
 
 // Per-CPU GDT: kernel and user code/data, and the task state segment
 // that switchuvm() fills in.
+// SEG_KCPU covers this CPU's struct cpu; %gs holds it in the kernel
+// (alltraps reloads it on every trap from user mode), so that mycpu()
+// and the per-CPU fast paths (trace, kmalloc) are one load.
+// main() calls this twice on the boot CPU: first thing, for cpus[0], so
+// that %gs works from the first event on, and again once mpinit() has
+// numbered the CPUs.
 void seginit(void) {
-  struct cpu *c = &cpus[cpuid()];
+  struct cpu *c = cpu_by_apicid();
   c->gdt[SEG_KCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, 0);
   c->gdt[SEG_KDATA] = SEGMENT(STA_W, 0, 0xffffffff, 0);
   c->gdt[SEG_UCODE] = SEGMENT(STA_X | STA_R, 0, 0xffffffff, DPL_USER);
   c->gdt[SEG_UDATA] = SEGMENT(STA_W, 0, 0xffffffff, DPL_USER);
+  c->gdt[SEG_KCPU] = SEGMENT(STA_W, (uint)c, sizeof(*c) - 1, 0);
+  c->self = c;
+  c->id = c - cpus;
+  c->tracering = trace_ring_of(c->id);
   lgdt(c->gdt, sizeof(c->gdt));
+  loadgs(SEG_KCPU << 3);
 }
 
 // Address of the PTE for va in pgdir. With alloc, create a missing page
@@ -58,6 +69,31 @@ pte_t *next_pte(pde_t *pgdir, uint *va, uint end) {
       return pte;
     *va = PGADDR(PDX(*va) + 1, 0, 0);
     if (*va == 0)  // wrapped past 4 GiB
+      break;
+  }
+  return 0;
+}
+
+// Like next_pte(), but the PTE of the first present page: the scan of a
+// page table is a tight loop over its entries, with no call per page, so
+// unmapping a large, sparsely touched range costs little per page.
+pte_t *next_present_pte(pde_t *pgdir, uint *va, uint end) {
+  uint a = *va, stop;
+  pte_t *pte;
+  while (a < end) {
+    stop = PGADDR(PDX(a) + 1, 0, 0);  // this page table's end (0 past 4 GiB)
+    if (stop == 0 || stop > end)
+      stop = end;
+    if (pgdir[PDX(a)] & PTE_P) {
+      for (pte = (pte_t *)P2V(PTE_ADDR(pgdir[PDX(a)])) + PTX(a); a < stop; a += PGSIZE, pte++) {
+        if (*pte & PTE_P) {
+          *va = a;
+          return pte;
+        }
+      }
+    }
+    a = stop;
+    if (a == 0)
       break;
   }
   return 0;

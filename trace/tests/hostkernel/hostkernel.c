@@ -8,6 +8,7 @@
 #include "types.h"
 #include "param.h"
 #include "mmu.h"
+#include "x86.h"     // the stub beside this file, before trace.h would take the real one
 #include "spinlock.h"
 #include "proc.h"
 #include "syscall.h"
@@ -37,6 +38,14 @@ struct cpu *mycpu(void) {
 int lapicid(void) {
   if (fake_eflags & 0x200) {
     fprintf(stderr, "lapicid with interrupts on\n");
+    __builtin_trap();
+  }
+  return curcpu;
+}
+// The CPU that %gs would select; only with interrupts off.
+int host_cpu_here(void) {
+  if (fake_eflags & 0x200) {
+    fprintf(stderr, "per-CPU data read with interrupts on\n");
     __builtin_trap();
   }
   return curcpu;
@@ -73,6 +82,7 @@ static int tracectl(int op, int arg) {
 static void oncpu(int cpu, struct proc *p) {
   curcpu = cpu;
   cpus[cpu].proc = p;
+  cpus[cpu].pid = p->pid;
 }
 
 int main(int argc, char *argv[]) {
@@ -84,12 +94,17 @@ int main(int argc, char *argv[]) {
   init.pid = 1;
   sh.pid = 2;
 
-  // Boot: before mpinit() there are no CPUs yet.
+  // Boot: before mpinit() there are no CPUs yet; seginit() has given the
+  // boot CPU cpus[0].
+  cpus[0].tracering = trace_ring_of(0);
   trace_init();
   trace_emit(EV_MEM_RANGE, 0x400000, 0x800000, 0, 0);
   ncpu = 2;
-  for (i = 0; i < ncpu; i++)
+  for (i = 0; i < ncpu; i++) {
     cpu_of_apicid[i] = i + 1;
+    cpus[i].id = i;                     // as seginit() does
+    cpus[i].tracering = trace_ring_of(i);
+  }
   trace_exec(1, 0x1000, 0x2000, 0x3000, 0x3000);  // as userinit: no process runs
 
   oncpu(0, &init);

@@ -7,6 +7,11 @@ extern uint64 fake_tsc;        // advances on every read
 extern uint fake_eflags;       // FL_IF while "interrupts" are on
 extern int fake_pit_reads;     // inb(0x61) calls until the PIT fires
 
+// What %gs gives the kernel (proc.h): a field of the running CPU's struct
+// cpu; only with interrupts off (hostkernel.c checks).
+int host_cpu_here(void);
+#define CPU_FIELD(field) (cpus[host_cpu_here()].field)
+
 static inline uint readeflags(void) { return fake_eflags; }
 static inline void cli(void) { fake_eflags &= ~0x200; }
 static inline void sti(void) { fake_eflags |= 0x200; }
