@@ -31,23 +31,27 @@ def unmapped_pages(trace):
     lifetime in which no PAGE_MAP or PAGE_UNMAP names the page, and which
     starts with a PAGE_ALLOC, needs nothing but itself: every PAGE_FREE
     leaves the replay with no mapping of the page, so the lifetime starts and
-    ends with the page free and unmapped. A page with a lifetime that starts
-    with a PAGE_FREE (a double free) is left to the replay entirely."""
+    ends with the page free and unmapped. A page-cache page (FILE_PAGEIN and
+    FILE_WRITEBACK name it) counts as mapped: the replay follows what it
+    caches. A page with a lifetime that starts with a PAGE_FREE (a double
+    free) is left to the replay entirely."""
     names = trace.schema.by_name
     if not {"page_alloc", "page_free", "page_map", "page_unmap"} <= names.keys():
         return None
+    naming = [e for e in ("page_map", "page_unmap", "file_pagein", "file_writeback")
+              if e in names]
+    events = ["page_alloc", "page_free"] + naming
     recs, typ = trace.records, trace.records["type"]
-    kinds = [names[e].id for e in ("page_alloc", "page_free", "page_map", "page_unmap")]
-    index = np.flatnonzero(np.isin(typ, kinds))
+    index = np.flatnonzero(np.isin(typ, [names[e].id for e in events]))
     kind = typ[index]
     pa = np.zeros(len(index), dtype=np.uint32)
-    for e in ("page_alloc", "page_free", "page_map", "page_unmap"):
+    for e in events:
         hit = kind == names[e].id
         pa[hit] = recs[column(trace, e, "pa")][index[hit]]
     order = np.lexsort((index, pa))
     index, kind, pa = index[order], kind[order], pa[order]
     is_free = kind == names["page_free"].id
-    is_mapping = (kind == names["page_map"].id) | (kind == names["page_unmap"].id)
+    is_mapping = np.isin(kind, [names[e].id for e in naming])
     new_page = np.ones(len(index), dtype=bool)
     new_page[1:] = pa[1:] != pa[:-1]
     starts = new_page.copy()                    # a lifetime starts after each free
