@@ -27,6 +27,17 @@ def size(text):
     return (w, h)
 
 
+def pid_list(text):
+    try:
+        pids = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad pid list {text!r}: expected numbers, "
+                                         "e.g. 4 or 4,5") from None
+    if not pids or any(p <= 0 for p in pids):
+        raise argparse.ArgumentTypeError(f"bad pid list {text!r}: pids are positive")
+    return pids
+
+
 def positive(text):
     try:
         n = int(text)
@@ -44,14 +55,20 @@ def build_parser():
                     "space over time, a pmap-like snapshot, physical memory by owner, an "
                     "animation, and index.html gathering them with the trace summary and "
                     "the checker's verdict.",
-        epilog="Times are seconds since tracing started, or with a unit (200ms, 15us); TSC "
-               "ticks when the trace has no TSC rate. Exit status: 0 done, 2 unusable input "
+        epilog="Times given (--from, --to, --at) are seconds since tracing started, or with "
+               "a unit (200ms, 15us); TSC ticks when the trace has no TSC rate. Axes count "
+               "from the first selected process's start (--pid, --tree), else from the "
+               "window's start. Exit status: 0 done, 2 unusable input "
                "or options, 3 damaged or incomplete input (drawn anyway).")
     p.add_argument("trace", nargs="?", default=DEFAULT_CAPTURE,
                    help=f"capture to draw (default {DEFAULT_CAPTURE})")
     p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for the pictures and index.html (default {DEFAULT_OUT})")
-    p.add_argument("--pid", type=int, help="draw only this process")
+    p.add_argument("--pid", type=pid_list, action="extend", default=[], metavar="PID[,PID]",
+                   help="draw only these processes (repeatable, or comma-separated); the "
+                        "window defaults to their lifetimes")
+    p.add_argument("--tree", type=pid_list, action="extend", default=[], metavar="PID",
+                   help="draw this process and every process forked from it (repeatable)")
     p.add_argument("--from", dest="start", metavar="T", help="start of the time window")
     p.add_argument("--to", dest="end", metavar="T", help="end of the time window")
     p.add_argument("--at", metavar="T", help="time of the snapshot (default: when the most "
@@ -85,7 +102,7 @@ def draw(args):
     except TraceError as e:
         raise VizError(str(e)) from None
     print_warnings("viz", trace.warnings)
-    opts = Options(pid=args.pid, start=args.start, end=args.end, at=args.at,
+    opts = Options(pids=args.pid, trees=args.tree, start=args.start, end=args.end, at=args.at,
                    fmt=args.format, size=args.size, dpi=args.dpi, anim=not args.no_anim,
                    max_procs=args.max_procs, frames=args.frames)
     log = (lambda msg: None) if args.quiet else print

@@ -30,13 +30,15 @@ REGION_KINDS = ("private", "shared")
 LEFT, RIGHT, BOTTOM, TITLE, LANE = 1.75, 3.25, 0.85, 1.0, 0.34
 
 
-def figure(timeline, life, size=(16, 9), dpi=100):
-    """The address-space map of one process (a timeline.ProcLife)."""
+def figure(timeline, life, size=(16, 9), dpi=100, whole_window=False):
+    """The address-space map of one process (a timeline.ProcLife): over its
+    own life, or over the whole window (so that every picture of a
+    selection shares one time axis)."""
     with style.rc():
-        return _figure(timeline, life, size, dpi)
+        return _figure(timeline, life, size, dpi, whole_window)
 
 
-def _figure(tl, life, size, dpi):
+def _figure(tl, life, size, dpi, whole_window):
     fig = style.new_figure(size, dpi)
     width, height = size
     lane_h = LANE * LANES
@@ -46,12 +48,12 @@ def _figure(tl, life, size, dpi):
     lane_ax = fig.add_axes([LEFT / width, (BOTTOM + main_h) / height,
                             (width - LEFT - RIGHT) / width, lane_h / height], sharex=ax)
 
-    x0, x1 = _time_range(tl, life)
-    scale = style.TimeScale(tl.unit, x1 - x0)
+    x0, x1 = (tl.start, max(tl.end, tl.start + 1e-9)) if whole_window else _time_range(tl, life)
+    scale = tl.time_scale(x1 - x0)
     axis = AddressAxis([(s.start, s.end) for s in life.spans], tl.page)
     ax.set_xlim(x0, x1)
     axis.install(ax, fontsize=style.FONT["ytick.labelsize"])
-    ax.xaxis.set_major_formatter(scale.formatter())
+    scale.apply(ax.xaxis)
     ax.set_xlabel(scale.label)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8, zorder=0)
 

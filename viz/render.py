@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hostlib.cli import parse_time
 
-from . import animate, aspace, physmem, report, snapshot, style, timeline
+from . import animate, aspace, physmem, procs, report, snapshot, style, timeline
 
 
 
@@ -23,7 +23,8 @@ class VizError(Exception):
 
 @dataclass
 class Options:
-    pid: int = None
+    pids: list = field(default_factory=list)     # --pid: these processes
+    trees: list = field(default_factory=list)    # --tree: these and their descendants
     start: str = None            # --from, as typed
     end: str = None              # --to
     at: str = None               # snapshot time
@@ -33,6 +34,7 @@ class Options:
     anim: bool = True
     max_procs: int = 8
     frames: int = animate.MAX_FRAMES
+    command: str = None          # the command line traced (viz.trace), for index.html
 
 
 @dataclass
@@ -71,22 +73,29 @@ def render(trace, outdir, opts=None, log=None):
         result.seconds[step] = result.seconds.get(step, 0.0) + now - clock
         clock = now
 
-    start = parse_time(trace, opts.start, VizError) if opts.start is not None else None
-    end = parse_time(trace, opts.end, VizError) if opts.end is not None else None
-    if start is not None and end is not None and end < start:
-        raise VizError(f"--to {opts.end} is before --from {opts.start}")
+    selected, start, end, origin, since = choose_window(trace, opts)
     try:
-        tl = timeline.collect(trace, start, end)
+        tl = timeline.collect(trace, start, end, focus=selected)
     except timeline.NoEvents as e:
         raise VizError(f"{trace.source or 'trace'}: {e}") from None
+    tl.origin, tl.since, tl.focus = origin, since, selected
     result.timeline = tl
     lap("replay")
-    if opts.pid is not None and opts.pid not in tl.procs:
-        known = " ".join(str(p) for p in sorted(tl.procs)) or "none"
-        raise VizError(f"no process with pid {opts.pid} in this trace"
-                       f"{' window' if start is not None or end is not None else ''} "
-                       f"(pids: {known})")
-    pids = [opts.pid] if opts.pid is not None else None
+    pids = selected
+    if pids is not None and not any(p in tl.procs and (tl.procs[p].spans or tl.procs[p].marks)
+                                    for p in pids):
+        raise VizError(f"nothing to draw: pid{'s' if len(pids) > 1 else ''} "
+                       f"{' '.join(map(str, pids))} have no address space or event between "
+                       f"{style.moment(start, end - start)} and {style.moment(end, end - start)}")
+    at = None
+    if opts.at is not None:
+        at = parse_time(trace, opts.at, VizError)
+        if not tl.start <= at <= tl.end:
+            where = "window drawn" if (tl.start, tl.end) != (tl.trace_start, tl.trace_end) \
+                else "trace"
+            raise VizError(f"--at {opts.at} is outside the {where} "
+                           f"({style.moment(tl.start, tl.end - tl.start)} to "
+                           f"{style.moment(tl.end, tl.end - tl.start)})")
 
     from xvtrace import check
     result.check = check.check(trace)
@@ -104,18 +113,21 @@ def render(trace, outdir, opts=None, log=None):
             fig.savefig(path, format=ext, dpi=opts.dpi)
         return path
 
-    lives = ([tl.procs[opts.pid]] if pids else
-             [p for p in tl.ranked() if p.spans][:opts.max_procs])
+    lives = [p for p in tl.ranked() if p.spans and (pids is None or p.pid in pids)]
+    if len(lives) > opts.max_procs:
+        log(f"address-space maps for {opts.max_procs} of {len(lives)} processes "
+            "(--max-procs N for more)")
+    lives = sorted(lives[:opts.max_procs], key=lambda p: p.pid)
     for life in lives:
-        fig, _ = aspace.figure(tl, life, opts.size, opts.dpi)
+        fig, _ = aspace.figure(tl, life, opts.size, opts.dpi, whole_window=pids is not None)
         path = save(fig, f"aspace-{life.pid}-{slug(life.name)}")
         result.pictures.append(Picture("aspace", path, f"Address space of {life.title} over "
                                        "time", life.pid))
         log(f"wrote {path}")
     lap("aspace")
 
-    at = parse_time(trace, opts.at, VizError) if opts.at is not None else tl.busiest_time(pids)
-    at = min(max(at, tl.start), tl.end)
+    if at is None:
+        at = tl.busiest_time(pids)
     fig, _ = snapshot.figure(tl, at, pids, opts.size, opts.dpi)
     path = save(fig, "snapshot")
     result.pictures.append(Picture("snapshot", path, "Every address space at one instant"))
@@ -130,7 +142,8 @@ def render(trace, outdir, opts=None, log=None):
 
     if opts.anim:
         for path in animate.save(tl, [outdir / "animation.gif", outdir / "animation.mp4"],
-                                 pids, max_frames=opts.frames):
+                                 pids, max_frames=opts.frames,
+                                 every_event=pids is not None):
             result.pictures.append(Picture("animation", Path(path),
                                            "The run, snapshot by snapshot"))
             log(f"wrote {path}")
@@ -140,3 +153,44 @@ def render(trace, outdir, opts=None, log=None):
     lap("report")
     log(f"wrote {result.index}")
     return result
+
+
+def choose_window(trace, opts):
+    """(selected pids or None, start, end, origin, since) from the options:
+    --from/--to as given, else the selected processes' lifetimes, else the
+    whole trace; time 0 of the axes is the first selected process's start,
+    or the window's, or tracing's. Raises VizError on a pid not in the trace
+    or a time outside it."""
+    times = trace.times
+    if len(times) == 0:
+        raise VizError(f"{trace.source or 'trace'}: the trace holds no events")
+    first, last = float(times[0]), float(times[-1])
+    span = last - first
+    table = procs.read(trace)
+    selected = None
+    if opts.pids or opts.trees:
+        try:
+            selected = procs.select(table, opts.pids, opts.trees)
+        except procs.SelectionError as e:
+            raise VizError(str(e)) from None
+    start = parse_time(trace, opts.start, VizError) if opts.start is not None else None
+    end = parse_time(trace, opts.end, VizError) if opts.end is not None else None
+    for name, value, text in (("--from", start, opts.start), ("--to", end, opts.end)):
+        if value is not None and not first <= value <= last:
+            raise VizError(f"{name} {text} is outside the trace ({style.moment(first, span)} "
+                           f"to {style.moment(last, span)})")
+    if start is not None and end is not None and end < start:
+        raise VizError(f"--to {opts.end} is before --from {opts.start}")
+    if selected is not None and start is None and end is None:
+        start, end = procs.window(table, selected, first, last)
+        origin_pid = min(selected, key=lambda p: (table[p].born is None, table[p].born or 0))
+        if table[origin_pid].born is not None:
+            return selected, start, end, table[origin_pid].born, \
+                f"after pid {origin_pid} started"
+        return selected, start, end, first, "since tracing started"
+    start = first if start is None else start
+    end = last if end is None else end
+    if start > first:
+        return selected, start, end, start, \
+            f"after {style.moment(start, end - start)} into the trace"
+    return selected, start, end, first, "since tracing started"

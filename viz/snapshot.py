@@ -56,7 +56,7 @@ def figure(timeline, t, pids=None, size=(16, 9), dpi=100):
         ax = add_axes(fig, size)
         snap = timeline.snapshot_at(t, columns)
         info = draw(ax, snap, axis, columns, timeline)
-        scale = style.TimeScale(timeline.unit, timeline.end - timeline.start)
+        scale = timeline.time_scale()
         title(fig, size, snap, scale, timeline)
         legend(fig, ax, snap)
         info["axis"] = axis
@@ -68,10 +68,14 @@ def add_axes(fig, size):
     return fig.add_axes([LEFT / w, BOTTOM / h, (w - LEFT - RIGHT) / w, (h - BOTTOM - TOP) / h])
 
 
-def title(fig, size, snap, scale, timeline):
+def title(fig, size, snap, scale, timeline, caption=None):
+    """The title says when (relative to the axes' time 0), or, in an
+    animation frame for an event, after which event."""
     w, h = size
-    fig.text(LEFT / w, 1 - 0.15 / h, f"Address spaces at t = {scale.format(snap.t)}",
-             fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    head = caption or f"Address spaces at t = {scale.format(snap.t)} {scale.since}"
+    top = fig.text(LEFT / w, 1 - 0.15 / h, head,
+                   fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    style.fit_width(top, (w - LEFT - 0.2) * fig.dpi)
     used = f"{snap.used} of {snap.total}" if snap.total else f"{snap.used}"
     n = len(snap.procs)
     sub = fig.text(LEFT / w, 1 - 0.58 / h,

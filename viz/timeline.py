@@ -29,7 +29,8 @@ class NoEvents(Exception):
 FAILED = 0xFFFFFFFF                 # a result of -1
 MEMORY_SAMPLES = 1200               # probes of physical memory over the window
 # Page owners (the OWNER enumeration) as the memory chart groups them.
-KERNEL_OWNERS = (("pgtable", "page tables"), ("kstack", "kernel stacks"),
+KERNEL_FIXED = "kernel's own page tables"
+KERNEL_OWNERS = (("pgtable", "processes' page tables"), ("kstack", "kernel stacks"),
                  ("kmalloc", "kmalloc"), ("pipe", "pipes"), ("kernel", "kernel (other)"))
 PROCESS_OWNERS = ("user", "region")   # pages attributed to processes
 
@@ -158,6 +159,15 @@ class Timeline:
     memory: MemorySeries
     records: int
     window_records: int
+    origin: float = 0.0         # time 0 of the axes (see style.TimeScale)
+    since: str = "since tracing started"
+    focus: list = None          # the pids asked for (--pid, --tree), or None
+
+    def time_scale(self, span=None):
+        """The TimeScale of every picture of this timeline."""
+        from .style import TimeScale
+        return TimeScale(self.unit, self.end - self.start if span is None else span,
+                         self.origin, self.since)
 
     def ranked(self):
         """Processes with something in the window, most interesting first."""
@@ -236,6 +246,13 @@ class _Collector:
         self.private = {}            # pid -> private region pages mapped
         self.pending_exec = {}       # pid -> exec Mark waiting for its name
         self.mapped_outcome = self._enum("outcome", "mapped", 0)
+        self.kernel_pgtables = 0     # page-table pages allocated outside any process
+        # The kernel maps and unmaps pages a moment before it records the
+        # call that did it (fork copies, munmap, exit): entries a pid's page
+        # maps opened or closed wait for its next call record and take its time.
+        self.unborn = set()          # pids seen mapping pages before their fork record
+        self.pending_open = {}       # unborn pid -> entries it opened
+        self.pending_close = {}      # pid -> entries its unmaps closed
 
     def _enum(self, enum, label, default):
         try:
@@ -247,7 +264,16 @@ class _Collector:
         p = self.procs.get(pid)
         if p is None:
             p = self.procs[pid] = ProcLife(pid, born=t)
+            self.unborn.add(pid)
         return p
+
+    def settle(self, pid, t):
+        """pid's call record at t: what its page maps changed just before
+        happened at t, as far as the pictures go."""
+        for entry in self.pending_open.pop(pid, ()):
+            entry[1] = max(entry[1], t)
+        for entry in self.pending_close.pop(pid, ()):
+            entry[2] = max(entry[2], t)
 
     def mark(self, p, t, event, text, start=None, end=None):
         if self.start <= t <= self.end:
@@ -310,41 +336,64 @@ class _Collector:
             self.open_cow.pop(key)[2] = t
         self.private.pop(life.pid, None)
 
-    def sync_cow(self, state, pa, t, gone=None):
+    def sync_cow(self, state, pa, t, gone=None, opened=None, closed=None):
         """A private region page is shared copy-on-write while more than one
         process maps it: open or close the intervals of its mappers (and of
-        gone, the (pid, va) that just unmapped it)."""
+        gone, the (pid, va) that just unmapped it); the entries opened and
+        closed are appended to those lists."""
         mem = state.memory
         mappers = mem.maps.get(pa, ())
         page = mem.pages.get(pa)
         shared = page is not None and page.owner == "region" and len(mappers) > 1
+        opened = [] if opened is None else opened
+        closed = [] if closed is None else closed
         for key in mappers:
             if shared and key not in self.open_cow:
                 entry = [key[1], t, None]
                 self.life(key[0], t).cow.append(entry)
                 self.open_cow[key] = entry
+                opened.append(entry)
             elif not shared and key in self.open_cow:
-                self.open_cow.pop(key)[2] = t
+                entry = self.open_cow.pop(key)
+                entry[2] = t
+                closed.append(entry)
         if gone in self.open_cow and gone not in mappers:
-            self.open_cow.pop(gone)[2] = t
+            entry = self.open_cow.pop(gone)
+            entry[2] = t
+            closed.append(entry)
 
     # -- the change stream
 
     def apply(self, ch, state):
         kind = ch.kind
-        if kind == "map":
+        if kind == "page":
+            self.on_page(ch.detail)
+        elif kind == "map":
             self.on_map(ch, state)
         elif kind in ("region", "layout", "process", "fault"):
             pid = ch.pid
             if pid <= 0:
                 return
             life = self.life(pid, ch.time)
+            if kind == "fault":
+                self.pending_close.pop(pid, None)
+            else:
+                if ch.event == "fork":
+                    self.unborn.discard(pid)
+                self.settle(pid, ch.time)
             if kind == "region":
                 self.on_region(ch, life)
             elif kind == "fault":
                 self.on_fault(ch, life)
             else:
                 self.on_process(ch, life, state)
+
+    def on_page(self, d):
+        """Count the kernel's own page tables (its fixed overhead, set up at
+        boot with no process running) apart from the processes' ones."""
+        for page, step in ((d.get("old"), -1), (d.get("page"), 1)):
+            if page is not None and page.owner == "pgtable" and page.pid <= 0:
+                self.kernel_pgtables += step
 
     def on_map(self, ch, state):
         d = ch.detail
@@ -353,20 +402,29 @@ class _Collector:
             return
         life = self.life(pid, t)
         key = (pid, va)
+        opened, closed = [], []
+        if ch.event == "page_map":
+            self.pending_close.pop(pid, None)     # a fault or fork mapping: not teardown
         old = self.open_pages.pop(key, None)
         if old is not None:
             old[2] = t
+            closed.append(old)
             if not old[3]:
                 self.private[pid] = self.private.get(pid, 0) - 1
         if ch.event == "page_map" and life.exited is None:
             shared = bool(d.get("shared", 0))
             entry = [va, t, None, shared]
             life.resident.append(entry)
+            opened.append(entry)
             self.open_pages[key] = entry
             if not shared:
                 self.private[pid] = self.private.get(pid, 0) + 1
         if d.get("pa") is not None:
-            self.sync_cow(state, d["pa"], t, key)
+            self.sync_cow(state, d["pa"], t, key, opened, closed)
+        if pid in self.unborn:
+            self.pending_open.setdefault(pid, []).extend(opened)
+        if closed and ch.event != "page_map":
+            self.pending_close.setdefault(pid, []).extend(closed)
 
     def on_region(self, ch, life):
         d, t = ch.detail, ch.time
@@ -456,6 +514,8 @@ class _Collector:
                 procs[pid] = n
         counts = dict(state.memory.counts)
         counts["cow"] = distinct
+        counts["kernel pgtable"] = self.kernel_pgtables
+        counts["pgtable"] = counts.get("pgtable", 0) - self.kernel_pgtables
         return counts, procs
 
     def finish(self, end):
@@ -464,6 +524,7 @@ class _Collector:
         for entry in list(self.open_pages.values()) + list(self.open_cow.values()):
             entry[2] = end
         for life in self.procs.values():
+            _not_before_birth(life)
             life.spans = [s for s in life.spans if s.t1 > self.start and s.t1 > s.t0]
             for s in life.spans:
                 s.t0 = max(s.t0, self.start)
@@ -475,9 +536,23 @@ class _Collector:
                 c[1] = max(c[1], self.start)
 
 
-def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
+def _not_before_birth(life):
+    """A child's pages are mapped while fork copies the parent, a moment
+    before the fork record itself: nothing of a process starts before the
+    fork line that made it."""
+    if life.born is None:
+        return
+    for s in life.spans:
+        s.t0 = max(s.t0, life.born)
+    for entry in life.resident + life.cow:
+        entry[1] = max(entry[1], life.born)
+        entry[2] = max(entry[2], entry[1])
+
+
+def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES, focus=None):
     """Replay trace up to end and return its Timeline for the window
-    [start, end] (default: the whole trace)."""
+    [start, end] (default: the whole trace). focus: pids the memory chart
+    names first."""
     from xvtrace.replay import Replayer
 
     times = trace.times
@@ -513,22 +588,28 @@ def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
         mem_rows.append(col.memory_sample(state))
         k += 1
     col.finish(end)
-    memory = _memory_series(probes, mem_rows, col.procs, state.memory.total)
+    memory = _memory_series(probes, mem_rows, col.procs, state.memory.total, focus)
     return Timeline(source=trace.source, unit=trace.time_unit, page=col.page, start=start,
                     end=end, trace_start=first, trace_end=last, procs=col.procs,
                     memory=memory, records=len(times), window_records=in_window)
 
 
-def _memory_series(times, rows, lives, total, top=7):
-    """Stackable series: the `top` processes with the most pages of their
-    own, the rest together, then shared regions and kernel uses."""
+def _memory_series(times, rows, lives, total, focus=None, top=7):
+    """Stackable series, bottom first: the kernel's own page tables (its
+    fixed overhead), then the processes in focus (else the `top` with the
+    most pages of their own), the other processes together (named), shared
+    pages, then the kernel's uses for processes."""
     n = len(times)
     peak = {}
     for _, procs in rows:
         for pid, pages in procs.items():
             peak[pid] = max(peak.get(pid, 0), pages)
-    chosen = sorted(sorted(peak, key=lambda pid: (-peak[pid], pid))[:top])
+    ranked = sorted(peak, key=lambda pid: (-peak[pid], pid))
+    if focus:
+        ranked = [p for p in focus if p in peak] + [p for p in ranked if p not in focus]
+    chosen = sorted(ranked[:top])
     series, labels = {}, {}
+    series[KERNEL_FIXED] = np.array([c.get("kernel pgtable", 0) for c, _ in rows], dtype=float)
     for pid in chosen:
         life = lives.get(pid)
         label = f"{life.name if life else '?'} (pid {pid})"
@@ -537,10 +618,13 @@ def _memory_series(times, rows, lives, total, top=7):
     own = sum(series.values()) if series else np.zeros(n)
     user = np.array([sum(c.get(o, 0) for o in PROCESS_OWNERS) for c, _ in rows], dtype=float)
     cow = np.array([c.get("cow", 0) for c, _ in rows], dtype=float)
-    series["other processes"] = np.maximum(user - own - cow, 0)
+    others = [p for p in ranked if p not in chosen]
+    names = sorted({lives[p].name for p in others if p in lives})
+    series[other_label(names)] = np.maximum(user - own - cow, 0)
     series["shared copy-on-write"] = cow
     series["shared regions"] = np.array([c.get("shared", 0) for c, _ in rows], dtype=float)
-    known = {o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) | {"shared", "cow"}
+    known = ({o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) |
+             {"shared", "cow", "kernel pgtable"})
     for owner, label in KERNEL_OWNERS:
         values = [c.get(owner, 0) for c, _ in rows]
         if owner == "kernel":       # anything the chart has no name for
@@ -548,3 +632,11 @@ def _memory_series(times, rows, lives, total, top=7):
                       for v, (c, _) in zip(values, rows)]
         series[label] = np.array(values, dtype=float)
     return MemorySeries(np.array(times, dtype=float), series, labels, total)
+
+
+def other_label(names, most=4):
+    """'other processes (sh, init)': the rest of the processes, by name."""
+    if not names:
+        return "other processes"
+    shown = ", ".join(names[:most]) + (f", +{len(names) - most} more" if len(names) > most else "")
+    return f"other processes ({shown})"
