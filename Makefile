@@ -8,6 +8,7 @@
 #                     and the host tests
 #   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
+#   make trace CMD="prog args"   the same for any command line: out/trace/PROG-TIME/index.html
 #   make bench        benchmarks
 #   CPUS=N            number of CPUs (default 2)
 
@@ -183,6 +184,13 @@ demo: tools
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -B -m viz.demo
 
+# CMD is typed at the xv6 shell as given (`;` and `&` work); quoted here for the host shell.
+trace: tools
+	@$(MAKE) --no-print-directory all
+	@if [ -z '$(subst ','\'',$(CMD))' ]; then \
+		echo 'usage: make trace CMD="prog args" [CPUS=N]' >&2; exit 2; fi
+	$(PYTHON) -B -m viz.trace --cpus $(CPUS) -- '$(subst ','\'',$(CMD))'
+
 bench: all
 	$(MAKE) --no-print-directory -C bench kmalloc
 	$(PYTHON) -B -m bench.guest mmapbench
@@ -209,6 +217,6 @@ clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo fuzz clean FORCE
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo trace fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

@@ -53,6 +53,7 @@ class Result:
     timeline: object = None
     check: object = None
     seconds: dict = field(default_factory=dict)   # time spent per step
+    command: str = None
 
 
 def slug(text):
@@ -64,7 +65,7 @@ def render(trace, outdir, opts=None, log=None):
     opts = opts or Options()
     log = log or (lambda msg: None)
     outdir = Path(outdir)
-    result = Result(outdir)
+    result = Result(outdir, command=opts.command)
     clock = time.perf_counter()
 
     def lap(step):
@@ -84,8 +85,9 @@ def render(trace, outdir, opts=None, log=None):
     pids = selected
     if pids is not None and not any(p in tl.procs and (tl.procs[p].spans or tl.procs[p].marks)
                                     for p in pids):
-        raise VizError(f"nothing to draw: pid{'s' if len(pids) > 1 else ''} "
-                       f"{' '.join(map(str, pids))} have no address space or event between "
+        who = f"pid {pids[0]} has" if len(pids) == 1 else \
+            f"pids {' '.join(map(str, pids))} have"
+        raise VizError(f"nothing to draw: {who} no address space or event between "
                        f"{style.moment(start, end - start)} and {style.moment(end, end - start)}")
     at = None
     if opts.at is not None:

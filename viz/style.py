@@ -1,9 +1,11 @@
 """Colours, hatches, fonts and time formatting shared by every picture.
 
 The palette is Okabe & Ito's, safe for the common colour-vision
-deficiencies; what must also survive a greyscale projector is carried a
-second way: protection by hatching, residency by tint against solid fill,
-kinds by position and labels.
+deficiencies. It also survives a greyscale projector: the kinds of memory
+are chosen (the heap's green darkened) so that any two differ in
+luminance, most of all those next to each other in the legend and on the
+address axis (viz/tests/test_viz_style.py measures it); protection is
+carried by hatching, residency by tint against solid fill.
 """
 
 import math
@@ -17,8 +19,10 @@ from matplotlib.ticker import Formatter, Locator, MaxNLocator
 ORANGE, SKY, GREEN, YELLOW = "#E69F00", "#56B4E9", "#009E73", "#F0E442"
 BLUE, VERMILLION, PURPLE, BLACK = "#0072B2", "#D55E00", "#CC79A7", "#000000"
 GREY = "#BBBBBB"
+DARK_GREEN = "#004D3A"       # Okabe-Ito's green, darker: apart from the stack in greyscale
 
-KIND_COLOR = {"text": SKY, "guard": GREY, "stack": VERMILLION, "heap": GREEN,
+# Luminance (greyscale) of the kinds, in legend order: 0.84, 0.47, 0.20, 0.64, 0.34.
+KIND_COLOR = {"text": YELLOW, "guard": GREY, "stack": VERMILLION, "heap": DARK_GREEN,
               "private": ORANGE, "shared": BLUE}
 KIND_LABEL = {"text": "text + data", "guard": "guard page", "stack": "stack",
               "heap": "heap (sbrk)", "private": "private region", "shared": "shared region"}
@@ -76,6 +80,14 @@ FONT = {
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
 }
+
+
+def luminance(color):
+    """Grey level of a colour as a greyscale conversion gives it (ITU-R
+    BT.601 weights, as PIL's convert('L')): 0 black, 1 white."""
+    from matplotlib.colors import to_rgb
+    r, g, b = to_rgb(color)
+    return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 def owner_style(label):

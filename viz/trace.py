@@ -107,7 +107,7 @@ def capture(command, out, cpus, timeout, prog="trace"):
     with tempfile.TemporaryDirectory(prefix="xv6-trace-") as tmp:
         fs_copy = Path(tmp) / "fs.img"
         shutil.copyfile(qemu.FS_IMAGE, fs_copy)
-        log(prog, f"booting QEMU ({cpus} CPUs), console in {console_log}")
+        log(prog, f"booting QEMU ({cpus} CPU{'s' if cpus != 1 else ''}), console in {console_log}")
         console = qemu.Console(qemu.qemu_argv(cpus, fs_copy, com2), console_log)
         try:
             text, trouble = console.wait_for_prompt(0, BOOT_TIMEOUT, BOOT_TIMEOUT)
@@ -149,6 +149,8 @@ def default_out(command):
 def trace_and_draw(command, out, cpus=2, timeout=120, anim=True, prog="trace", expect=None):
     """The whole flow; returns the render Result. Raises TraceRunError or VizError."""
     out.mkdir(parents=True, exist_ok=True)
+    for stale in [out / "com2.bin", *out.glob("aspace-*"), *out.glob("animation.*")]:
+        stale.unlink(missing_ok=True)   # a directory used again (make demo's) keeps no old pictures
     trace, roots, output = capture(command, out, cpus, timeout, prog)
     if expect is not None and expect not in output:
         raise TraceRunError(f"`{command}` did not print {expect!r} (see {out / 'console.log'})")
