@@ -36,7 +36,7 @@ def read(trace):
     procs = {}
 
     def proc(pid):
-        return procs.setdefault(pid, Proc(pid))
+        return procs.setdefault(pid, Proc(pid)) if pid > 0 else Proc(pid)   # 0: no process
 
     idx = np.flatnonzero(np.isin(recs["type"], list(wanted)))
     for i in idx.tolist():
