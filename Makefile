@@ -196,6 +196,9 @@ bench: all
 	$(PYTHON) -B -m bench.guest mmapbench
 	$(PYTHON) -B -m bench.guest --trace-overhead mmapbench
 	$(PYTHON) -B -m xvtrace bench
+	$(PYTHON) -B -m viz.bench
+	@if [ -f $(OUT)/test/com2-cpus2.bin ]; then \
+		$(PYTHON) -B -m viz.bench --capture $(OUT)/test/com2-cpus2.bin; fi
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # the power-cut test with more kills than its 20 there, and the system-call storm with

@@ -13,12 +13,13 @@ spans, the resident rectangles, the label artists) for tests and callers.
 """
 
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import labels, mman, style
 from .addraxis import AddressAxis
+from .rects import collection as rect_collection
 
 LANES = 3
 MAX_LABELS = 400            # candidates for event labels; markers are all drawn
@@ -123,16 +124,16 @@ def _draw_spans(ax, spans):
         color = style.KIND_COLOR[kind]
         alpha = style.RESERVED_ALPHA if kind in REGION_KINDS else 1.0
         face = "#F4F4F4" if kind == "guard" else color
-        ax.add_collection(PolyCollection(rects, facecolors=face, alpha=alpha, edgecolors="none",
+        ax.add_collection(rect_collection(rects, facecolors=face, alpha=alpha, edgecolors="none",
                                          zorder=1, label=f"band:{kind}"))
-        ax.add_collection(PolyCollection(rects, facecolors="none", edgecolors=color,
+        ax.add_collection(rect_collection(rects, facecolors="none", edgecolors=color,
                                          linewidths=1.4, zorder=3.5, label=f"edge:{kind}"))
         drawn += mine
     for prot in ("ro", "none"):
         mine = [s for s in spans if mman.protection(s.prot) == prot]
         if mine:
             rects = _rects((s.t0, s.t1, s.start, s.end) for s in mine)
-            ax.add_collection(PolyCollection(rects, facecolors="none",
+            ax.add_collection(rect_collection(rects, facecolors="none",
                                              edgecolors=style.HATCH_COLOR, linewidths=0,
                                              hatch=style.PROT_HATCH[prot], zorder=3,
                                              label=f"hatch:{prot}"))
@@ -168,7 +169,7 @@ def _draw_resident(ax, life, page, xlim, width_px):
         mine = [r[:4] for r in runs if r[4] == is_shared]
         if mine:
             kind = "shared" if is_shared else "private"
-            ax.add_collection(PolyCollection(_rects(mine), facecolors=style.KIND_COLOR[kind],
+            ax.add_collection(rect_collection(_rects(mine), facecolors=style.KIND_COLOR[kind],
                                              edgecolors="none", zorder=2,
                                              label=f"resident:{kind}"))
     return runs
@@ -180,7 +181,7 @@ def _draw_cow(ax, life, page):
     page (or the other side let go). Returns the rectangles as (t0, t1, va)."""
     runs = [(c[1], c[2], c[0]) for c in life.cow if c[2] is not None]
     if runs:
-        ax.add_collection(PolyCollection(_rects([(t0, t1, va, va + page) for t0, t1, va in runs]),
+        ax.add_collection(rect_collection(_rects([(t0, t1, va, va + page) for t0, t1, va in runs]),
                                          facecolors="none", edgecolors=style.COW_HATCH,
                                          linewidths=0, hatch=style.COW_HATCH_PATTERN, zorder=3,
                                          label="copy-on-write"))
@@ -202,9 +203,12 @@ def _draw_marks(ax, axis, marks):
                   colors=color, linewidths=0.9, linestyles=":", alpha=0.7, zorder=4)
         placed = [m for m in mine if m.start is not None]
         if placed:
-            ys = [axis.middle(m.start, m.end) for m in placed]
+            starts = np.array([m.start for m in placed], dtype=float)
+            ends = np.array([m.end for m in placed], dtype=float)
+            ys = axis.inverse((axis.forward(starts) + axis.forward(ends)) / 2)
+            outline = {} if marker in ("x", "|") else {"edgecolors": "white"}  # unfilled: no edge
             ax.scatter([m.t for m in placed], ys, marker=marker, s=110, c=color,
-                       edgecolors="white", linewidths=1.2, zorder=5)
+                       linewidths=1.2, zorder=5, **outline)
 
 
 def _label_marks(fig, lane_ax, marks, ax):

@@ -11,11 +11,12 @@ once per frame); figure() makes the stand-alone picture.
 """
 
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
 from . import labels, mman, style
 from .addraxis import AddressAxis
+from .rects import collection as rect_collection
 
 MAX_COLUMNS = 8
 BAR_LEFT, BAR_RIGHT, LABEL_X = -0.44, -0.14, -0.06   # within a column of width 1
@@ -136,16 +137,16 @@ def draw(ax, snap, axis, columns, timeline):
         if band[kind]:
             face = "#F4F4F4" if kind == "guard" else color
             alpha = 1.0 if kind in ("text", "stack", "heap", "guard") else style.RESERVED_ALPHA
-            ax.add_collection(PolyCollection(band[kind], facecolors=face, alpha=alpha,
+            ax.add_collection(rect_collection(band[kind], facecolors=face, alpha=alpha,
                                              edgecolors="none", zorder=1))
-            ax.add_collection(PolyCollection(band[kind], facecolors="none", edgecolors=color,
+            ax.add_collection(rect_collection(band[kind], facecolors="none", edgecolors=color,
                                              linewidths=1.4, zorder=3.5))
         if solid[kind]:
-            ax.add_collection(PolyCollection(solid[kind], facecolors=color, edgecolors="none",
+            ax.add_collection(rect_collection(solid[kind], facecolors=color, edgecolors="none",
                                              zorder=2))
     for prot, rects in hatch.items():
         if rects:
-            ax.add_collection(PolyCollection(rects, facecolors="none",
+            ax.add_collection(rect_collection(rects, facecolors="none",
                                              edgecolors=style.HATCH_COLOR, linewidths=0,
                                              hatch=style.PROT_HATCH[prot], zorder=3))
     info["labels"] = _labels(ax, axis, columns, by_pid)
