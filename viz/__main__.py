@@ -69,7 +69,9 @@ def build_parser():
                         "window defaults to their lifetimes")
     p.add_argument("--tree", type=pid_list, action="extend", default=[], metavar="PID",
                    help="draw this process and every process forked from it (repeatable)")
-    p.add_argument("--from", dest="start", metavar="T", help="start of the time window")
+    p.add_argument("--from", dest="start", metavar="T",
+                   help="start of the time window, for every picture (default: the selected "
+                        "processes' lifetimes with a 5%% margin, else the whole trace)")
     p.add_argument("--to", dest="end", metavar="T", help="end of the time window")
     p.add_argument("--at", metavar="T", help="time of the snapshot (default: when the most "
                    "regions are mapped)")
@@ -82,7 +84,9 @@ def build_parser():
                    help="dots per inch of PNG pictures (default 100: 1600x900 pixels)")
     p.add_argument("--no-anim", action="store_true", help="skip the animation (faster)")
     p.add_argument("--frames", type=positive, default=animate.MAX_FRAMES,
-                   help=f"most frames in the animation (default {animate.MAX_FRAMES})")
+                   help=f"most frames in the animation of an unselected trace (default "
+                        f"{animate.MAX_FRAMES}); with --pid or --tree every event of those "
+                        f"processes gets a frame (at most {animate.MAX_EVENT_FRAMES})")
     p.add_argument("--max-procs", type=positive, default=8, metavar="N",
                    help="address-space maps for at most N processes, those with the most "
                         "to show (default 8)")

@@ -75,9 +75,11 @@ def render(trace, outdir, opts=None, log=None):
         clock = now
 
     selected, start, end, origin, since = choose_window(trace, opts)
+    checking = BackgroundCheck(trace)   # on the other core, for a big trace
     try:
         tl = timeline.collect(trace, start, end, focus=selected)
     except timeline.NoEvents as e:
+        checking.cancel()
         raise VizError(f"{trace.source or 'trace'}: {e}") from None
     tl.origin, tl.since, tl.focus = origin, since, selected
     result.timeline = tl
@@ -87,20 +89,21 @@ def render(trace, outdir, opts=None, log=None):
                                     for p in pids):
         who = f"pid {pids[0]} has" if len(pids) == 1 else \
             f"pids {' '.join(map(str, pids))} have"
+        checking.cancel()
         raise VizError(f"nothing to draw: {who} no address space or event between "
                        f"{style.moment(start, end - start)} and {style.moment(end, end - start)}")
     at = None
     if opts.at is not None:
         at = parse_time(trace, opts.at, VizError)
         if not tl.start <= at <= tl.end:
+            checking.cancel()
             where = "window drawn" if (tl.start, tl.end) != (tl.trace_start, tl.trace_end) \
                 else "trace"
             raise VizError(f"--at {opts.at} is outside the {where} "
                            f"({style.moment(tl.start, tl.end - tl.start)} to "
                            f"{style.moment(tl.end, tl.end - tl.start)})")
 
-    from xvtrace import check
-    result.check = check.check(trace)
+    result.check = checking.result()
     lap("check")
 
     try:
@@ -196,3 +199,54 @@ def choose_window(trace, opts):
         return selected, start, end, start, \
             f"after {style.moment(start, end - start)} into the trace"
     return selected, start, end, first, "since tracing started"
+
+
+PARALLEL_CHECK = 200_000        # records: below this the checker runs in this process
+
+
+class BackgroundCheck:
+    """xvtrace's checker over the whole trace, a second replay: for a big
+    trace it runs in a forked process while this one replays for the
+    pictures (the two take about as long); result() waits for its Report
+    (without the end state, which the pictures do not use)."""
+
+    def __init__(self, trace, threshold=PARALLEL_CHECK):
+        self.trace, self.proc, self.conn = trace, None, None
+        if len(trace.records) < threshold:
+            return
+        import multiprocessing
+        try:
+            ctx = multiprocessing.get_context("fork")
+            self.conn, child = ctx.Pipe(duplex=False)
+            self.proc = ctx.Process(target=_check_child, args=(trace, child), daemon=True)
+            self.proc.start()
+            child.close()
+        except (OSError, ValueError):
+            self.proc = None            # no fork here: check in this process
+
+    def result(self):
+        from xvtrace import check
+        if self.proc is not None:
+            try:
+                report = self.conn.recv()
+            except (EOFError, OSError):
+                report = None           # the child died: check here instead
+            self.proc.join()
+            self.proc = None
+            if report is not None:
+                return report
+        return check.check(self.trace)
+
+    def cancel(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.proc = None
+
+
+def _check_child(trace, conn):
+    from xvtrace import check
+    report = check.check(trace)
+    report.state = None
+    conn.send(report)
+    conn.close()

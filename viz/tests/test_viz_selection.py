@@ -173,3 +173,14 @@ def test_pages_go_with_the_call_that_removed_them(story_timeline):
         maps = {r[1] for r in life.resident}
         for va, t0, t1, _ in life.resident:
             assert t1 in calls or t1 in maps or t1 == story_timeline.end, (life.pid, hex(va))
+
+
+def test_the_checker_in_a_forked_process_says_what_it_says_here(story_trace):
+    from xvtrace import check
+    here = check.check(story_trace)
+    forked = render.BackgroundCheck(story_trace, threshold=0)
+    assert forked.proc is not None
+    there = forked.result()
+    assert there.verdict == here.verdict and there.notes == here.notes
+    assert [p.message for p in there.problems] == [p.message for p in here.problems]
+    assert render.BackgroundCheck(story_trace).proc is None     # small: no fork
