@@ -153,10 +153,13 @@ def _progress(fig, tl, t, columns, scale, size):
     scale.apply(ax.xaxis)
     ax.tick_params(axis="x", labelsize=10)
     ax.axvspan(tl.start, t, color="#DDDDDD")
+    by_event = {}
     for pid in columns:
         for m in tl.procs[pid].marks:
-            if m.event in style.EVENT_STYLE:
-                ax.axvline(m.t, color=style.EVENT_STYLE[m.event][0], linewidth=1.2)
+            by_event.setdefault(m.event, []).append(m.t)
+    for event, times in by_event.items():       # one artist per kind of event, not per event
+        if event in style.EVENT_STYLE:
+            ax.vlines(times, 0, 1, colors=style.EVENT_STYLE[event][0], linewidth=1.2)
     ax.axvline(t, color="black", linewidth=3)
     ax.set_title(f"the window ({scale.suffix} {scale.since}): grey so far, lines are events",
                  fontsize=10, loc="left", fontweight="normal", pad=3)
