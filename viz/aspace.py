@@ -49,8 +49,15 @@ def _figure(tl, life, size, dpi, whole_window):
     lane_ax = fig.add_axes([LEFT / width, (BOTTOM + main_h) / height,
                             (width - LEFT - RIGHT) / width, lane_h / height], sharex=ax)
 
-    x0, x1 = (tl.start, max(tl.end, tl.start + 1e-9)) if whole_window else _time_range(tl, life)
-    scale = tl.time_scale(x1 - x0)
+    if whole_window:
+        x0, x1 = tl.start, max(tl.end, tl.start + 1e-9)
+        scale = tl.time_scale(x1 - x0)
+    else:       # zoomed on this process: its time counts from its own start
+        x0, x1 = _time_range(tl, life)
+        own = life.born is not None and x0 <= life.born <= x1
+        scale = style.TimeScale(tl.unit, x1 - x0, life.born if own else x0,
+                                f"after pid {life.pid} started" if own else
+                                f"after {style.moment(x0, x1 - x0, tl.unit != 's')}")
     axis = AddressAxis([(s.start, s.end) for s in life.spans], tl.page)
     ax.set_xlim(x0, x1)
     axis.install(ax, fontsize=style.FONT["ytick.labelsize"])
@@ -332,8 +339,9 @@ def _legend(fig, ax, life):
             handles.append(Line2D([], [], color=color, linewidth=2.2, linestyle=(0, (5, 3)),
                                   label=text))
         else:
+            edge = color if marker in ("x", "|") else "white"     # an unfilled marker is its edge
             handles.append(Line2D([], [], color=color, marker=marker, linestyle="none",
-                                  markersize=10, markeredgecolor="white", label=text))
+                                  markersize=10, markeredgecolor=edge, label=text))
     pos = ax.get_position()
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x1 + 0.012, pos.y1),
                frameon=False, handlelength=2.2, handleheight=1.2, borderaxespad=0)

@@ -156,7 +156,7 @@ def _subtitle(tl, peak, peak_at, fixed, scale):
             f"at {scale.format(peak_at)}")
     if len(fixed) and fixed.max() > 0:
         lo, hi = int(fixed.min()), int(fixed.max())
-        pages = f"{hi} pages" if lo == hi else f"{lo} to {hi} pages"
+        pages = f"{hi} pages" if lo == hi else f"up to {hi} pages"
         text += (f" · not stacked: the kernel's own page tables, {pages} "
                  f"({style.size_bytes(hi * tl.page)}), {'fixed' if lo == hi else 'set up at boot'}")
     return text

@@ -594,7 +594,7 @@ def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES, focus=None):
                     memory=memory, records=len(times), window_records=in_window)
 
 
-def _memory_series(times, rows, lives, total, focus=None, top=7):
+def _memory_series(times, rows, lives, total, focus=None, top=6):
     """Stackable series, bottom first: the kernel's own page tables (its
     fixed overhead), then the processes in focus (else the `top` with the
     most pages of their own), the other processes together (named), shared
@@ -634,9 +634,17 @@ def _memory_series(times, rows, lives, total, focus=None, top=7):
     return MemorySeries(np.array(times, dtype=float), series, labels, total)
 
 
-def other_label(names, most=4):
-    """'other processes (sh, init)': the rest of the processes, by name."""
+def other_label(names, width=24):
+    """'other processes (sh, init)': the rest of the processes, by name, as
+    many as fit in width characters ('+N' for the rest), on a second line
+    when there are more than two (it is a legend entry)."""
     if not names:
         return "other processes"
-    shown = ", ".join(names[:most]) + (f", +{len(names) - most} more" if len(names) > most else "")
-    return f"other processes ({shown})"
+    shown = []
+    for name in names:
+        if shown and len(", ".join(shown + [name])) > width:
+            break
+        shown.append(name)
+    more = f", +{len(names) - len(shown)}" if len(names) > len(shown) else ""
+    sep = "\n" if len(shown) > 2 or more else " "
+    return f"other processes{sep}({', '.join(shown)}{more})"

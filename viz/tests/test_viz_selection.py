@@ -119,7 +119,10 @@ def test_memory_chart_names_the_focus_and_the_others(story_trace, story):
     tl = timeline.collect(story_trace, samples=50)
     assert timeline.other_label(["sh", "init"]) == "other processes (sh, init)"
     assert timeline.other_label([]) == "other processes"
-    assert timeline.other_label(list("abcdef")) == "other processes (a, b, c, d, +2 more)"
+    assert timeline.other_label(["cowtest", "echo", "init", "mmaptest", "sh"]) == \
+        "other processes\n(cowtest, echo, init, +2)"
+    assert timeline.other_label(["averyveryverylongprocessname"]) == \
+        "other processes (averyveryverylongprocessname)"
 
 
 def test_a_frame_per_event_however_close(story_timeline, story):
