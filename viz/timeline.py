@@ -33,6 +33,8 @@ KERNEL_FIXED = "kernel's own page tables"
 KERNEL_OWNERS = (("pgtable", "processes' page tables"), ("kstack", "kernel stacks"),
                  ("kmalloc", "kmalloc"), ("pipe", "pipes"), ("kernel", "kernel (other)"))
 PROCESS_OWNERS = ("user", "region")   # pages attributed to processes
+# Events after which the replay's copy-on-write groups of [0, sz) pages may differ.
+COW_GROUP_EVENTS = frozenset(("heap", "cow_fork", "cow_fault", "exec", "reap"))
 
 
 @dataclass(slots=True)
@@ -230,6 +232,38 @@ class Timeline:
 
 # ---- the pass -----------------------------------------------------------
 
+class _ByPid:
+    """A dict keyed by (pid, va) that also hands back all of one pid's
+    entries at once (an exit must not scan every page of every process)."""
+
+    def __init__(self):
+        self.by_pid = {}
+
+    def __contains__(self, key):
+        return key[1] in self.by_pid.get(key[0], ())
+
+    def __setitem__(self, key, value):
+        self.by_pid.setdefault(key[0], {})[key[1]] = value
+
+    def pop(self, key, *default):
+        mine = self.by_pid.get(key[0])
+        if mine is None or key[1] not in mine:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        value = mine.pop(key[1])
+        if not mine:
+            del self.by_pid[key[0]]
+        return value
+
+    def pop_pid(self, pid):
+        """Remove and return every entry of pid."""
+        return list(self.by_pid.pop(pid, {}).values())
+
+    def values(self):
+        return [v for mine in self.by_pid.values() for v in mine.values()]
+
+
 class _Collector:
     """Watches a Replayer and records spans, residency and marks."""
 
@@ -241,8 +275,11 @@ class _Collector:
         self.procs = {}
         self.open_regions = {}       # region uid -> Span
         self.open_areas = {}         # (pid, kind) -> Span
-        self.open_pages = {}         # (pid, va) -> resident entry
-        self.open_cow = {}           # (pid, va) -> cow entry, while the page is shared
+        self.open_pages = _ByPid()   # (pid, va) -> resident entry
+        self.open_cow = _ByPid()     # (pid, va) -> cow entry, while the page is shared
+        self.cow_pages = {}          # pa -> its mappers, while a region page is shared COW
+        self.groups_dirty = True     # the replay's cow_groups may have changed
+        self.group_counts = ({}, 0)
         self.private = {}            # pid -> private region pages mapped
         self.pending_exec = {}       # pid -> exec Mark waiting for its name
         self.mapped_outcome = self._enum("outcome", "mapped", 0)
@@ -330,10 +367,8 @@ class _Collector:
             self.close(self.open_areas.pop(key), t)
         for uid in [u for u, s in self.open_regions.items() if s.pid == life.pid]:
             self.close(self.open_regions.pop(uid), t)
-        for key in [k for k in self.open_pages if k[0] == life.pid]:
-            self.open_pages.pop(key)[2] = t
-        for key in [k for k in self.open_cow if k[0] == life.pid]:
-            self.open_cow.pop(key)[2] = t
+        for entry in self.open_pages.pop_pid(life.pid) + self.open_cow.pop_pid(life.pid):
+            entry[2] = t
         self.private.pop(life.pid, None)
 
     def sync_cow(self, state, pa, t, gone=None, opened=None, closed=None):
@@ -347,6 +382,10 @@ class _Collector:
         shared = page is not None and page.owner == "region" and len(mappers) > 1
         opened = [] if opened is None else opened
         closed = [] if closed is None else closed
+        if shared:
+            self.cow_pages[pa] = list(mappers)
+        else:
+            self.cow_pages.pop(pa, None)
         for key in mappers:
             if shared and key not in self.open_cow:
                 entry = [key[1], t, None]
@@ -366,6 +405,8 @@ class _Collector:
 
     def apply(self, ch, state):
         kind = ch.kind
+        if ch.event in COW_GROUP_EVENTS:
+            self.groups_dirty = True
         if kind == "page":
             self.on_page(ch.detail)
         elif kind == "map":
@@ -391,9 +432,11 @@ class _Collector:
     def on_page(self, d):
         """Count the kernel's own page tables (its fixed overhead, set up at
         boot with no process running) apart from the processes' ones."""
-        for page, step in ((d.get("old"), -1), (d.get("page"), 1)):
-            if page is not None and page.owner == "pgtable" and page.pid <= 0:
-                self.kernel_pgtables += step
+        old, page = d.get("old"), d.get("page")
+        if old is not None and old.owner == "pgtable" and old.pid <= 0:
+            self.kernel_pgtables -= 1
+        if page is not None and page.owner == "pgtable" and page.pid <= 0:
+            self.kernel_pgtables += 1
 
     def on_map(self, ch, state):
         d = ch.detail
@@ -472,8 +515,8 @@ class _Collector:
                 life.names.append(proc.name)    # the replay's rule: a child starts with its parent's name
             self.mark(life, t, "fork", f"forked by {life.parent}" if life.parent else "created")
         elif event == "exec":
-            for key in [k for k in self.open_pages if k[0] == life.pid]:
-                self.open_pages.pop(key)[2] = t
+            for entry in self.open_pages.pop_pid(life.pid):
+                entry[2] = t
             self.private.pop(life.pid, None)
             m = self.mark(life, t, "exec", "exec")
             if m is not None:
@@ -505,7 +548,7 @@ class _Collector:
     def memory_sample(self, state):
         """(owner counts, {pid: pages of its own}) now. Pages shared
         copy-on-write are nobody's own: they count once, as "cow"."""
-        shared, distinct = state.memory.cow_shared()
+        shared, distinct = self.cow_counts(state)
         procs = {}
         for pid, proc in state.processes.items():
             user = proc.user_pages() if hasattr(proc, "user_pages") else None
@@ -518,10 +561,30 @@ class _Collector:
         counts["pgtable"] = counts.get("pgtable", 0) - self.kernel_pgtables
         return counts, procs
 
+    def cow_counts(self, state):
+        """What state.memory.cow_shared() says, kept up to date as pages
+        are mapped instead of scanning every mapped page for each sample:
+        ({pid: its pages shared copy-on-write}, distinct pages shared)."""
+        if self.groups_dirty:
+            per_pid, distinct = {}, 0
+            for pids in state.memory.cow_groups.values():
+                if len(pids) > 1:
+                    distinct += 1
+                    for pid in pids:
+                        per_pid[pid] = per_pid.get(pid, 0) + 1
+            self.group_counts = (per_pid, distinct)
+            self.groups_dirty = False
+        per_pid, distinct = dict(self.group_counts[0]), self.group_counts[1]
+        for mappers in self.cow_pages.values():
+            distinct += 1
+            for pid, _ in mappers:
+                per_pid[pid] = per_pid.get(pid, 0) + 1
+        return per_pid, distinct
+
     def finish(self, end):
         for span in list(self.open_areas.values()) + list(self.open_regions.values()):
             self.close(span, end)
-        for entry in list(self.open_pages.values()) + list(self.open_cow.values()):
+        for entry in self.open_pages.values() + self.open_cow.values():
             entry[2] = end
         for life in self.procs.values():
             _not_before_birth(life)
