@@ -157,8 +157,10 @@ def _progress(fig, tl, t, columns, scale, size):
     for pid in columns:
         for m in tl.procs[pid].marks:
             by_event.setdefault(m.event, []).append(m.t)
+    pixel = (tl.end - tl.start) / 2000 or 1.0     # finer than the strip can show
     for event, times in by_event.items():       # one artist per kind of event, not per event
         if event in style.EVENT_STYLE:
+            times = np.unique(np.round(np.array(times) / pixel)) * pixel
             ax.vlines(times, 0, 1, colors=style.EVENT_STYLE[event][0], linewidth=1.2)
     ax.axvline(t, color="black", linewidth=3)
     ax.set_title(f"the window ({scale.suffix} {scale.since}): grey so far, lines are events",
