@@ -38,7 +38,7 @@ def run_viz(trace, outdir, extra=()):
     before = usage.ru_maxrss
     cpu0 = usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "viz", str(trace), "-o", str(outdir), "-q",
+    proc = subprocess.run([sys.executable, "-m", "viz", str(trace), "-o", str(outdir),
                            *extra], cwd=REPO, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -74,9 +74,13 @@ def main(argv=None):
     if proc.returncode != 0:
         print(proc.stderr, file=sys.stderr)
         return 1
+    lines = proc.stdout.strip().splitlines()
+    steps = next((l for l in lines if l.startswith("seconds: ")), "")
     print(f"rendered the default set from {trace.name} ({trace.stat().st_size / 1e6:.0f} MB) "
-          f"in {seconds:.1f} s ({proc.cpu:.1f} s of CPU), peak memory {peak:.0f} MiB: "
-          f"{proc.stdout.strip()}")
+          f"in {seconds:.1f} s ({proc.cpu:.1f} s of CPU, the checker's process included), "
+          f"peak memory {peak:.0f} MiB: {lines[-1] if lines else ''}")
+    if steps:
+        print(f"  {steps} (the checker runs beside the replay)")
     return 0
 
 
