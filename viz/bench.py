@@ -9,9 +9,19 @@ million records), then times `python3 -m viz` on it in a fresh process and
 reports its wall time, CPU time and peak resident memory (ru_maxrss of the
 child). `make bench` runs both when the test capture exists.
 
-On a 2-core development machine a million events take about 19 s (half
-of it the animation; 10 s with --no-anim) and peak at about 510 MiB, most
-of which is the replay's own copy of the records (xvtrace's Replayer).
+Figures on the shared 2-core development machine (load average 2 to 6
+from other work, so wall times vary; CPU time includes the checker's own
+process, which replays the trace beside the pictures' replay):
+
+  make test's lossless 2-CPU capture (usertests, kmalloctest, mmaptest,
+  mmapstress, mmapfuzz, cowtest: 2.6 million records, 75 MB, 1862
+  processes): 62 s at load 2, 74 to 87 s at load 5; 47 s of CPU; peak
+  950 MiB. Most of it is the replay (xvtrace's Replayer, about 25 s of
+  CPU); the maps take 7 s, the animation 10 s. It took more than 15
+  minutes before the snapshot's labels and the address axis stopped being
+  quadratic (millions of axis-transform calls) and rectangles became one
+  path per collection.
+  A million synthetic events: 50 s at load 6, 26 s of CPU, peak 550 MiB.
 """
 
 import argparse
