@@ -111,6 +111,7 @@ def draw(args):
                    max_procs=args.max_procs, frames=args.frames)
     log = (lambda msg: None) if args.quiet else print
     result = render(trace, args.out, opts, log=log)
+    log("seconds: " + ", ".join(f"{step} {t:.1f}" for step, t in result.seconds.items()))
     print(result.index)
     if trace.damaged or trace.truncated or trace.missing_frames:
         return EXIT_DAMAGED

@@ -157,7 +157,6 @@ def render(trace, outdir, opts=None, log=None):
     result.index = report.write(trace, result, outdir)
     lap("report")
     log(f"wrote {result.index}")
-    log("seconds: " + ", ".join(f"{step} {t:.1f}" for step, t in result.seconds.items()))
     return result
 
 
