@@ -20,6 +20,7 @@ class Proc:
     pid: int
     parent: int = 0
     born: float = None          # fork time; None: running when tracing started
+    execed: float = None        # its first exec: when its own program started
     exited: float = None
     names: list = field(default_factory=list)
 
@@ -55,7 +56,9 @@ def read(trace):
             if name and (not p.names or p.names[-1] != name):
                 p.names.append(name)
         elif kind == "exec":
-            proc(int(recs["pid"][i]))
+            p = proc(int(recs["pid"][i]))
+            if p.execed is None:
+                p.execed = t
     return procs
 
 
@@ -90,18 +93,33 @@ def select(procs, pids=(), trees=()):
     return sorted(chosen)
 
 
+def program_start(proc):
+    """When proc's own program started: its first exec (the shell's child
+    runs shell code until then), else its fork; None if before tracing."""
+    return proc.execed if proc.execed is not None else proc.born
+
+
 def window(procs, pids, first, last, margin=MARGIN):
-    """(start, end): the selected processes' lifetimes with a little margin,
-    inside [first, last] (the trace's times). A process running when tracing
+    """(start, end): the selected processes' lifetimes, from their programs'
+    start (program_start) to their exit, with a little margin, inside
+    [first, last] (the trace's times). A process running when tracing
     started starts at first; one still running at the end ends at last."""
-    born = [procs[p].born if procs[p].born is not None else first for p in pids]
+    born = [program_start(procs[p]) if program_start(procs[p]) is not None else first
+            for p in pids]
     ended = [procs[p].exited if procs[p].exited is not None else last for p in pids]
     lo, hi = min(born), max(ended)
     pad = (hi - lo) * margin if hi > lo else (last - first) * 0.001
     return max(first, lo - pad), min(last, hi + pad)
 
 
-def origin_text(procs, pids):
-    """What time 0 of a selection's window is, for axis labels."""
-    first = min(pids, key=lambda p: (procs[p].born is None, procs[p].born or 0, p))
-    return f"pid {first} started" if procs[first].born is not None else "tracing started"
+def origin(procs, pids):
+    """(time 0 of a selection's axes, what it is for the axis label): the
+    first selected program's start."""
+    starts = [(program_start(procs[p]), p) for p in pids if program_start(procs[p]) is not None]
+    if not starts:
+        return None, "since tracing started"
+    t, pid = min(starts)
+    p = procs[pid]
+    if p.execed is not None and t == p.execed:
+        return t, f"after pid {pid} became {p.name}"
+    return t, f"after pid {pid} started"

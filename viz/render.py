@@ -188,11 +188,8 @@ def choose_window(trace, opts):
         raise VizError(f"--to {opts.end} is before --from {opts.start}")
     if selected is not None and start is None and end is None:
         start, end = procs.window(table, selected, first, last)
-        origin_pid = min(selected, key=lambda p: (table[p].born is None, table[p].born or 0))
-        if table[origin_pid].born is not None:
-            return selected, start, end, table[origin_pid].born, \
-                f"after pid {origin_pid} started"
-        return selected, start, end, first, "since tracing started"
+        origin, since = procs.origin(table, selected)
+        return selected, start, end, first if origin is None else origin, since
     start = first if start is None else start
     end = last if end is None else end
     if start > first:

@@ -43,7 +43,8 @@ def test_window_is_the_lifetimes_with_a_margin(table, story, story_trace):
     pids = [ids["demo"], ids["child"]]
     first, last = float(story_trace.times[0]), float(story_trace.times[-1])
     start, end = procs.window(table, pids, first, last)
-    born, died = table[ids["demo"]].born, table[ids["demo"]].exited
+    born, died = table[ids["demo"]].execed, table[ids["demo"]].exited    # demo's own program
+    assert table[ids["demo"]].born < born
     pad = (died - born) * procs.MARGIN
     assert start == pytest.approx(born - pad) and end == pytest.approx(min(last, died + pad))
     assert first < start < born and died < end <= last
@@ -54,8 +55,11 @@ def test_choose_window_counts_time_from_the_first_selected(story_trace, story, t
     opts = render.Options(pids=[ids["child"], ids["demo"]])
     selected, start, end, origin, since = render.choose_window(story_trace, opts)
     assert selected == sorted([ids["demo"], ids["child"]])
-    assert origin == table[ids["demo"]].born
-    assert since == f"after pid {ids['demo']} started"
+    assert origin == table[ids["demo"]].execed
+    assert since == f"after pid {ids['demo']} became demo"
+    # A process that never exec'd counts from its fork.
+    _, _, _, origin, since = render.choose_window(story_trace, render.Options(pids=[ids["child"]]))
+    assert origin == table[ids["child"]].born and since == f"after pid {ids['child']} started"
     # An explicit window wins, and time counts from its start.
     opts = render.Options(pids=[ids["demo"]], start="0.3", end="0.5")
     _, start, end, origin, since = render.choose_window(story_trace, opts)
@@ -93,7 +97,7 @@ def test_several_pids_both_ways(story_file, tmp_path, story):
         assert proc.returncode == 0, proc.stderr
         assert sorted(p.name for p in out.glob("aspace-*")) == wanted, args
         page = (out / "index.html").read_text()
-        assert f"the pictures count time after pid {ids['demo']} started" in page
+        assert f"the pictures count time after pid {ids['demo']} became demo" in page
 
 
 def test_window_applies_to_every_picture(story_trace, story, tmp_path):

@@ -15,7 +15,7 @@ from viz.procs import Proc
 
 def table(*rows):
     """Proc rows (pid, parent, born, exited, name)."""
-    return {pid: Proc(pid, parent, born, exited, [name])
+    return {pid: Proc(pid, parent=parent, born=born, exited=exited, names=[name])
             for pid, parent, born, exited, name in rows}
 
 
@@ -34,7 +34,7 @@ def test_command_roots_are_the_shells_children_between_the_tracectls():
 
 def test_a_background_job_is_waited_for():
     rows = dict(SHELL_RUN)
-    rows[5] = Proc(5, 4, 2.1, None, ["labdemo"])
+    rows[5] = Proc(5, parent=4, born=2.1, names=["labdemo"])
     assert trace.still_running(rows, [4, 6, 7]) == [5]
 
 
