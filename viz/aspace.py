@@ -99,7 +99,10 @@ def _subtitle(tl, life, scale):
     parts = []
     if life.parent:
         parts.append(f"child of pid {life.parent}")
-    if life.born is not None:
+    if life.born is not None and life.born < scale.origin:
+        parts.append(f"forked {style.duration(scale.origin - life.born, scale.ticks)} before "
+                     "time 0")
+    elif life.born is not None:
         parts.append(f"from {scale.format(life.born)}")
     if life.exited is not None:
         parts.append(f"exited at {scale.format(life.exited)}")
