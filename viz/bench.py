@@ -15,7 +15,7 @@ process, which replays the trace beside the pictures' replay):
 
   make test's lossless 2-CPU capture (usertests, kmalloctest, mmaptest,
   mmapstress, mmapfuzz, cowtest: 2.6 million records, 75 MB, 1862
-  processes): 62 s at load 2 to 4, 74 to 87 s at load 5; 47 s of CPU; peak
+  processes): 49 to 62 s at load 3 to 4, 74 to 87 s at load 5; 48 s of CPU; peak
   950 MiB. Most of it is the replay (xvtrace's Replayer, about 25 s of
   CPU); the maps take 7 s, the animation 10 s. It took more than 15
   minutes before the snapshot's labels and the address axis stopped being
