@@ -599,6 +599,57 @@ class _Collector:
                 c[1] = max(c[1], self.start)
 
 
+class _CallClock:
+    """Physical memory of the processes in focus at the time of their calls.
+
+    The kernel allocates and maps pages inside a call and records the call
+    (fork, exit, munmap...) when it is done: drawn as they happen, a fork's
+    page tables and copy-on-write pages would rise before the fork line.
+    From a focus process's first page record after its last call record
+    until its next call record, memory probes see the state from before
+    that first record (held), so the chart steps at the call's line. A
+    process that makes page records outside any recorded call (a pipe, a
+    long wait) is held for at most HOLD_LIMIT."""
+
+    PAGE_EVENTS = ("page_alloc", "page_free", "page_map", "page_unmap", "kmalloc", "kmfree")
+    CALL_EVENTS = ("mmap_ret", "munmap", "mprotect", "fork", "exec", "exit", "reap", "fault",
+                   "cow_fault", "heap")
+    HOLD_LIMIT = 2e-3               # seconds; 2 million ticks when the TSC rate is unknown
+
+    def __init__(self, trace, focus, col, state):
+        ids = trace.schema.by_name
+        self.page_ids = {ids[e].id for e in self.PAGE_EVENTS if e in ids}
+        self.call_ids = {ids[e].id for e in self.CALL_EVENTS if e in ids}
+        self.types = trace.records["type"]
+        self.pids = trace.records["pid"]
+        self.focus = set(focus)
+        self.col, self.state = col, state
+        self.pending = {}           # focus pid -> time of its first page record since its call
+        self.sample = None          # memory_sample from before the earliest pending record
+        self.hold_limit = self.HOLD_LIMIT * (1 if trace.rate_known else 1e9)
+
+    def before(self, i, t):
+        pid = int(self.pids[i])
+        if pid in self.focus and pid not in self.pending and int(self.types[i]) in self.page_ids:
+            if not self.pending:
+                self.sample = self.col.memory_sample(self.state)
+            self.pending[pid] = t
+
+    def after(self, i, ch):
+        """Record i was a call: its process (and a forked child, whose pages
+        the parent mapped) is done with the pages it touched."""
+        if self.pending and int(self.types[i]) in self.call_ids:
+            self.pending.pop(int(self.pids[i]), None)
+            if ch is not None and ch.event == "fork":
+                self.pending.pop(ch.detail.get("child"), None)
+
+    def held(self, t):
+        """The sample a probe at t shows, or None for the live state."""
+        for pid in [p for p, since in self.pending.items() if t - since > self.hold_limit]:
+            del self.pending[pid]
+        return self.sample if self.pending else None
+
+
 def _not_before_birth(life):
     """A child's pages are mapped while fork copies the parent, a moment
     before the fork record itself: nothing of a process starts before the
@@ -633,20 +684,28 @@ def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES, focus=None):
     col = _Collector(trace, start, end)
     rp = Replayer(trace)
     # Memory is probed at evenly spaced instants: a probe at t sees every
-    # record with time <= t applied.
+    # record with time <= t applied (for processes in focus, see _CallClock).
     n = max(2, samples)
     probes = [start + (end - start) * k / (n - 1) for k in range(n)]
     mem_rows = []
     k = 0
     state = rp.state
+    clock = _CallClock(trace, focus, col, state) if focus else None
+    i = 0
     for chunk in range(0, stop, 1 << 16):         # times as floats, a slice at a time
         for ti in times[chunk:min(stop, chunk + (1 << 16))].tolist():
             while k < n and probes[k] < ti:
-                mem_rows.append(col.memory_sample(state))
+                held = clock.held(probes[k]) if clock else None
+                mem_rows.append(held or col.memory_sample(state))
                 k += 1
+            if clock:
+                clock.before(i, ti)
             ch = rp.step()
             if ch is not None:
                 col.apply(ch, state)
+            if clock:
+                clock.after(i, ch)
+            i += 1
     while k < n:
         mem_rows.append(col.memory_sample(state))
         k += 1

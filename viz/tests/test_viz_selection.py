@@ -191,3 +191,23 @@ def test_the_checker_in_a_forked_process_says_what_it_says_here(story_trace):
     assert there.verdict == here.verdict and there.notes == here.notes
     assert [p.message for p in there.problems] == [p.message for p in here.problems]
     assert render.BackgroundCheck(story_trace).proc is None     # small: no fork
+
+
+def test_memory_of_the_focus_steps_at_its_calls(story_trace, story):
+    """The fork's copy-on-write pages and page tables appear at the fork
+    line, not while fork runs (the kernel records the fork when done)."""
+    _, ids = story
+    child = procs.read(story_trace)[ids["child"]]
+    fork = child.born
+    first = float(story_trace.times[0])
+
+    def cow_before_fork(focus):
+        tl = timeline.collect(story_trace, samples=40000, focus=focus)
+        cow = tl.memory.series["shared copy-on-write"]
+        during = (tl.memory.times < fork) & (tl.memory.times > fork - 0.001)
+        return cow[during].max(), cow[tl.memory.times >= fork][0]
+
+    unfocused, _ = cow_before_fork(None)
+    assert unfocused > 0 and first < fork        # drawn as it happens: before the fork line
+    focused, after = cow_before_fork([ids["demo"], ids["child"]])
+    assert focused == 0 and after > 0
