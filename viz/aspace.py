@@ -22,7 +22,7 @@ from .addraxis import AddressAxis
 from .rects import collection as rect_collection
 
 LANES = 3
-MAX_LABELS = 150            # candidates for event labels (3 lanes hold far fewer); markers are all drawn
+MAX_LABELS = 150            # event-label candidates (3 lanes hold far fewer); all markers drawn
 MAX_BAND_LABELS = 80
 EXACT_RESIDENT = 4000       # below this many intervals, draw them unrounded
 REGION_KINDS = ("private", "shared")

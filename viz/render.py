@@ -77,32 +77,15 @@ def render(trace, outdir, opts=None, log=None):
     selected, start, end, origin, since = choose_window(trace, opts)
     checking = BackgroundCheck(trace)   # on the other core, for a big trace
     try:
-        tl = timeline.collect(trace, start, end, focus=selected)
-    except timeline.NoEvents as e:
+        tl = _collect(trace, selected, start, end)
+        tl.origin, tl.since, tl.focus = origin, since, selected
+        at = _snapshot_time(trace, opts, tl)
+    except VizError:
         checking.cancel()
-        raise VizError(f"{trace.source or 'trace'}: {e}") from None
-    tl.origin, tl.since, tl.focus = origin, since, selected
+        raise
     result.timeline = tl
-    lap("replay")
     pids = selected
-    if pids is not None and not any(p in tl.procs and (tl.procs[p].spans or tl.procs[p].marks)
-                                    for p in pids):
-        who = f"pid {pids[0]} has" if len(pids) == 1 else \
-            f"pids {' '.join(map(str, pids))} have"
-        checking.cancel()
-        raise VizError(f"nothing to draw: {who} no address space or event between "
-                       f"{style.moment(start, end - start)} and {style.moment(end, end - start)}")
-    at = None
-    if opts.at is not None:
-        at = parse_time(trace, opts.at, VizError)
-        if not tl.start <= at <= tl.end:
-            checking.cancel()
-            where = "window drawn" if (tl.start, tl.end) != (tl.trace_start, tl.trace_end) \
-                else "trace"
-            raise VizError(f"--at {opts.at} is outside the {where} "
-                           f"({style.moment(tl.start, tl.end - tl.start)} to "
-                           f"{style.moment(tl.end, tl.end - tl.start)})")
-
+    lap("replay")
     result.check = checking.result()
     lap("check")
 
@@ -118,17 +101,7 @@ def render(trace, outdir, opts=None, log=None):
             fig.savefig(path, format=ext, dpi=opts.dpi)
         return path
 
-    lives = [p for p in tl.ranked() if p.spans and (pids is None or p.pid in pids)]
-    if len(lives) > opts.max_procs:
-        log(f"address-space maps for {opts.max_procs} of {len(lives)} processes "
-            "(--max-procs N for more)")
-    lives = sorted(lives[:opts.max_procs], key=lambda p: p.pid)
-    for life in lives:
-        fig, _ = aspace.figure(tl, life, opts.size, opts.dpi, whole_window=pids is not None)
-        path = save(fig, f"aspace-{life.pid}-{slug(life.name)}")
-        result.pictures.append(Picture("aspace", path, f"Address space of {life.title} over "
-                                       "time", life.pid))
-        log(f"wrote {path}")
+    _draw_maps(tl, pids, opts, save, result, log)
     lap("aspace")
 
     if at is None:
@@ -158,6 +131,51 @@ def render(trace, outdir, opts=None, log=None):
     lap("report")
     log(f"wrote {result.index}")
     return result
+
+
+def _collect(trace, selected, start, end):
+    """The timeline of the window; VizError if it, or the selection in it, is empty."""
+    try:
+        tl = timeline.collect(trace, start, end, focus=selected)
+    except timeline.NoEvents as e:
+        raise VizError(f"{trace.source or 'trace'}: {e}") from None
+    pids = selected
+    if pids is not None and not any(p in tl.procs and (tl.procs[p].spans or tl.procs[p].marks)
+                                    for p in pids):
+        who = f"pid {pids[0]} has" if len(pids) == 1 else \
+            f"pids {' '.join(map(str, pids))} have"
+        raise VizError(f"nothing to draw: {who} no address space or event between "
+                       f"{style.moment(start, end - start)} and {style.moment(end, end - start)}")
+    return tl
+
+
+def _snapshot_time(trace, opts, tl):
+    """--at, which must lie in the window drawn; None: the busiest instant."""
+    if opts.at is None:
+        return None
+    at = parse_time(trace, opts.at, VizError)
+    if not tl.start <= at <= tl.end:
+        where = "window drawn" if (tl.start, tl.end) != (tl.trace_start, tl.trace_end) \
+            else "trace"
+        raise VizError(f"--at {opts.at} is outside the {where} "
+                       f"({style.moment(tl.start, tl.end - tl.start)} to "
+                       f"{style.moment(tl.end, tl.end - tl.start)})")
+    return at
+
+
+def _draw_maps(tl, pids, opts, save, result, log):
+    """An address-space map for each selected process (or the most
+    interesting ones), over the whole window when a selection was asked for."""
+    lives = [p for p in tl.ranked() if p.spans and (pids is None or p.pid in pids)]
+    if len(lives) > opts.max_procs:
+        log(f"address-space maps for {opts.max_procs} of {len(lives)} processes "
+            "(--max-procs N for more)")
+    for life in sorted(lives[:opts.max_procs], key=lambda p: p.pid):
+        fig, _ = aspace.figure(tl, life, opts.size, opts.dpi, whole_window=pids is not None)
+        path = save(fig, f"aspace-{life.pid}-{slug(life.name)}")
+        result.pictures.append(Picture("aspace", path, f"Address space of {life.title} over "
+                                       "time", life.pid))
+        log(f"wrote {path}")
 
 
 def choose_window(trace, opts):
