@@ -8,6 +8,7 @@
 #                     and the host tests
 #   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
+#   make trace CMD="prog args"   the same for any command line: out/trace/PROG-TIME/index.html
 #   make bench        benchmarks, compared with bench/baseline.json (BENCH_UPDATE=1 renews it)
 #   CPUS=N            number of CPUs (default 2)
 #   KALLOC_CHECK=1    debug page allocator (junk fill on free, checked on reuse); with OUT=dir
@@ -190,6 +191,13 @@ demo: tools
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) -B -m viz.demo
 
+# CMD is typed at the xv6 shell as given (`;` and `&` work); quoted here for the host shell.
+trace: tools
+	@$(MAKE) --no-print-directory all
+	@if [ -z '$(subst ','\'',$(CMD))' ]; then \
+		echo 'usage: make trace CMD="prog args" [CPUS=N]' >&2; exit 2; fi
+	$(PYTHON) -B -m viz.trace --cpus $(CPUS) -- '$(subst ','\'',$(CMD))'
+
 # The guest figures and the host's callgrind count are compared with bench/baseline.json
 # (bench/baseline.py): a figure more than 5% worse fails the target; BENCH_UPDATE=1 writes the
 # figures measured as the new baseline instead.
@@ -198,6 +206,9 @@ bench: all
 	$(PYTHON) -B -m xvtrace bench
 	@if [ -f $(OUT)/test/com2-cpus2.bin ]; then $(PYTHON) -B -m xvtrace bench $(OUT)/test/com2-cpus2.bin; \
 	else echo "xvtrace bench: no $(OUT)/test/com2-cpus2.bin (make test leaves it): check not timed"; fi
+	$(PYTHON) -B -m viz.bench
+	@if [ -f $(OUT)/test/com2-cpus2.bin ]; then \
+		$(PYTHON) -B -m viz.bench --capture $(OUT)/test/com2-cpus2.bin; fi
 	$(PYTHON) -B -m bench.baseline $(if $(BENCH_UPDATE),--update)
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
@@ -220,6 +231,6 @@ clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo fuzz clean FORCE
+.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo trace fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

@@ -11,12 +11,16 @@ lecture or for debugging:
     animate.py    snapshots stepping through the run (GIF; MP4 with ffmpeg)
     report.py     index.html: the plots, the trace summary, the checker verdict
 
-The pipeline is pure until the last step: trace -> timeline.py (one replay
-pass collecting spans, resident pages, events and memory samples) ->
-matplotlib Figures -> files. addraxis.py is the segmented address axis,
-labels.py places labels without overlaps, style.py holds the palette.
-synth.py writes synthetic captures (tests, bench.py: the speed on a
-million events); demo.py drives `make demo` (docs/demo.md).
+The pipeline is pure until the last step: trace -> procs.py (who forked
+whom, lifetimes: the processes asked for and their window) -> timeline.py
+(one replay pass collecting spans, resident pages, events and memory
+samples) -> matplotlib Figures -> files; render.py runs it. addraxis.py is
+the segmented address axis, rects.py draws many rectangles as one path,
+labels.py places labels without overlaps, style.py holds the palette, the
+time and size formats. synth.py writes synthetic captures (tests, bench.py:
+the speed on a million events or on `make test`'s capture). trace.py is
+`make trace CMD=...` (boot, trace a command, draw its processes) and
+demo.py `make demo`, one use of it (docs/demo.md).
 """
 
 import matplotlib

@@ -27,6 +27,17 @@ def size(text):
     return (w, h)
 
 
+def pid_list(text):
+    try:
+        pids = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad pid list {text!r}: expected numbers, "
+                                         "e.g. 4 or 4,5") from None
+    if not pids or any(p <= 0 for p in pids):
+        raise argparse.ArgumentTypeError(f"bad pid list {text!r}: pids are positive")
+    return pids
+
+
 def positive(text):
     try:
         n = int(text)
@@ -44,15 +55,23 @@ def build_parser():
                     "space over time, a pmap-like snapshot, physical memory by owner, an "
                     "animation, and index.html gathering them with the trace summary and "
                     "the checker's verdict.",
-        epilog="Times are seconds since tracing started, or with a unit (200ms, 15us); TSC "
-               "ticks when the trace has no TSC rate. Exit status: 0 done, 2 unusable input "
+        epilog="Times given (--from, --to, --at) are seconds since tracing started, or with "
+               "a unit (200ms, 15us); TSC ticks when the trace has no TSC rate. Axes count "
+               "from the first selected process's start (--pid, --tree), else from the "
+               "window's start. Exit status: 0 done, 2 unusable input "
                "or options, 3 damaged or incomplete input (drawn anyway).")
     p.add_argument("trace", nargs="?", default=DEFAULT_CAPTURE,
                    help=f"capture to draw (default {DEFAULT_CAPTURE})")
     p.add_argument("-o", "--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for the pictures and index.html (default {DEFAULT_OUT})")
-    p.add_argument("--pid", type=int, help="draw only this process")
-    p.add_argument("--from", dest="start", metavar="T", help="start of the time window")
+    p.add_argument("--pid", type=pid_list, action="extend", default=[], metavar="PID[,PID]",
+                   help="draw only these processes (repeatable, or comma-separated); the "
+                        "window defaults to their lifetimes")
+    p.add_argument("--tree", type=pid_list, action="extend", default=[], metavar="PID",
+                   help="draw this process and every process forked from it (repeatable)")
+    p.add_argument("--from", dest="start", metavar="T",
+                   help="start of the time window, for every picture (default: the selected "
+                        "processes' lifetimes with a 5%% margin, else the whole trace)")
     p.add_argument("--to", dest="end", metavar="T", help="end of the time window")
     p.add_argument("--at", metavar="T", help="time of the snapshot (default: when the most "
                    "regions are mapped)")
@@ -65,7 +84,9 @@ def build_parser():
                    help="dots per inch of PNG pictures (default 100: 1600x900 pixels)")
     p.add_argument("--no-anim", action="store_true", help="skip the animation (faster)")
     p.add_argument("--frames", type=positive, default=animate.MAX_FRAMES,
-                   help=f"most frames in the animation (default {animate.MAX_FRAMES})")
+                   help=f"most frames in the animation of an unselected trace (default "
+                        f"{animate.MAX_FRAMES}); with --pid or --tree every event of those "
+                        f"processes gets a frame (at most {animate.MAX_EVENT_FRAMES})")
     p.add_argument("--max-procs", type=positive, default=8, metavar="N",
                    help="address-space maps for at most N processes, those with the most "
                         "to show (default 8)")
@@ -85,11 +106,12 @@ def draw(args):
     except TraceError as e:
         raise VizError(str(e)) from None
     print_warnings("viz", trace.warnings)
-    opts = Options(pid=args.pid, start=args.start, end=args.end, at=args.at,
+    opts = Options(pids=args.pid, trees=args.tree, start=args.start, end=args.end, at=args.at,
                    fmt=args.format, size=args.size, dpi=args.dpi, anim=not args.no_anim,
                    max_procs=args.max_procs, frames=args.frames)
     log = (lambda msg: None) if args.quiet else print
     result = render(trace, args.out, opts, log=log)
+    log("seconds: " + ", ".join(f"{step} {t:.1f}" for step, t in result.seconds.items()))
     print(result.index)
     if trace.damaged or trace.truncated or trace.missing_frames:
         return EXIT_DAMAGED

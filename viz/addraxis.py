@@ -16,6 +16,7 @@ real addresses as data (tests can compare them with the replayed state)
 and ticks are hex addresses at cluster edges, thinned to never overlap.
 """
 
+import bisect
 import math
 
 import numpy as np
@@ -45,7 +46,7 @@ class AddressAxis:
                 self.breaks.append((prev, c0))
                 knots_a.append(c0)
                 knots_y.append(knots_y[-1] + BREAK)
-            inner = [b for b in bounds if c0 < b < c1]
+            inner = bounds[bisect.bisect_right(bounds, c0):bisect.bisect_left(bounds, c1)]
             pieces = [c0] + inner + [c1]
             pages = (c1 - c0) / page
             height = 1.0 + 2.0 * math.log2(1 + pages)
@@ -58,15 +59,18 @@ class AddressAxis:
         self.knots_a = np.array(knots_a, dtype=float)
         self.knots_y = np.array(knots_y, dtype=float)
         self.lo, self.hi = float(self.knots_a[0]), float(self.knots_a[-1])
+        self._ext_a, self._ext_y = _extend(self.knots_a, self.knots_y)
 
     # The scale's two functions: address -> axis units and back. Outside
-    # the knots they continue the first and last pieces linearly.
+    # the knots they continue the first and last pieces linearly (one far
+    # knot on each side does that: a single np.interp per call, which
+    # matplotlib makes for every path it draws).
 
     def forward(self, a):
-        return _interp(a, self.knots_a, self.knots_y)
+        return np.interp(a, self._ext_a, self._ext_y)
 
     def inverse(self, y):
-        return _interp(y, self.knots_y, self.knots_a)
+        return np.interp(y, self._ext_y, self._ext_a)
 
     @property
     def height(self):
@@ -80,12 +84,16 @@ class AddressAxis:
     def ticks(self, min_sep):
         """Tick addresses at least min_sep axis units apart: cluster edges
         first, then inner boundaries."""
-        edges = [a for c in self.clusters for a in c]
-        inner = [float(a) for a in self.knots_a if a not in edges]
+        edges = [float(a) for c in self.clusters for a in c]
+        edge_set = set(edges)
+        inner = [float(a) for a in self.knots_a if a not in edge_set]
+        chosen_y = []           # sorted axis positions of the ticks chosen so far
         chosen = []
-        for a in edges + inner:
-            y = float(self.forward(a))
-            if all(abs(y - float(self.forward(b))) >= min_sep for b in chosen):
+        for a, y in zip(edges + inner, self.forward(np.array(edges + inner)).tolist()):
+            i = bisect.bisect_left(chosen_y, y)
+            near = chosen_y[max(0, i - 1):i + 1]
+            if all(abs(y - b) >= min_sep for b in near):
+                chosen_y.insert(i, y)
                 chosen.append(a)
         return sorted(chosen)
 
@@ -123,12 +131,16 @@ def _clusters(ranges, gap):
     return [tuple(c) for c in out]
 
 
-def _interp(x, xs, ys):
-    x = np.asarray(x, dtype=float)
-    y = np.interp(x, xs, ys)
-    if len(xs) > 1:
-        lo_slope = (ys[1] - ys[0]) / (xs[1] - xs[0])
-        hi_slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
-        y = np.where(x < xs[0], ys[0] + (x - xs[0]) * lo_slope, y)
-        y = np.where(x > xs[-1], ys[-1] + (x - xs[-1]) * hi_slope, y)
-    return y
+FAR = float(1 << 40)        # beyond any 32-bit address, and any axis position
+
+
+def _extend(xs, ys):
+    """The knots with one far knot added at each end, on the line of the
+    first and last pieces."""
+    if len(xs) < 2:
+        return np.array([xs[0] - FAR, xs[0] + FAR]), np.array([ys[0] - FAR, ys[0] + FAR])
+    lo_slope = (ys[1] - ys[0]) / (xs[1] - xs[0])
+    hi_slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    ext_x = np.concatenate(([xs[0] - FAR], xs, [xs[-1] + FAR]))
+    ext_y = np.concatenate(([ys[0] - FAR * lo_slope], ys, [ys[-1] + FAR * hi_slope]))
+    return ext_x, ext_y

@@ -13,15 +13,16 @@ spans, the resident rectangles, the label artists) for tests and callers.
 """
 
 import numpy as np
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import labels, mman, style
 from .addraxis import AddressAxis
+from .rects import collection as rect_collection
 
 LANES = 3
-MAX_LABELS = 400            # candidates for event labels; markers are all drawn
+MAX_LABELS = 150            # event-label candidates (3 lanes hold far fewer); all markers drawn
 MAX_BAND_LABELS = 80
 EXACT_RESIDENT = 4000       # below this many intervals, draw them unrounded
 REGION_KINDS = ("private", "shared")
@@ -30,13 +31,15 @@ REGION_KINDS = ("private", "shared")
 LEFT, RIGHT, BOTTOM, TITLE, LANE = 1.75, 3.25, 0.85, 1.0, 0.34
 
 
-def figure(timeline, life, size=(16, 9), dpi=100):
-    """The address-space map of one process (a timeline.ProcLife)."""
+def figure(timeline, life, size=(16, 9), dpi=100, whole_window=False):
+    """The address-space map of one process (a timeline.ProcLife): over its
+    own life, or over the whole window (so that every picture of a
+    selection shares one time axis)."""
     with style.rc():
-        return _figure(timeline, life, size, dpi)
+        return _figure(timeline, life, size, dpi, whole_window)
 
 
-def _figure(tl, life, size, dpi):
+def _figure(tl, life, size, dpi, whole_window):
     fig = style.new_figure(size, dpi)
     width, height = size
     lane_h = LANE * LANES
@@ -46,12 +49,19 @@ def _figure(tl, life, size, dpi):
     lane_ax = fig.add_axes([LEFT / width, (BOTTOM + main_h) / height,
                             (width - LEFT - RIGHT) / width, lane_h / height], sharex=ax)
 
-    x0, x1 = _time_range(tl, life)
-    scale = style.TimeScale(tl.unit, x1 - x0)
+    if whole_window:
+        x0, x1 = tl.start, max(tl.end, tl.start + 1e-9)
+        scale = tl.time_scale(x1 - x0)
+    else:       # zoomed on this process: its time counts from its own start
+        x0, x1 = _time_range(tl, life)
+        own = life.born is not None and x0 <= life.born <= x1
+        scale = style.TimeScale(tl.unit, x1 - x0, life.born if own else x0,
+                                f"after pid {life.pid} started" if own else
+                                f"after {style.moment(x0, x1 - x0, tl.unit != 's')}")
     axis = AddressAxis([(s.start, s.end) for s in life.spans], tl.page)
     ax.set_xlim(x0, x1)
     axis.install(ax, fontsize=style.FONT["ytick.labelsize"])
-    ax.xaxis.set_major_formatter(scale.formatter())
+    scale.apply(ax.xaxis)
     ax.set_xlabel(scale.label)
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.8, zorder=0)
 
@@ -89,7 +99,10 @@ def _subtitle(tl, life, scale):
     parts = []
     if life.parent:
         parts.append(f"child of pid {life.parent}")
-    if life.born is not None:
+    if life.born is not None and life.born < scale.origin:
+        parts.append(f"forked {style.duration(scale.origin - life.born, scale.ticks)} before "
+                     "time 0")
+    elif life.born is not None:
         parts.append(f"from {scale.format(life.born)}")
     if life.exited is not None:
         parts.append(f"exited at {scale.format(life.exited)}")
@@ -121,16 +134,16 @@ def _draw_spans(ax, spans):
         color = style.KIND_COLOR[kind]
         alpha = style.RESERVED_ALPHA if kind in REGION_KINDS else 1.0
         face = "#F4F4F4" if kind == "guard" else color
-        ax.add_collection(PolyCollection(rects, facecolors=face, alpha=alpha, edgecolors="none",
+        ax.add_collection(rect_collection(rects, facecolors=face, alpha=alpha, edgecolors="none",
                                          zorder=1, label=f"band:{kind}"))
-        ax.add_collection(PolyCollection(rects, facecolors="none", edgecolors=color,
+        ax.add_collection(rect_collection(rects, facecolors="none", edgecolors=color,
                                          linewidths=1.4, zorder=3.5, label=f"edge:{kind}"))
         drawn += mine
     for prot in ("ro", "none"):
         mine = [s for s in spans if mman.protection(s.prot) == prot]
         if mine:
             rects = _rects((s.t0, s.t1, s.start, s.end) for s in mine)
-            ax.add_collection(PolyCollection(rects, facecolors="none",
+            ax.add_collection(rect_collection(rects, facecolors="none",
                                              edgecolors=style.HATCH_COLOR, linewidths=0,
                                              hatch=style.PROT_HATCH[prot], zorder=3,
                                              label=f"hatch:{prot}"))
@@ -166,7 +179,7 @@ def _draw_resident(ax, life, page, xlim, width_px):
         mine = [r[:4] for r in runs if r[4] == is_shared]
         if mine:
             kind = "shared" if is_shared else "private"
-            ax.add_collection(PolyCollection(_rects(mine), facecolors=style.KIND_COLOR[kind],
+            ax.add_collection(rect_collection(_rects(mine), facecolors=style.KIND_COLOR[kind],
                                              edgecolors="none", zorder=2,
                                              label=f"resident:{kind}"))
     return runs
@@ -178,7 +191,7 @@ def _draw_cow(ax, life, page):
     page (or the other side let go). Returns the rectangles as (t0, t1, va)."""
     runs = [(c[1], c[2], c[0]) for c in life.cow if c[2] is not None]
     if runs:
-        ax.add_collection(PolyCollection(_rects([(t0, t1, va, va + page) for t0, t1, va in runs]),
+        ax.add_collection(rect_collection(_rects([(t0, t1, va, va + page) for t0, t1, va in runs]),
                                          facecolors="none", edgecolors=style.COW_HATCH,
                                          linewidths=0, hatch=style.COW_HATCH_PATTERN, zorder=3,
                                          label="copy-on-write"))
@@ -200,9 +213,12 @@ def _draw_marks(ax, axis, marks):
                   colors=color, linewidths=0.9, linestyles=":", alpha=0.7, zorder=4)
         placed = [m for m in mine if m.start is not None]
         if placed:
-            ys = [axis.middle(m.start, m.end) for m in placed]
+            starts = np.array([m.start for m in placed], dtype=float)
+            ends = np.array([m.end for m in placed], dtype=float)
+            ys = axis.inverse((axis.forward(starts) + axis.forward(ends)) / 2)
+            outline = {} if marker in ("x", "|") else {"edgecolors": "white"}  # unfilled: no edge
             ax.scatter([m.t for m in placed], ys, marker=marker, s=110, c=color,
-                       edgecolors="white", linewidths=1.2, zorder=5)
+                       linewidths=1.2, zorder=5, **outline)
 
 
 def _label_marks(fig, lane_ax, marks, ax):
@@ -326,8 +342,9 @@ def _legend(fig, ax, life):
             handles.append(Line2D([], [], color=color, linewidth=2.2, linestyle=(0, (5, 3)),
                                   label=text))
         else:
+            edge = color if marker in ("x", "|") else "white"     # an unfilled marker is its edge
             handles.append(Line2D([], [], color=color, marker=marker, linestyle="none",
-                                  markersize=10, markeredgecolor="white", label=text))
+                                  markersize=10, markeredgecolor=edge, label=text))
     pos = ax.get_position()
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(pos.x1 + 0.012, pos.y1),
                frameon=False, handlelength=2.2, handleheight=1.2, borderaxespad=0)

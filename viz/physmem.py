@@ -1,12 +1,15 @@
 """Physical memory over time, by owner.
 
-The top panel stacks the pages in use: each of the processes with the most
-pages of their own (text, data, stack, heap and private region pages),
-the other processes together, shared region pages, and the kernel's uses
-(page tables, kernel stacks, kmalloc slabs, pipes, the rest). Free pages
-would dwarf all of that: they are stacked on top, with the axis cut a
-little above the peak (and said so); when memory is noticeably used, a
-strip below shows in-use against free at full scale.
+The top panel stacks what the processes cost: each of the processes in
+focus (or those with the most pages of their own: text, data, stack, heap
+and private region pages), the other processes together (named), shared
+pages, and the kernel's uses for them (their page tables, kernel stacks,
+kmalloc slabs, pipes, the rest). The kernel's own page tables, set up at
+boot and fixed (about 138 pages), would bury all of that: they are left
+out of the stack and said in the subtitle, so that a fork's cost shows as
+a step. Free pages are stacked on top, with the axis cut a little above the
+peak (and said so); when memory is noticeably used, a strip below shows
+in-use (kernel's page tables included) against free at full scale.
 """
 
 import numpy as np
@@ -14,8 +17,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style
+from .timeline import KERNEL_FIXED
 
-LEFT, RIGHT, BOTTOM, TOP = 1.5, 3.4, 0.85, 1.0
+LEFT, RIGHT, BOTTOM, TOP = 1.5, 4.2, 0.85, 1.0
 
 
 def series_style(memory):
@@ -25,8 +29,8 @@ def series_style(memory):
         out.append((label, style.PROCESS_COLORS[i % len(style.PROCESS_COLORS)],
                     style.PROCESS_HATCHES[i % len(style.PROCESS_HATCHES)]))
     for label in memory.series:
-        if label not in memory.procs:
-            color, hatch = style.OWNER_STYLE.get(label, ("#DDDDDD", ""))
+        if label not in memory.procs and label != KERNEL_FIXED:
+            color, hatch = style.owner_style(label)
             out.append((label, color, hatch))
     return out
 
@@ -44,6 +48,7 @@ def _figure(tl, size, dpi):
     styles = [s for s in series_style(mem) if mem.series[s[0]].any()]
     ys = [mem.series[label] for label, _, _ in styles]
     used = np.sum(ys, axis=0) if ys else np.zeros(len(x))
+    fixed = mem.series.get(KERNEL_FIXED, np.zeros(len(x)))
     peak = float(used.max()) if len(x) else 0.0
     # Full scale only says something when memory is noticeably used.
     strip = 1.4 if mem.total and peak >= 0.05 * mem.total else 0.0
@@ -51,12 +56,12 @@ def _figure(tl, size, dpi):
     main_h = h - TOP - BOTTOM - strip - gap
     ax = fig.add_axes([LEFT / w, (BOTTOM + strip + gap) / h, (w - LEFT - RIGHT) / w,
                        main_h / h])
-    scale = style.TimeScale(tl.unit, tl.end - tl.start)
+    scale = tl.time_scale()
     info = {"series": {label: mem.series[label] for label, _, _ in styles}, "times": x}
     top = max(1.0, peak * 1.15)
     if mem.total:
         # Free pages go on top of the stack; the axis is cut above the peak.
-        info["free"] = free = np.maximum(mem.total - used, 0)
+        info["free"] = free = np.maximum(mem.total - used - fixed, 0)
         styles.append(("free", style.OWNER_STYLE["free"][0], ""))
         ys.append(free)
     if ys:
@@ -74,14 +79,14 @@ def _figure(tl, size, dpi):
         ax.text(0.5, 0.5, "no page allocations recorded in this window", transform=ax.transAxes,
                 ha="center", va="center", fontsize=16, color="#555555")
     if mem.total and mem.total > top:
-        ax.text(0.995, 0.975, f"free pages continue above, to {mem.total} "
-                f"({style.size_bytes(mem.total * tl.page)} managed)",
+        ax.text(0.995, 0.975, f"free pages continue above ({mem.total} pages, "
+                f"{style.size_bytes(mem.total * tl.page)}, managed in all)",
                 transform=ax.transAxes, ha="right", va="top", fontsize=12.5, style="italic",
                 color="#444444", bbox=dict(facecolor="white", edgecolor="#BBBBBB", alpha=0.9))
     ax.set_ylabel("pages")
     ax.grid(axis="both", color="#DDDDDD", linewidth=0.8)
     ax.set_axisbelow(True)
-    ax.xaxis.set_major_formatter(scale.formatter())
+    scale.apply(ax.xaxis)
     # The same scale in bytes, KiB or MiB, whichever reads better.
     unit, div = ("MiB", 1 << 20) if top * tl.page >= 2 << 20 else ("KiB", 1 << 10)
     per_page = tl.page / div
@@ -93,14 +98,14 @@ def _figure(tl, size, dpi):
         ax.tick_params(labelbottom=False)
         strip_ax = fig.add_axes([LEFT / w, BOTTOM / h, (w - LEFT - RIGHT) / w, strip / h],
                                 sharex=ax)
-        strip_ax.stackplot(x, [used, info["free"]], step="post",
+        strip_ax.stackplot(x, [used + fixed, info["free"]], step="post",
                            colors=["#555555", style.OWNER_STYLE["free"][0]],
                            edgecolor="#333333", linewidth=0.6)
         strip_ax.set_ylim(0, mem.total)
         strip_ax.set_yticks([0, mem.total])
         strip_ax.set_ylabel("all pages", fontsize=13)
         strip_ax.set_xlabel(scale.label)
-        strip_ax.xaxis.set_major_formatter(scale.formatter())
+        scale.apply(strip_ax.xaxis)
         strip_ax.text(0.995, 0.9, "full scale: in use (dark) and free (light)",
                       transform=strip_ax.transAxes, ha="right", va="top", fontsize=12.5,
                       bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
@@ -122,11 +127,9 @@ def _figure(tl, size, dpi):
     peak_at = float(x[int(np.argmax(used))]) if len(x) else tl.start
     fig.text(LEFT / w, 1 - 0.18 / h, "Physical memory over time, by owner",
              fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
-    sub = fig.text(LEFT / w, 1 - 0.6 / h,
-             f"peak {int(peak)} pages in use ({style.size_bytes(int(peak) * tl.page)}) at "
-             f"{scale.format(peak_at)} · processes: their text, data, stack, heap and "
-             "private region pages",
-             fontsize=style.FONT["font.size"], color="#333333", va="top")
+    sub = fig.text(LEFT / w, 1 - 0.6 / h, _subtitle(tl, peak, peak_at, fixed, scale),
+                   fontsize=style.FONT["font.size"], color="#333333", va="top")
+    info["fixed"] = fixed
     style.fit_width(sub, (w - LEFT - 0.2) * dpi)
     return fig, info
 
@@ -145,3 +148,15 @@ def _mark_processes(ax, tl):
                            zorder=2.5)
                 n += 1
     return n
+
+
+def _subtitle(tl, peak, peak_at, fixed, scale):
+    """Peak of the stack, and the kernel's own page tables left out of it."""
+    text = (f"processes' cost: peak {int(peak)} pages ({style.size_bytes(int(peak) * tl.page)}) "
+            f"at {scale.format(peak_at)}")
+    if len(fixed) and fixed.max() > 0:
+        lo, hi = int(fixed.min()), int(fixed.max())
+        pages = f"{hi} pages" if lo == hi else f"up to {hi} pages"
+        text += (f" · not stacked: the kernel's own page tables, {pages} "
+                 f"({style.size_bytes(hi * tl.page)}), {'fixed' if lo == hi else 'set up at boot'}")
+    return text

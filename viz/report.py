@@ -43,7 +43,11 @@ def write(trace, result, outdir):
 
 def page(trace, result, outdir):
     tl, rep = result.timeline, result.check
-    scale = style.TimeScale(tl.unit, tl.trace_end - tl.trace_start)
+    ticks = tl.unit != "s"
+
+    def when(t, span=None):
+        return style.moment(t, tl.end - tl.start if span is None else span, ticks)
+
     e = html.escape
     out = [f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
            f"<title>xv6 trace: {e(trace.source or 'capture')}</title><style>{CSS}</style>"
@@ -51,6 +55,9 @@ def page(trace, result, outdir):
            f"<h1>xv6 kernel trace: {e(os.path.basename(trace.source) or 'capture')}</h1>",
            f"<p>Source <code>{e(trace.source or '(in memory)')}</code>. "
            "Pictures below; each links to its full-size file.</p>"]
+    if result.command:
+        out.append(f"<p>Command traced: <code>{e(result.command)}</code>; the pictures show "
+                   f"its processes (pids {e(' '.join(map(str, tl.focus or [])))}).</p>")
     if trace.lost or trace.damaged or trace.missing_frames or trace.truncated:
         out.append(f"<p class='warn'><b>Incomplete trace:</b> {trace.lost} events lost in the "
                    f"kernel, {trace.damaged} damaged frames, {trace.missing_frames} missing "
@@ -62,9 +69,13 @@ def page(trace, result, outdir):
     rows = [
         ("events", f"{len(trace.records)} records in {trace.frames} frames; "
                    f"{tl.window_records} in the window drawn"),
-        ("time span", f"{scale.format(tl.trace_start)} to {scale.format(tl.trace_end)}"
-                      + ("" if (tl.start, tl.end) == (tl.trace_start, tl.trace_end) else
-                         f" (drawn: {scale.format(tl.start)} to {scale.format(tl.end)})")),
+        ("time span", f"{when(tl.trace_start, tl.trace_end - tl.trace_start)} to "
+                      f"{when(tl.trace_end, tl.trace_end - tl.trace_start)} "
+                      f"({style.duration(tl.trace_end - tl.trace_start, ticks)}) since "
+                      "tracing started"),
+        ("window drawn", f"{when(tl.start)} to {when(tl.end)} "
+                         f"({style.duration(tl.end - tl.start, ticks)}); the pictures count "
+                         f"time {tl.since}"),
         ("machine", f"{h.ncpu} CPU(s), {h.page_size}-byte pages, " +
                     (f"TSC at {h.tsc_hz / 1e6:.1f} MHz" if h.tsc_hz else
                      "TSC rate unknown (times in ticks)")),
@@ -90,7 +101,7 @@ def page(trace, result, outdir):
                "<a href='check.txt'>check.txt</a>.</p>")
     if rep.problems:
         out.append("<ul>" + "".join(
-            f"<li>{e(p.kind)} at t={e(scale.format(p.time))}: {e(p.message)}</li>"
+            f"<li>{e(p.kind)} at t={e(when(p.time))}: {e(p.message)}</li>"
             for p in rep.problems[:20]) + "</ul>")
         if len(rep.problems) > 20:
             out.append(f"<p>... and {len(rep.problems) - 20} more problems.</p>")
@@ -100,7 +111,7 @@ def page(trace, result, outdir):
         out.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in rep.notes) + "</ul>")
 
     out.append("<h2>Events</h2>" + _event_table(trace, tl))
-    out.append("<h2>Processes</h2>" + _process_table(tl, result, scale, outdir))
+    out.append("<h2>Processes</h2>" + _process_table(tl, result, outdir))
 
     out.append("<h2>Pictures</h2>")
     if not any(p.kind == "aspace" for p in result.pictures):
@@ -136,25 +147,32 @@ def _event_table(trace, tl):
     return "\n".join(rows)
 
 
-def _process_table(tl, result, scale, outdir):
+def _process_table(tl, result, outdir):
+    """One row per process: times since tracing started with the digits
+    its lifetime needs, and the lifetime itself."""
     pictures = {p.pid: p for p in result.pictures if p.kind == "aspace"}
-    rows = ["<table><tr><th>pid</th><th>name</th><th>parent</th><th>from</th>"
-            "<th>exited</th><th>region calls</th><th>region pages mapped in</th>"
-            "<th>picture</th></tr>"]
+    ticks = tl.unit != "s"
+    rows = ["<table><tr><th>pid</th><th>name</th><th>parent</th><th>started</th>"
+            "<th>exited</th><th>lived</th><th>region calls</th>"
+            "<th>region pages mapped in</th><th>picture</th></tr>"]
     for pid in sorted(tl.procs):
         life = tl.procs[pid]
+        lived = (life.exited - life.born if life.born is not None and life.exited is not None
+                 else None)
+        span = lived if lived else tl.end - tl.start
         pic = pictures.get(pid)
         link = (f"<a href='{html.escape(os.path.relpath(pic.path, outdir))}'>map</a>"
                 if pic else "")
         rows.append(
             f"<tr><td class='n'>{pid}</td><td>{html.escape(' → '.join(life.names) or '?')}"
             f"</td><td class='n'>{life.parent or ''}</td>"
-            f"<td>{scale.format(life.born) if life.born is not None else ''}</td>"
-            f"<td>{scale.format(life.exited) if life.exited is not None else ''}</td>"
+            f"<td>{style.moment(life.born, span, ticks) if life.born is not None else ''}</td>"
+            f"<td>{style.moment(life.exited, span, ticks) if life.exited is not None else ''}"
+            f"</td><td>{style.duration(lived, ticks) if lived is not None else ''}</td>"
             f"<td class='n'>{life.region_ops}</td><td class='n'>{len(life.resident)}</td>"
             f"<td>{link}</td></tr>")
     rows.append("</table>")
     if len(pictures) < sum(1 for p in tl.procs.values() if p.spans):
         rows.append("<p>Maps are drawn for the processes with the most to show; "
-                    "<code>--pid N</code> draws any other.</p>")
+                    "<code>--pid N</code> draws any other. Times since tracing started.</p>")
     return "\n".join(rows)

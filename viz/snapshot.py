@@ -10,11 +10,13 @@ draw() paints one snapshot into an existing Axes (the animation calls it
 once per frame); figure() makes the stand-alone picture.
 """
 
-from matplotlib.collections import LineCollection, PolyCollection
+import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
 from . import labels, mman, style
 from .addraxis import AddressAxis
+from .rects import collection as rect_collection
 
 MAX_COLUMNS = 8
 BAR_LEFT, BAR_RIGHT, LABEL_X = -0.44, -0.14, -0.06   # within a column of width 1
@@ -56,7 +58,7 @@ def figure(timeline, t, pids=None, size=(16, 9), dpi=100):
         ax = add_axes(fig, size)
         snap = timeline.snapshot_at(t, columns)
         info = draw(ax, snap, axis, columns, timeline)
-        scale = style.TimeScale(timeline.unit, timeline.end - timeline.start)
+        scale = timeline.time_scale()
         title(fig, size, snap, scale, timeline)
         legend(fig, ax, snap)
         info["axis"] = axis
@@ -68,10 +70,14 @@ def add_axes(fig, size):
     return fig.add_axes([LEFT / w, BOTTOM / h, (w - LEFT - RIGHT) / w, (h - BOTTOM - TOP) / h])
 
 
-def title(fig, size, snap, scale, timeline):
+def title(fig, size, snap, scale, timeline, caption=None):
+    """The title says when (relative to the axes' time 0), or, in an
+    animation frame for an event, after which event."""
     w, h = size
-    fig.text(LEFT / w, 1 - 0.15 / h, f"Address spaces at t = {scale.format(snap.t)}",
-             fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    head = caption or f"Address spaces at t = {scale.format(snap.t)} {scale.since}"
+    top = fig.text(LEFT / w, 1 - 0.15 / h, head,
+                   fontsize=style.FONT["axes.titlesize"], fontweight="bold", va="top")
+    style.fit_width(top, (w - LEFT - 0.2) * fig.dpi)
     used = f"{snap.used} of {snap.total}" if snap.total else f"{snap.used}"
     n = len(snap.procs)
     sub = fig.text(LEFT / w, 1 - 0.58 / h,
@@ -131,16 +137,16 @@ def draw(ax, snap, axis, columns, timeline):
         if band[kind]:
             face = "#F4F4F4" if kind == "guard" else color
             alpha = 1.0 if kind in ("text", "stack", "heap", "guard") else style.RESERVED_ALPHA
-            ax.add_collection(PolyCollection(band[kind], facecolors=face, alpha=alpha,
+            ax.add_collection(rect_collection(band[kind], facecolors=face, alpha=alpha,
                                              edgecolors="none", zorder=1))
-            ax.add_collection(PolyCollection(band[kind], facecolors="none", edgecolors=color,
+            ax.add_collection(rect_collection(band[kind], facecolors="none", edgecolors=color,
                                              linewidths=1.4, zorder=3.5))
         if solid[kind]:
-            ax.add_collection(PolyCollection(solid[kind], facecolors=color, edgecolors="none",
+            ax.add_collection(rect_collection(solid[kind], facecolors=color, edgecolors="none",
                                              zorder=2))
     for prot, rects in hatch.items():
         if rects:
-            ax.add_collection(PolyCollection(rects, facecolors="none",
+            ax.add_collection(rect_collection(rects, facecolors="none",
                                              edgecolors=style.HATCH_COLOR, linewidths=0,
                                              hatch=style.PROT_HATCH[prot], zorder=3))
     info["labels"] = _labels(ax, axis, columns, by_pid)
@@ -176,44 +182,49 @@ def _label_text(a):
 def _labels(ax, axis, columns, by_pid):
     """Labels beside each bar, spread so they do not overlap; the least
     important are left out when a column has no room for all. The font is
-    as big as the narrowest column allows."""
+    as big as the narrowest column allows. Linear in the number of areas:
+    one measurement per distinct label text, one vectorised transform per
+    column."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     to_px, to_data = ax.transData, ax.transData.inverted()
     room = to_px.transform((0.5, 0))[0] - to_px.transform((LABEL_X, 0))[0] - 4
     fontsize = 13.0
     probe = ax.text(0, 0, "", fontsize=fontsize)
+    widest = {}
     for p in by_pid.values():
         for a in p.areas:
-            probe.set_text(_label_text(a))
-            width = probe.get_window_extent(renderer).width
-            if width > room:
-                fontsize = min(fontsize, 13.0 * room / width)
+            text = _label_text(a)
+            widest.setdefault(len(text), text)      # width grows with length: measure the longest
+    for text in sorted(widest.values(), key=len, reverse=True)[:5]:
+        probe.set_text(text)
+        width = probe.get_window_extent(renderer).width
+        if width > room:
+            fontsize = min(fontsize, 13.0 * room / width)
     probe.remove()
     fontsize = max(7.0, fontsize)
     line_px = fontsize * 1.4 * fig.dpi / 72
     lo, hi = ax.bbox.y0, ax.bbox.y1
+    fits = int((hi - lo) // line_px)        # labels.spread places any n with n * line <= room
     texts, leaders = [], []
     for col, pid in enumerate(columns):
         p = by_pid.get(pid)
-        if p is None:
+        if p is None or fits <= 0:
             continue
-        areas = sorted(p.areas, key=lambda a: (PRIORITY[a.kind], a.start))
-        while areas:
-            shown = sorted(areas, key=lambda a: a.start)
-            wanted = [to_px.transform((col, axis.middle(a.start, a.end)))[1] for a in shown]
-            pos = labels.spread(wanted, line_px, lo, hi)
-            if pos is not None:
-                break
-            areas.pop()
-        else:
+        chosen = sorted(p.areas, key=lambda a: (PRIORITY[a.kind], a.start))[:fits]
+        shown = sorted(chosen, key=lambda a: a.start)
+        mids = axis.inverse((axis.forward(np.array([a.start for a in shown], dtype=float)) +
+                             axis.forward(np.array([a.end for a in shown], dtype=float))) / 2)
+        wanted = to_px.transform(np.column_stack([np.full(len(mids), col), mids]))[:, 1]
+        pos = labels.spread(wanted.tolist(), line_px, lo, hi)
+        if pos is None:
             continue
         x_bar, x_text = col + BAR_RIGHT, col + LABEL_X
-        for a, y in zip(shown, pos):
-            y_data = to_data.transform((0, y))[1]
+        ys = to_data.transform(np.column_stack([np.zeros(len(pos)), pos]))[:, 1]
+        for a, mid, y_data in zip(shown, mids.tolist(), ys.tolist()):
             texts.append(ax.text(x_text, y_data, _label_text(a), ha="left", va="center",
                                  fontsize=fontsize, zorder=6, clip_on=False))
-            leaders.append([(x_bar, axis.middle(a.start, a.end)), (x_text - 0.02, y_data)])
+            leaders.append([(x_bar, mid), (x_text - 0.02, y_data)])
     if leaders:
         ax.add_collection(LineCollection(leaders, colors="#777777", linewidths=0.8, zorder=5))
     return texts

@@ -15,9 +15,13 @@ cleanly: the checker passes on it.
 
 story() is the demo's story (xv6/user/demo.c) with made-up timing;
 workload(n) is a busy random run of about n events, for bench.py.
+
+    python3 -m viz.synth story FILE        the story as a capture (no QEMU needed)
+    python3 -m viz.synth workload N FILE   a busy run of about N events
 """
 
 import random
+import sys
 from dataclasses import dataclass, field
 
 from xvtrace.writer import Capture
@@ -440,3 +444,29 @@ def _work_step(k, pid, rng):
         k.reap(child)
     else:
         k.sleep(rng.random() * 1e-3)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "story":
+        k, ids = story()
+        what = f"the demo's story (demo pid {ids['demo']}, its child pid {ids['child']})"
+    elif len(argv) == 3 and argv[0] == "workload" and argv[1].isdigit():
+        k = workload(int(argv[1]))
+        what = "a busy random run"
+    else:
+        print("usage: python3 -m viz.synth story FILE | workload N FILE", file=sys.stderr)
+        return 2
+    data = k.to_bytes()
+    try:
+        with open(argv[-1], "wb") as f:
+            f.write(data)
+    except OSError as e:
+        print(f"synth: error: {argv[-1]}: {e.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {argv[-1]}: {what}, {k.events} events, {len(data)} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,9 +29,12 @@ class NoEvents(Exception):
 FAILED = 0xFFFFFFFF                 # a result of -1
 MEMORY_SAMPLES = 1200               # probes of physical memory over the window
 # Page owners (the OWNER enumeration) as the memory chart groups them.
-KERNEL_OWNERS = (("pgtable", "page tables"), ("kstack", "kernel stacks"),
+KERNEL_FIXED = "kernel's own page tables"
+KERNEL_OWNERS = (("pgtable", "processes' page tables"), ("kstack", "kernel stacks"),
                  ("kmalloc", "kmalloc"), ("pipe", "pipes"), ("kernel", "kernel (other)"))
 PROCESS_OWNERS = ("user", "region")   # pages attributed to processes
+# Events after which the replay's copy-on-write groups of [0, sz) pages may differ.
+COW_GROUP_EVENTS = frozenset(("heap", "cow_fork", "cow_fault", "exec", "reap"))
 
 
 @dataclass(slots=True)
@@ -158,6 +161,15 @@ class Timeline:
     memory: MemorySeries
     records: int
     window_records: int
+    origin: float = 0.0         # time 0 of the axes (see style.TimeScale)
+    since: str = "since tracing started"
+    focus: list = None          # the pids asked for (--pid, --tree), or None
+
+    def time_scale(self, span=None):
+        """The TimeScale of every picture of this timeline."""
+        from .style import TimeScale
+        return TimeScale(self.unit, self.end - self.start if span is None else span,
+                         self.origin, self.since)
 
     def ranked(self):
         """Processes with something in the window, most interesting first."""
@@ -220,6 +232,38 @@ class Timeline:
 
 # ---- the pass -----------------------------------------------------------
 
+class _ByPid:
+    """A dict keyed by (pid, va) that also hands back all of one pid's
+    entries at once (an exit must not scan every page of every process)."""
+
+    def __init__(self):
+        self.by_pid = {}
+
+    def __contains__(self, key):
+        return key[1] in self.by_pid.get(key[0], ())
+
+    def __setitem__(self, key, value):
+        self.by_pid.setdefault(key[0], {})[key[1]] = value
+
+    def pop(self, key, *default):
+        mine = self.by_pid.get(key[0])
+        if mine is None or key[1] not in mine:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        value = mine.pop(key[1])
+        if not mine:
+            del self.by_pid[key[0]]
+        return value
+
+    def pop_pid(self, pid):
+        """Remove and return every entry of pid."""
+        return list(self.by_pid.pop(pid, {}).values())
+
+    def values(self):
+        return [v for mine in self.by_pid.values() for v in mine.values()]
+
+
 class _Collector:
     """Watches a Replayer and records spans, residency and marks."""
 
@@ -231,11 +275,21 @@ class _Collector:
         self.procs = {}
         self.open_regions = {}       # region uid -> Span
         self.open_areas = {}         # (pid, kind) -> Span
-        self.open_pages = {}         # (pid, va) -> resident entry
-        self.open_cow = {}           # (pid, va) -> cow entry, while the page is shared
+        self.open_pages = _ByPid()   # (pid, va) -> resident entry
+        self.open_cow = _ByPid()     # (pid, va) -> cow entry, while the page is shared
+        self.cow_pages = {}          # pa -> its mappers, while a region page is shared COW
+        self.groups_dirty = True     # the replay's cow_groups may have changed
+        self.group_counts = ({}, 0)
         self.private = {}            # pid -> private region pages mapped
         self.pending_exec = {}       # pid -> exec Mark waiting for its name
         self.mapped_outcome = self._enum("outcome", "mapped", 0)
+        self.kernel_pgtables = 0     # page-table pages allocated outside any process
+        # The kernel maps and unmaps pages a moment before it records the
+        # call that did it (fork copies, munmap, exit): entries a pid's page
+        # maps opened or closed wait for its next call record and take its time.
+        self.unborn = set()          # pids seen mapping pages before their fork record
+        self.pending_open = {}       # unborn pid -> entries it opened
+        self.pending_close = {}      # pid -> entries its unmaps closed
 
     def _enum(self, enum, label, default):
         try:
@@ -247,7 +301,16 @@ class _Collector:
         p = self.procs.get(pid)
         if p is None:
             p = self.procs[pid] = ProcLife(pid, born=t)
+            self.unborn.add(pid)
         return p
+
+    def settle(self, pid, t):
+        """pid's call record at t: what its page maps changed just before
+        happened at t, as far as the pictures go."""
+        for entry in self.pending_open.pop(pid, ()):
+            entry[1] = max(entry[1], t)
+        for entry in self.pending_close.pop(pid, ()):
+            entry[2] = max(entry[2], t)
 
     def mark(self, p, t, event, text, start=None, end=None):
         if self.start <= t <= self.end:
@@ -304,47 +367,76 @@ class _Collector:
             self.close(self.open_areas.pop(key), t)
         for uid in [u for u, s in self.open_regions.items() if s.pid == life.pid]:
             self.close(self.open_regions.pop(uid), t)
-        for key in [k for k in self.open_pages if k[0] == life.pid]:
-            self.open_pages.pop(key)[2] = t
-        for key in [k for k in self.open_cow if k[0] == life.pid]:
-            self.open_cow.pop(key)[2] = t
+        for entry in self.open_pages.pop_pid(life.pid) + self.open_cow.pop_pid(life.pid):
+            entry[2] = t
         self.private.pop(life.pid, None)
 
-    def sync_cow(self, state, pa, t, gone=None):
+    def sync_cow(self, state, pa, t, gone=None, opened=None, closed=None):
         """A private region page is shared copy-on-write while more than one
         process maps it: open or close the intervals of its mappers (and of
-        gone, the (pid, va) that just unmapped it)."""
+        gone, the (pid, va) that just unmapped it); the entries opened and
+        closed are appended to those lists."""
         mem = state.memory
         mappers = mem.maps.get(pa, ())
         page = mem.pages.get(pa)
         shared = page is not None and page.owner == "region" and len(mappers) > 1
+        opened = [] if opened is None else opened
+        closed = [] if closed is None else closed
+        if shared:
+            self.cow_pages[pa] = list(mappers)
+        else:
+            self.cow_pages.pop(pa, None)
         for key in mappers:
             if shared and key not in self.open_cow:
                 entry = [key[1], t, None]
                 self.life(key[0], t).cow.append(entry)
                 self.open_cow[key] = entry
+                opened.append(entry)
             elif not shared and key in self.open_cow:
-                self.open_cow.pop(key)[2] = t
+                entry = self.open_cow.pop(key)
+                entry[2] = t
+                closed.append(entry)
         if gone in self.open_cow and gone not in mappers:
-            self.open_cow.pop(gone)[2] = t
+            entry = self.open_cow.pop(gone)
+            entry[2] = t
+            closed.append(entry)
 
     # -- the change stream
 
     def apply(self, ch, state):
         kind = ch.kind
-        if kind == "map":
+        if ch.event in COW_GROUP_EVENTS:
+            self.groups_dirty = True
+        if kind == "page":
+            self.on_page(ch.detail)
+        elif kind == "map":
             self.on_map(ch, state)
         elif kind in ("region", "layout", "process", "fault"):
             pid = ch.pid
             if pid <= 0:
                 return
             life = self.life(pid, ch.time)
+            if kind == "fault":
+                self.pending_close.pop(pid, None)
+            else:
+                if ch.event == "fork":
+                    self.unborn.discard(pid)
+                self.settle(pid, ch.time)
             if kind == "region":
                 self.on_region(ch, life)
             elif kind == "fault":
                 self.on_fault(ch, life)
             else:
                 self.on_process(ch, life, state)
+
+    def on_page(self, d):
+        """Count the kernel's own page tables (its fixed overhead, set up at
+        boot with no process running) apart from the processes' ones."""
+        old, page = d.get("old"), d.get("page")
+        if old is not None and old.owner == "pgtable" and old.pid <= 0:
+            self.kernel_pgtables -= 1
+        if page is not None and page.owner == "pgtable" and page.pid <= 0:
+            self.kernel_pgtables += 1
 
     def on_map(self, ch, state):
         d = ch.detail
@@ -353,20 +445,29 @@ class _Collector:
             return
         life = self.life(pid, t)
         key = (pid, va)
+        opened, closed = [], []
+        if ch.event == "page_map":
+            self.pending_close.pop(pid, None)     # a fault or fork mapping: not teardown
         old = self.open_pages.pop(key, None)
         if old is not None:
             old[2] = t
+            closed.append(old)
             if not old[3]:
                 self.private[pid] = self.private.get(pid, 0) - 1
         if ch.event == "page_map" and life.exited is None:
             shared = bool(d.get("shared", 0))
             entry = [va, t, None, shared]
             life.resident.append(entry)
+            opened.append(entry)
             self.open_pages[key] = entry
             if not shared:
                 self.private[pid] = self.private.get(pid, 0) + 1
         if d.get("pa") is not None:
-            self.sync_cow(state, d["pa"], t, key)
+            self.sync_cow(state, d["pa"], t, key, opened, closed)
+        if pid in self.unborn:
+            self.pending_open.setdefault(pid, []).extend(opened)
+        if closed and ch.event != "page_map":
+            self.pending_close.setdefault(pid, []).extend(closed)
 
     def on_region(self, ch, life):
         d, t = ch.detail, ch.time
@@ -414,8 +515,8 @@ class _Collector:
                 life.names.append(proc.name)    # the replay's rule: a child starts with its parent's name
             self.mark(life, t, "fork", f"forked by {life.parent}" if life.parent else "created")
         elif event == "exec":
-            for key in [k for k in self.open_pages if k[0] == life.pid]:
-                self.open_pages.pop(key)[2] = t
+            for entry in self.open_pages.pop_pid(life.pid):
+                entry[2] = t
             self.private.pop(life.pid, None)
             m = self.mark(life, t, "exec", "exec")
             if m is not None:
@@ -447,7 +548,7 @@ class _Collector:
     def memory_sample(self, state):
         """(owner counts, {pid: pages of its own}) now. Pages shared
         copy-on-write are nobody's own: they count once, as "cow"."""
-        shared, distinct = state.memory.cow_shared()
+        shared, distinct = self.cow_counts(state)
         procs = {}
         for pid, proc in state.processes.items():
             user = proc.user_pages() if hasattr(proc, "user_pages") else None
@@ -456,14 +557,37 @@ class _Collector:
                 procs[pid] = n
         counts = dict(state.memory.counts)
         counts["cow"] = distinct
+        counts["kernel pgtable"] = self.kernel_pgtables
+        counts["pgtable"] = counts.get("pgtable", 0) - self.kernel_pgtables
         return counts, procs
+
+    def cow_counts(self, state):
+        """What state.memory.cow_shared() says, kept up to date as pages
+        are mapped instead of scanning every mapped page for each sample:
+        ({pid: its pages shared copy-on-write}, distinct pages shared)."""
+        if self.groups_dirty:
+            per_pid, distinct = {}, 0
+            for pids in state.memory.cow_groups.values():
+                if len(pids) > 1:
+                    distinct += 1
+                    for pid in pids:
+                        per_pid[pid] = per_pid.get(pid, 0) + 1
+            self.group_counts = (per_pid, distinct)
+            self.groups_dirty = False
+        per_pid, distinct = dict(self.group_counts[0]), self.group_counts[1]
+        for mappers in self.cow_pages.values():
+            distinct += 1
+            for pid, _ in mappers:
+                per_pid[pid] = per_pid.get(pid, 0) + 1
+        return per_pid, distinct
 
     def finish(self, end):
         for span in list(self.open_areas.values()) + list(self.open_regions.values()):
             self.close(span, end)
-        for entry in list(self.open_pages.values()) + list(self.open_cow.values()):
+        for entry in self.open_pages.values() + self.open_cow.values():
             entry[2] = end
         for life in self.procs.values():
+            _not_before_birth(life)
             life.spans = [s for s in life.spans if s.t1 > self.start and s.t1 > s.t0]
             for s in life.spans:
                 s.t0 = max(s.t0, self.start)
@@ -475,9 +599,74 @@ class _Collector:
                 c[1] = max(c[1], self.start)
 
 
-def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
+class _CallClock:
+    """Physical memory of the processes in focus at the time of their calls.
+
+    The kernel allocates and maps pages inside a call and records the call
+    (fork, exit, munmap...) when it is done: drawn as they happen, a fork's
+    page tables and copy-on-write pages would rise before the fork line.
+    From a focus process's first page record after its last call record
+    until its next call record, memory probes see the state from before
+    that first record (held), so the chart steps at the call's line. A
+    process that makes page records outside any recorded call (a pipe, a
+    long wait) is held for at most HOLD_LIMIT."""
+
+    PAGE_EVENTS = ("page_alloc", "page_free", "page_map", "page_unmap", "kmalloc", "kmfree")
+    CALL_EVENTS = ("mmap_ret", "munmap", "mprotect", "fork", "exec", "exit", "reap", "fault",
+                   "cow_fault", "heap")
+    HOLD_LIMIT = 2e-3               # seconds; 2 million ticks when the TSC rate is unknown
+
+    def __init__(self, trace, focus, col, state):
+        ids = trace.schema.by_name
+        self.page_ids = {ids[e].id for e in self.PAGE_EVENTS if e in ids}
+        self.call_ids = {ids[e].id for e in self.CALL_EVENTS if e in ids}
+        self.types = trace.records["type"]
+        self.pids = trace.records["pid"]
+        self.focus = set(focus)
+        self.col, self.state = col, state
+        self.pending = {}           # focus pid -> time of its first page record since its call
+        self.sample = None          # memory_sample from before the earliest pending record
+        self.hold_limit = self.HOLD_LIMIT * (1 if trace.rate_known else 1e9)
+
+    def before(self, i, t):
+        pid = int(self.pids[i])
+        if pid in self.focus and pid not in self.pending and int(self.types[i]) in self.page_ids:
+            if not self.pending:
+                self.sample = self.col.memory_sample(self.state)
+            self.pending[pid] = t
+
+    def after(self, i, ch):
+        """Record i was a call: its process (and a forked child, whose pages
+        the parent mapped) is done with the pages it touched."""
+        if self.pending and int(self.types[i]) in self.call_ids:
+            self.pending.pop(int(self.pids[i]), None)
+            if ch is not None and ch.event == "fork":
+                self.pending.pop(ch.detail.get("child"), None)
+
+    def held(self, t):
+        """The sample a probe at t shows, or None for the live state."""
+        for pid in [p for p, since in self.pending.items() if t - since > self.hold_limit]:
+            del self.pending[pid]
+        return self.sample if self.pending else None
+
+
+def _not_before_birth(life):
+    """A child's pages are mapped while fork copies the parent, a moment
+    before the fork record itself: nothing of a process starts before the
+    fork line that made it."""
+    if life.born is None:
+        return
+    for s in life.spans:
+        s.t0 = max(s.t0, life.born)
+    for entry in life.resident + life.cow:
+        entry[1] = max(entry[1], life.born)
+        entry[2] = max(entry[2], entry[1])
+
+
+def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES, focus=None):
     """Replay trace up to end and return its Timeline for the window
-    [start, end] (default: the whole trace)."""
+    [start, end] (default: the whole trace). focus: pids the memory chart
+    names first."""
     from xvtrace.replay import Replayer
 
     times = trace.times
@@ -495,40 +684,54 @@ def collect(trace, start=None, end=None, samples=MEMORY_SAMPLES):
     col = _Collector(trace, start, end)
     rp = Replayer(trace)
     # Memory is probed at evenly spaced instants: a probe at t sees every
-    # record with time <= t applied.
+    # record with time <= t applied (for processes in focus, see _CallClock).
     n = max(2, samples)
     probes = [start + (end - start) * k / (n - 1) for k in range(n)]
     mem_rows = []
     k = 0
     state = rp.state
+    clock = _CallClock(trace, focus, col, state) if focus else None
+    i = 0
     for chunk in range(0, stop, 1 << 16):         # times as floats, a slice at a time
         for ti in times[chunk:min(stop, chunk + (1 << 16))].tolist():
             while k < n and probes[k] < ti:
-                mem_rows.append(col.memory_sample(state))
+                held = clock.held(probes[k]) if clock else None
+                mem_rows.append(held or col.memory_sample(state))
                 k += 1
+            if clock:
+                clock.before(i, ti)
             ch = rp.step()
             if ch is not None:
                 col.apply(ch, state)
+            if clock:
+                clock.after(i, ch)
+            i += 1
     while k < n:
         mem_rows.append(col.memory_sample(state))
         k += 1
     col.finish(end)
-    memory = _memory_series(probes, mem_rows, col.procs, state.memory.total)
+    memory = _memory_series(probes, mem_rows, col.procs, state.memory.total, focus)
     return Timeline(source=trace.source, unit=trace.time_unit, page=col.page, start=start,
                     end=end, trace_start=first, trace_end=last, procs=col.procs,
                     memory=memory, records=len(times), window_records=in_window)
 
 
-def _memory_series(times, rows, lives, total, top=7):
-    """Stackable series: the `top` processes with the most pages of their
-    own, the rest together, then shared regions and kernel uses."""
+def _memory_series(times, rows, lives, total, focus=None, top=6):
+    """Stackable series, bottom first: the kernel's own page tables (its
+    fixed overhead), then the processes in focus (else the `top` with the
+    most pages of their own), the other processes together (named), shared
+    pages, then the kernel's uses for processes."""
     n = len(times)
     peak = {}
     for _, procs in rows:
         for pid, pages in procs.items():
             peak[pid] = max(peak.get(pid, 0), pages)
-    chosen = sorted(sorted(peak, key=lambda pid: (-peak[pid], pid))[:top])
+    ranked = sorted(peak, key=lambda pid: (-peak[pid], pid))
+    if focus:
+        ranked = [p for p in focus if p in peak] + [p for p in ranked if p not in focus]
+    chosen = sorted(ranked[:top])
     series, labels = {}, {}
+    series[KERNEL_FIXED] = np.array([c.get("kernel pgtable", 0) for c, _ in rows], dtype=float)
     for pid in chosen:
         life = lives.get(pid)
         label = f"{life.name if life else '?'} (pid {pid})"
@@ -537,10 +740,13 @@ def _memory_series(times, rows, lives, total, top=7):
     own = sum(series.values()) if series else np.zeros(n)
     user = np.array([sum(c.get(o, 0) for o in PROCESS_OWNERS) for c, _ in rows], dtype=float)
     cow = np.array([c.get("cow", 0) for c, _ in rows], dtype=float)
-    series["other processes"] = np.maximum(user - own - cow, 0)
+    others = [p for p in ranked if p not in chosen]
+    names = sorted({lives[p].name for p in others if p in lives})
+    series[other_label(names)] = np.maximum(user - own - cow, 0)
     series["shared copy-on-write"] = cow
     series["shared regions"] = np.array([c.get("shared", 0) for c, _ in rows], dtype=float)
-    known = {o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) | {"shared", "cow"}
+    known = ({o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) |
+             {"shared", "cow", "kernel pgtable"})
     for owner, label in KERNEL_OWNERS:
         values = [c.get(owner, 0) for c, _ in rows]
         if owner == "kernel":       # anything the chart has no name for
@@ -548,3 +754,19 @@ def _memory_series(times, rows, lives, total, top=7):
                       for v, (c, _) in zip(values, rows)]
         series[label] = np.array(values, dtype=float)
     return MemorySeries(np.array(times, dtype=float), series, labels, total)
+
+
+def other_label(names, width=24):
+    """'other processes (sh, init)': the rest of the processes, by name, as
+    many as fit in width characters ('+N' for the rest), on a second line
+    when there are more than two (it is a legend entry)."""
+    if not names:
+        return "other processes"
+    shown = []
+    for name in names:
+        if shown and len(", ".join(shown + [name])) > width:
+            break
+        shown.append(name)
+    more = f", +{len(names) - len(shown)}" if len(names) > len(shown) else ""
+    sep = "\n" if len(shown) > 2 or more else " "
+    return f"other processes{sep}({', '.join(shown)}{more})"

@@ -106,9 +106,11 @@ def test_snapshot_bars_are_the_state(story_timeline, story_trace):
 
 def test_memory_chart_stacks_to_the_total(story_timeline):
     fig, info = physmem.figure(story_timeline)
-    total = sum(info["series"].values()) + info["free"]
+    total = sum(info["series"].values()) + info["free"] + info["fixed"]
     assert np.all(total == story_timeline.memory.total)
+    assert info["fixed"].max() > 0      # the kernel's own page tables: said, not stacked
+    assert "kernel's own page tables" not in info["series"]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    for want in ("free", "page tables", "kernel stacks", "shared regions"):
+    for want in ("free", "processes' page tables", "kernel stacks", "shared regions"):
         assert want in labels
     assert any(label.startswith("demo (pid") for label in labels)

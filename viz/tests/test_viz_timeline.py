@@ -51,13 +51,18 @@ def test_memory_samples_match_the_page_counts(story_trace, story_timeline):
     mem = story_timeline.memory
     assert mem.total == 16384
     assert mem.series["shared copy-on-write"].max() > 0     # the story forks
-    names = {"page tables": "pgtable", "kernel stacks": "kstack", "shared regions": "shared"}
+    names = {"kernel stacks": "kstack", "shared regions": "shared"}
     for k in range(0, len(mem.times), 97):
         st = state_at(story_trace, mem.times[k])
         used = sum(series[k] for series in mem.series.values())
         assert used == st.memory.used
         for label, owner in names.items():
             assert mem.series[label][k] == st.memory.counts.get(owner, 0)
+        # Page tables: the kernel's own (allocated outside any process) and the processes'.
+        kernel = sum(1 for p in st.memory.pages.values() if p.owner == "pgtable" and p.pid <= 0)
+        assert mem.series["kernel's own page tables"][k] == kernel
+        assert (mem.series["processes' page tables"][k] ==
+                st.memory.counts.get("pgtable", 0) - kernel)
         shared, distinct = st.memory.cow_shared()
         assert mem.series["shared copy-on-write"][k] == distinct
         for label, pid in mem.procs.items():

@@ -4,19 +4,18 @@ import os
 import subprocess
 import sys
 
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import PathCollection
 
-from viz import REPO, mman
+from viz import REPO, mman, rects
 
 
 def rects_of(ax, label):
-    """The rectangles (x0, x1, y0, y1) of ax's PolyCollection labelled label."""
+    """The rectangles (x0, x1, y0, y1) of ax's collection labelled label."""
     out = []
     for coll in ax.collections:
-        if isinstance(coll, PolyCollection) and coll.get_label() == label:
+        if isinstance(coll, PathCollection) and coll.get_label() == label:
             for path in coll.get_paths():
-                xs, ys = path.vertices[:, 0], path.vertices[:, 1]
-                out.append((xs.min(), xs.max(), ys.min(), ys.max()))
+                out += rects.split(path)
     return out
 
 
