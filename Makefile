@@ -8,6 +8,7 @@
 #                     and the host tests
 #   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
+#   make live         boot with the console here and watch memory live in a browser
 #   make bench        benchmarks
 #   CPUS=N            number of CPUs (default 2)
 
@@ -136,6 +137,12 @@ qemu: all
 qemu-nox: all
 	$(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio -serial file:$(OUT)/com2.bin
 
+# Like qemu-nox, with COM2 streamed to a host process that keeps the capture in
+# out/live/com2.bin and serves the live view on 127.0.0.1 (it prints the URL).
+LIVE_PORT ?= 0
+live: all
+	$(PYTHON) -B -m viz.web.live --port $(LIVE_PORT) -- $(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio
+
 GDBPORT = $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 .gdbinit: gdbscripts/gdbinit.tmpl FORCE
@@ -209,6 +216,6 @@ clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo fuzz clean FORCE
+.PHONY: all qemu qemu-nox live qemu-gdb qemu-nox-gdb gdb setup tools test bench demo fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

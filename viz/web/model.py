@@ -1,0 +1,223 @@
+"""The live view's state: a growing capture, replayed, and what the page asks of it.
+
+A Model takes bytes as they arrive (feed, from xvtrace.stream's FrameReader
+and Orderer) or a whole decoded trace (load), applies the records to a
+replay head (xvtrace.replay.Replayer) and keeps a checkpoint of the replay
+every `every` records, so that the state at any earlier moment is a restore
+and a short replay away (state_at). The JSON the server sends is built from
+those states in views.py; this module keeps no page logic.
+
+All methods take the model's lock; `changed` is notified after every change,
+for the server's event stream.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from xvtrace.decode import RECORD_DTYPE, Header, Trace
+from xvtrace.replay import Replayer
+from xvtrace.schema import TraceError
+from xvtrace.stream import FrameReader, Orderer
+
+EVERY = 4096                # records between checkpoints, to start with
+MAX_CHECKPOINTS = 256       # past that, keep every other one and double EVERY
+APPLY_CHUNK = 20000         # records applied under the lock at a time
+
+
+class Model:
+    def __init__(self, source="", live=False, hold=0.05):
+        self.source = source
+        self.live = live
+        self.hold = hold
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.reader = FrameReader()
+        self.orderer = None
+        self.trace = None           # header and schema; records stay empty
+        self.head = None            # Replayer following the newest record
+        self._chunks = []           # applied records, in order
+        self._records = np.zeros(0, dtype=RECORD_DTYPE)
+        self._times = np.zeros(0)
+        self.arrivals = []          # (records applied, host time their bytes arrived)
+        self.checkpoints = []       # (index, Replayer.checkpoint())
+        self.every = EVERY
+        self.mem_ranges = []        # (first pa, end pa) from mem_range
+        self.version = 0
+        self.status = "waiting"     # waiting, live, ended, error
+        self.error = None
+        self._scratch = None
+
+    # ---- input ---------------------------------------------------------
+
+    def feed(self, data, arrived=None):
+        """Bytes of the capture as they arrive (arrived: host time.time())."""
+        arrived = time.time() if arrived is None else arrived
+        with self.lock:
+            if self.status == "error":
+                return
+            try:
+                records = self.reader.feed(data)
+            except TraceError as e:
+                return self.fail(str(e))
+            self._take(records, arrived)
+
+    def tick(self, now=None):
+        """Release records held back for ordering whose wait is over."""
+        with self.lock:
+            if self.orderer is not None:
+                self._apply(*self.orderer.release(time.time() if now is None else now))
+
+    def end(self):
+        """The capture is complete."""
+        with self.lock:
+            if self.status == "error":
+                return
+            try:
+                records = self.reader.finish()
+            except TraceError as e:
+                return self.fail(str(e))
+            self._take(records, time.time())
+            if self.orderer is not None:
+                self._apply(*self.orderer.release(0, everything=True))
+            if self.trace is None:
+                return self.fail(f"{self.source or 'capture'}: no valid stream header "
+                                 f"in {self.reader.frames} frame(s); nothing to show")
+            self.status = "ended"
+            self._notify()
+
+    def fail(self, message):
+        """Stop taking input; the views keep the last good state."""
+        self.status, self.error = "error", message
+        self._notify()
+
+    def load(self, trace):
+        """A whole decoded capture (sorted already)."""
+        with self.lock:
+            self._start(trace.header, trace.schema)
+        n = len(trace.records)
+        for i in range(0, n, APPLY_CHUNK):
+            with self.lock:
+                self._apply(trace.records[i:i + APPLY_CHUNK], False)
+        with self.lock:
+            self.reader.warnings[:0] = trace.warnings
+            self.status = "ended"
+            self._notify()
+
+    def _take(self, records, arrived):
+        if self.trace is None and self.reader.header is not None:
+            self._start(self.reader.header, self.reader.schema)
+        if self.orderer is None:
+            return
+        self.orderer.add(records, arrived)
+        self._apply(*self.orderer.release(arrived), arrived=arrived)
+
+    def _start(self, header, schema):
+        self.trace = Trace(header=header, schema=schema,
+                           records=np.zeros(0, dtype=RECORD_DTYPE), source=self.source)
+        self.orderer = Orderer(header.ncpu, self.hold)
+        self.head = Replayer(self.trace)
+        self.checkpoints = [(0, self.head.checkpoint())]
+        self.status = "live" if self.live else "loading"
+
+    # ---- applying ------------------------------------------------------
+
+    def times_of(self, records):
+        h = self.trace.header
+        t = records["tsc"].astype(np.int64) - np.int64(h.tsc0)
+        t = t.astype(np.float64)
+        return t / h.tsc_hz if h.tsc_hz else t
+
+    def _apply(self, records, late, arrived=None):
+        if not len(records):
+            return
+        at = len(self._records)
+        if late:
+            at = int(np.searchsorted(self._records["tsc"], records["tsc"][0], side="right"))
+            merged = np.concatenate([self._records[at:], records])
+            records = merged[np.argsort(merged["tsc"], kind="stable")]
+            self._rewind(at)
+        self._records = np.concatenate([self._records[:at], records])
+        self._times = np.concatenate([self._times[:at], self.times_of(records)])
+        self.head.feed(at, records, self._times[at:])
+        self._scratch = None if late else self._scratch
+        self._note_ranges(records)
+        self._run_head()
+        if arrived is not None:
+            self.arrivals.append((len(self._records), arrived))
+            del self.arrivals[:-4096]
+        self._notify()
+
+    def _rewind(self, index):
+        """Go back to the newest checkpoint at or before index."""
+        while self.checkpoints[-1][0] > index:
+            self.checkpoints.pop()
+        self.head.restore(self.checkpoints[-1][1])
+
+    def _run_head(self):
+        n = len(self._records)
+        while self.head.state.index < n:
+            mark = (self.head.state.index // self.every + 1) * self.every
+            self.head.run_to(min(mark, n))
+            if self.head.state.index == mark:
+                self.checkpoints.append((mark, self.head.checkpoint()))
+                self._thin()
+
+    def _thin(self):
+        if len(self.checkpoints) > MAX_CHECKPOINTS:
+            self.every *= 2
+            self.checkpoints = [c for c in self.checkpoints if c[0] % self.every == 0]
+
+    def _note_ranges(self, records):
+        rng = self.trace.schema.by_name.get("mem_range")
+        if rng is None:
+            return
+        for r in records[records["type"] == rng.id]:
+            self.mem_ranges.append((int(r["a0"]), int(r["a1"])))
+
+    def _notify(self):
+        self.version += 1
+        self.changed.notify_all()
+
+    # ---- reading -------------------------------------------------------
+
+    @property
+    def count(self):
+        return len(self._records)
+
+    @property
+    def records(self):
+        return self._records
+
+    @property
+    def times(self):
+        return self._times
+
+    def index_at(self, t):
+        """Records with time <= t."""
+        return int(np.searchsorted(self._times, t, side="right"))
+
+    def state_at(self, index):
+        """The replayed state with the first index records applied. The
+        head's own state when index is the newest: callers only read it."""
+        index = max(0, min(index, self.count))
+        if self.head is None:
+            return None
+        if index == self.head.state.index:
+            return self.head.state
+        rp = self._scratch
+        if rp is None or not (rp.state.index <= index < rp.state.index + self.every):
+            rp = self._scratch = Replayer(self.trace)
+            # Share the head's rows: replaying reads them and never changes them.
+            rp._rows, rp._times = self.head._rows, self.head._times
+            at, cp = next(c for c in reversed(self.checkpoints) if c[0] <= index)
+            rp.restore(cp)
+        return rp.run_to(index)
+
+    def warnings(self):
+        return list(self.reader.warnings)
+
+    def last_arrival(self):
+        """Host time at which the newest applied records had arrived, or None."""
+        return self.arrivals[-1][1] if self.arrivals else None

@@ -1,0 +1,540 @@
+// The live view's page: draws what viz/web/server.py (or an exported page's
+// embedded data, window.XV_DATA) says about one moment of a capture.
+// Plain JavaScript, no build step, no library.
+"use strict";
+
+// ---- where the data comes from --------------------------------------------
+
+function serverSource() {
+  async function get(path, params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params))
+      if (v !== null && v !== undefined && v !== "") q.set(k, v);
+    const r = await fetch(path + "?" + q.toString(), {cache: "no-store"});
+    if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+    return r.json();
+  }
+  return {
+    embedded: false,
+    summary: () => get("/api/summary", {}),
+    view: (target, pid) => get("/api/view", {at: target.at, t: target.t, pid: pid}),
+    events: (end, n, pid, kind) => get("/api/events", {end: end, n: n, pid: pid, kind: kind}),
+    subscribe(onSummary, onLost) {
+      const es = new EventSource("/api/stream");
+      es.onmessage = (e) => onSummary(JSON.parse(e.data));
+      es.onerror = onLost;
+    },
+  };
+}
+
+// An exported page: frames are views at chosen moments (sorted), each with
+// every live process's address space; events are the log rows.
+function embeddedSource(data) {
+  const frames = data.frames;
+  function lastAtMost(key, value) {
+    let lo = 0, hi = frames.length - 1, best = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (frames[mid][key] <= value) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return frames[best];
+  }
+  return {
+    embedded: true,
+    frames: frames,
+    summary: async () => data.summary,
+    async view(target, pid) {
+      const f = target.t !== undefined ? lastAtMost("time", target.t)
+        : lastAtMost("index", target.at === undefined ? Infinity : target.at);
+      const v = Object.assign({}, f);
+      const alive = f.processes.map((p) => p.pid);
+      v.pid = alive.includes(pid) ? pid : (alive.length ? alive[0] : null);
+      v.aspace = v.pid === null ? null : f.spaces[String(v.pid)];
+      return v;
+    },
+    async events(end, n, pid, kind) {
+      const rows = data.events.filter((r) => r.i < end &&
+        (pid === null || r.who.includes(pid)) && (!kind || r.event === kind));
+      return {end: end, rows: rows.slice(-n), matched: rows.length};
+    },
+    subscribe() {},
+  };
+}
+
+const source = window.XV_DATA ? embeddedSource(window.XV_DATA) : serverSource();
+
+// ---- page state ----------------------------------------------------------------
+
+const S = {
+  summary: null, view: null, follow: true, target: {}, pid: null,
+  playing: false, speed: 1, kind: "", onlyPid: false,
+  busy: false, again: false, dragging: false, arrived: null,
+};
+window.xvLatencies = [];     // seconds from bytes arriving at the host to the page showing them
+
+const $ = (id) => document.getElementById(id);
+const hex = (n) => "0x" + Number(n).toString(16);
+const palette = () => S.summary.palette;
+
+function fmtTime(t) {
+  if (!S.summary || S.summary.unit !== "s") return Math.round(t) + " ticks";
+  return t.toFixed(3) + " s";
+}
+
+// ---- fetching ------------------------------------------------------------------------
+
+async function refresh() {
+  if (S.busy) { S.again = true; return; }
+  S.busy = true;
+  try {
+    do {
+      S.again = false;
+      const target = S.follow ? {} : S.target;
+      const arrived = S.arrived;
+      const view = await source.view(target, S.pid);
+      const pid = S.onlyPid ? view.pid : null;
+      const log = await source.events(view.index, 200, pid, S.kind);
+      S.view = view;
+      if (view.pid !== null) S.pid = view.pid;
+      render(view, log);
+      noteLatency(view, arrived);
+    } while (S.again);
+  } catch (e) {
+    showBanner("The page lost the server: " + e.message +
+               ". The view keeps the last state it had.", true);
+  } finally {
+    S.busy = false;
+  }
+}
+
+function noteLatency(view, arrived) {
+  if (!S.follow || arrived === null || arrived === undefined) return;
+  if (!S.summary || view.index < S.summary.count) return;
+  S.arrived = null;
+  requestAnimationFrame(() => window.xvLatencies.push(Date.now() / 1000 - arrived));
+}
+
+function onSummary(summary) {
+  S.summary = summary;
+  if (summary.arrived) S.arrived = summary.arrived;
+  renderSummary(summary);
+  if (S.follow) refresh();
+}
+
+// ---- moving in time ----------------------------------------------------------------
+
+function goTo(target) {
+  S.follow = false;
+  S.target = target;
+  refresh();
+}
+
+function follow() {
+  S.follow = true;
+  S.target = {};
+  refresh();
+}
+
+function step(delta) {
+  if (!S.view) return;
+  if (source.embedded) {
+    const frames = source.frames;
+    let k = frames.findIndex((f) => f.index >= S.view.index);
+    k = Math.max(0, Math.min(frames.length - 1, (k < 0 ? frames.length - 1 : k) + delta));
+    return goTo({at: frames[k].index});
+  }
+  goTo({at: Math.max(0, Math.min(S.summary.count, S.view.index + delta))});
+}
+
+function jump(fraction) {
+  if (!S.view || !S.summary) return;
+  const t = Math.max(0, Math.min(S.summary.t_end, S.view.time + fraction * S.summary.t_end));
+  goTo({t: t});
+}
+
+function setPlaying(on) {
+  S.playing = on;
+  $("play").innerHTML = on ? "&#10074;&#10074; pause" : "&#9654; play";
+  $("play").classList.toggle("on", on);
+  if (on && S.view && S.summary && S.view.time >= S.summary.t_end) goTo({t: 0});
+}
+
+const PLAY_TICK = 100;   // ms
+setInterval(() => {
+  if (!S.playing || !S.view || !S.summary || S.busy) return;
+  const perSecond = S.summary.unit === "s" ? 1 : S.summary.t_end / 30;
+  const t = S.view.time + S.speed * perSecond * PLAY_TICK / 1000;
+  if (t >= S.summary.t_end) {
+    setPlaying(false);
+    if (S.summary.live) return follow();
+  }
+  goTo({t: Math.min(t, S.summary.t_end)});
+}, PLAY_TICK);
+
+function selectProcess(pid) {
+  S.pid = pid;
+  refresh();
+}
+
+function selectRelative(delta) {
+  if (!S.view || !S.view.processes.length) return;
+  const pids = S.view.processes.map((p) => p.pid);
+  const k = Math.max(0, Math.min(pids.length - 1, pids.indexOf(S.view.pid) + delta));
+  selectProcess(pids[k]);
+}
+
+// ---- drawing --------------------------------------------------------------------------
+
+function render(view, log) {
+  document.body.dataset.index = view.index;
+  document.body.dataset.pid = view.pid === null ? "" : view.pid;
+  $("clock").textContent = "t = " + fmtTime(view.time);
+  $("follow").classList.toggle("on", S.follow);
+  renderCounts(view);
+  renderHistogram(view);
+  renderProcs(view);
+  renderAspace(view.aspace);
+  renderMemory(view);
+  renderLog(log);
+  renderProblems(view);
+}
+
+function renderSummary(s) {
+  const badge = $("status");
+  const label = {live: "LIVE", ended: s.live ? "ENDED" : "RECORDED", loading: "LOADING",
+                 waiting: "WAITING", error: "ERROR"}[s.status] || s.status;
+  badge.textContent = label;
+  badge.className = "badge " + s.status;
+  $("mode").textContent = s.live ? "live" : "trace";
+  $("follow").hidden = !s.live;
+  document.title = "xv6 " + ($("mode").textContent) + ": " + (s.source || "");
+  if (s.status === "error") {
+    showBanner("The trace stream is damaged: " + s.error +
+               "\nThe view shows the last good state.", true);
+  } else if (s.nwarnings) {
+    showBanner(s.nwarnings + " warning(s) about the stream; the newest: " +
+               s.warnings[s.warnings.length - 1], false);
+  } else {
+    $("banner").hidden = true;
+  }
+  if (!document.querySelector("#kind-filter option[data-event]")) fillKinds(s.events);
+  renderHistogram(S.view);
+}
+
+function showBanner(text, error) {
+  const b = $("banner");
+  b.textContent = text;
+  b.className = error ? "error" : "";
+  b.hidden = false;
+}
+
+function fillKinds(names) {
+  const sel = $("kind-filter");
+  for (const name of names) {
+    const o = document.createElement("option");
+    o.value = name; o.textContent = name; o.dataset.event = "1";
+    sel.appendChild(o);
+  }
+}
+
+function renderCounts(view) {
+  const m = view.memory;
+  const parts = [(S.summary ? S.summary.count : view.index) + " events",
+                 view.processes.length + " processes"];
+  if (m && m.free !== null) parts.push(m.free + " pages free");
+  if (view.lost) parts.push(view.lost + " lost");
+  $("counts").textContent = parts.join(" \u00b7 ");
+}
+
+function renderHistogram(view) {
+  const s = S.summary;
+  const c = $("histogram");
+  const w = c.clientWidth, h = c.clientHeight;
+  if (!s || !w) return;
+  c.width = w; c.height = h;
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, w, h);
+  const bins = s.histogram, top = Math.max(1, ...bins);
+  g.fillStyle = "#56B4E9";
+  const bw = w / Math.max(1, bins.length);
+  bins.forEach((n, i) => {
+    const bh = n ? Math.max(2, Math.sqrt(n / top) * (h - 4)) : 0;
+    g.fillRect(i * bw, h - bh, Math.max(1, bw - 1), bh);
+  });
+  if (view && s.t_end > 0) {
+    const x = view.time / s.t_end * w;
+    g.fillStyle = "#D55E00";
+    g.fillRect(Math.max(0, x - 2), 0, 4, h);
+    if (!S.dragging) $("scrubber").value = Math.round(view.time / s.t_end * 1000);
+  }
+}
+
+function processColor(slot) {
+  return palette().processes[slot % palette().processes.length];
+}
+
+function renderProcs(view) {
+  const ol = $("procs");
+  ol.textContent = "";
+  for (const p of view.processes) {
+    const li = document.createElement("li");
+    li.dataset.pid = p.pid;
+    li.className = (p.pid === view.pid ? "selected " : "") + p.state;
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    sw.style.background = processColor(p.slot);
+    const name = document.createElement("span");
+    name.textContent = p.pid + " " + p.name + (p.state === "zombie" ? " (exited)" : "");
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = p.regions + " reg \u00b7 " + p.resident + " pg";
+    li.append(sw, name, meta);
+    li.onclick = () => selectProcess(p.pid);
+    ol.appendChild(li);
+  }
+  const sel = ol.querySelector(".selected");
+  if (sel) sel.scrollIntoView({block: "nearest"});
+}
+
+const CELL = 16, GAP = 3;
+
+function renderAspace(space) {
+  const box = $("aspace");
+  box.textContent = "";
+  if (!space) {
+    $("aspace-title").textContent = "Address space";
+    box.textContent = "no process yet";
+    return;
+  }
+  $("aspace-title").textContent = "Address space of " + space.pid + " " + space.name +
+    (space.state === "zombie" ? " (exited)" : "");
+  const width = Math.max(200, box.clientWidth - 170);
+  for (const row of space.rows) box.appendChild(areaElement(row, width));
+  renderAspaceLegend();
+}
+
+function areaElement(row, width) {
+  const div = document.createElement("div");
+  div.className = "area";
+  Object.assign(div.dataset, {kind: row.kind, start: row.start, end: row.end,
+                              pages: row.pages, resident: row.resident, prot: row.prot});
+  const label = document.createElement("div");
+  label.className = "label";
+  label.textContent = row.kind + " " + row.prot;
+  label.style.color = row.kind === "guard" ? "#555" : "#111";
+  const canvas = document.createElement("canvas");
+  drawCells(canvas, row, width);
+  const range = document.createElement("div");
+  range.className = "range";
+  range.textContent = hex(row.start) + "\u2013" + hex(row.end) + "  " + row.pages + " page" +
+    (row.pages === 1 ? "" : "s") + (row.resident !== null && row.kind !== "guard" ?
+      ", " + row.resident + " resident" : "") +
+    (row.group > 1 ? "  (1 cell = " + row.group + " pages)" : "");
+  div.append(label, canvas, range);
+  return div;
+}
+
+function drawCells(canvas, row, width) {
+  const n = row.cells.length;
+  const cols = Math.max(1, Math.min(n, Math.floor(width / (CELL + GAP))));
+  const rows = Math.max(1, Math.ceil(n / cols));
+  canvas.width = cols * (CELL + GAP);
+  canvas.height = rows * (CELL + GAP);
+  const g = canvas.getContext("2d");
+  const color = palette().kinds[row.kind] || "#999";
+  for (let i = 0; i < n; i++) {
+    const x = (i % cols) * (CELL + GAP), y = Math.floor(i / cols) * (CELL + GAP);
+    const c = row.cells[i];
+    g.globalAlpha = c === "0" && row.kind !== "guard" ? 0.28 : 1;
+    g.fillStyle = row.kind === "guard" ? "#F4F4F4" : color;
+    g.fillRect(x, y, CELL, CELL);
+    g.globalAlpha = 1;
+    g.strokeStyle = "#333";
+    g.lineWidth = 1;
+    g.strokeRect(x + 0.5, y + 0.5, CELL - 1, CELL - 1);
+    hatch(g, x, y, row.kind === "guard" || row.prot === "---" ? "xx"
+      : (row.prot[1] !== "w" ? "//" : ""));
+    if (c === "2") hatch(g, x, y, "x");
+  }
+}
+
+function hatch(g, x, y, kind) {
+  if (!kind) return;
+  g.save();
+  g.beginPath();
+  g.rect(x, y, CELL, CELL);
+  g.clip();
+  g.strokeStyle = "#1A1A1A";
+  g.lineWidth = kind === "x" ? 2 : 1.2;
+  g.beginPath();
+  if (kind === "//") {
+    for (let d = -CELL; d < CELL; d += 6) { g.moveTo(x + d, y + CELL); g.lineTo(x + d + CELL, y); }
+  } else {
+    g.moveTo(x + 2, y + 2); g.lineTo(x + CELL - 2, y + CELL - 2);
+    g.moveTo(x + CELL - 2, y + 2); g.lineTo(x + 2, y + CELL - 2);
+  }
+  g.stroke();
+  g.restore();
+}
+
+function renderAspaceLegend() {
+  const box = $("aspace-legend");
+  if (box.childElementCount) return;
+  const p = palette();
+  const items = Object.keys(p.kinds).map((k) => [p.kinds[k], p.kind_labels[k]]);
+  for (const [color, text] of items) box.appendChild(swatch(color, text));
+  box.appendChild(swatch("rgba(230,159,0,0.28)", "pale: not resident yet"));
+  box.appendChild(swatch("#fff", "\u2715: shared copy-on-write", "x"));
+  box.appendChild(swatch("#fff", "/// read-only", "//"));
+}
+
+function swatch(color, text) {
+  const s = document.createElement("span");
+  const i = document.createElement("i");
+  i.style.background = color;
+  s.append(i, document.createTextNode(text));
+  return s;
+}
+
+function renderMemory(view) {
+  const m = view.memory;
+  const c = $("memory");
+  if (!m || !m.pages) {
+    $("free").textContent = "";
+    return;
+  }
+  $("free").textContent = (m.free !== null ? m.free + " of " + m.total + " pages free" : "");
+  const width = c.clientWidth, height = 480;
+  const cell = Math.max(1, Math.floor(Math.sqrt(width * height / m.pages)));
+  const cols = Math.floor(width / cell), rows = Math.ceil(m.pages / cols);
+  c.width = cols * cell; c.height = rows * cell;
+  const g = c.getContext("2d");
+  const colors = {};
+  for (const o of palette().owners) colors[o.code] = o.color;
+  let page = 0;
+  for (let k = 0; k < m.runs.length; k += 2) {
+    const code = m.runs[k], len = m.runs[k + 1];
+    g.fillStyle = code >= 10 ? processColor(code - 10) : colors[code];
+    fillRun(g, page, len, cols, cell);
+    page += len;
+  }
+  renderMemoryLegend(view);
+}
+
+function fillRun(g, page, len, cols, cell) {
+  while (len > 0) {
+    const col = page % cols, n = Math.min(len, cols - col);
+    g.fillRect(col * cell, Math.floor(page / cols) * cell, n * cell, cell);
+    page += n; len -= n;
+  }
+}
+
+function renderMemoryLegend(view) {
+  const box = $("memory-legend");
+  box.textContent = "";
+  const counts = view.memory.counts || {};
+  for (const o of palette().owners) {
+    const n = o.key === "free" ? view.memory.free : counts[o.key];
+    if (o.key !== "free" && !n) continue;
+    box.appendChild(swatch(o.color, o.label + (n !== undefined && n !== null ? " " + n : "")));
+  }
+  const seen = new Set();
+  for (const p of view.processes.slice(0, 8)) {
+    if (seen.has(p.slot)) continue;
+    seen.add(p.slot);
+    box.appendChild(swatch(processColor(p.slot), "pid " + p.pid + " " + p.name));
+  }
+}
+
+function renderLog(log) {
+  const box = $("log");
+  box.textContent = "";
+  for (const r of log.rows) {
+    const d = document.createElement("div");
+    d.className = r.failed ? "failed" : "";
+    d.textContent = fmtTime(r.t).padStart(12) + "  cpu" + r.cpu + "  pid " +
+      String(r.pid).padEnd(4) + " " + r.event.padEnd(11) + " " + r.text;
+    box.appendChild(d);
+  }
+  if (box.lastChild) box.lastChild.classList.add("current");
+  box.scrollTop = box.scrollHeight;
+  $("log-count").textContent = log.matched + " matching";
+}
+
+function renderProblems(view) {
+  const ul = $("problems");
+  ul.textContent = "";
+  $("nproblems").textContent = view.nproblems ? view.nproblems + " problem(s)" : "";
+  if (!view.nproblems) {
+    const li = document.createElement("li");
+    li.className = "none";
+    li.textContent = "no problems so far";
+    ul.appendChild(li);
+  }
+  for (const p of view.problems) {
+    const li = document.createElement("li");
+    li.textContent = fmtTime(p.time) + "  " + p.kind + ": " + p.message;
+    ul.appendChild(li);
+  }
+}
+
+// ---- controls -------------------------------------------------------------------------
+
+function wire() {
+  $("play").onclick = () => setPlaying(!S.playing);
+  $("step-back").onclick = () => step(-1);
+  $("step-fwd").onclick = () => step(1);
+  $("follow").onclick = follow;
+  $("speed").onchange = (e) => { S.speed = Number(e.target.value); };
+  $("only-pid").onchange = (e) => { S.onlyPid = e.target.checked; refresh(); };
+  $("kind-filter").onchange = (e) => { S.kind = e.target.value; refresh(); };
+  $("help-button").onclick = () => { $("help").hidden = !$("help").hidden; };
+  const scrub = $("scrubber");
+  scrub.oninput = () => {
+    S.dragging = true;
+    if (S.summary) goTo({t: scrub.value / 1000 * S.summary.t_end});
+  };
+  scrub.onchange = () => { S.dragging = false; };
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("resize", () => S.view && render(S.view, {rows: [], matched: 0}));
+}
+
+function onKey(e) {
+  if (e.target.tagName === "SELECT" || (e.target.tagName === "INPUT" && e.target.type !== "range"))
+    return;
+  const keys = {
+    " ": () => setPlaying(!S.playing),
+    "ArrowLeft": () => e.shiftKey ? jump(-0.01) : step(-1),
+    "ArrowRight": () => e.shiftKey ? jump(0.01) : step(1),
+    "ArrowUp": () => selectRelative(-1),
+    "ArrowDown": () => selectRelative(1),
+    "Home": () => goTo({at: 0}),
+    "End": () => follow(),
+    "f": () => follow(),
+    "?": () => { $("help").hidden = !$("help").hidden; },
+  };
+  let act = keys[e.key];
+  if (!act && e.key >= "1" && e.key <= "9" && S.view) {
+    const p = S.view.processes[Number(e.key) - 1];
+    if (p) act = () => selectProcess(p.pid);
+  }
+  if (act) { e.preventDefault(); act(); }
+}
+
+async function start() {
+  wire();
+  try {
+    onSummary(await source.summary());
+  } catch (e) {
+    showBanner("Cannot reach the server: " + e.message, true);
+    return;
+  }
+  if (source.embedded) { S.follow = false; goTo({at: 0}); }
+  source.subscribe(onSummary, () => {
+    if (S.summary && S.summary.status !== "ended")
+      showBanner("The connection to the server is lost (QEMU or the server ended?). " +
+                 "The view keeps the last state it had.", false);
+  });
+}
+
+start();
