@@ -396,6 +396,8 @@ function swatch(color, text) {
   return s;
 }
 
+const MIN_CELL = 4;      // px: a projector must show a single page's cell
+
 function renderMemory(view) {
   const m = view.memory;
   const c = $("memory");
@@ -405,20 +407,49 @@ function renderMemory(view) {
   }
   $("free").textContent = (m.free !== null ? m.free + " of " + m.total + " pages free" : "");
   const width = c.clientWidth, height = 480;
-  const cell = Math.max(1, Math.floor(Math.sqrt(width * height / m.pages)));
-  const cols = Math.floor(width / cell), rows = Math.ceil(m.pages / cols);
+  const group = Math.max(1, Math.ceil(m.pages * MIN_CELL * MIN_CELL / (width * height)));
+  const cells = groupCodes(m, group);
+  const cell = Math.max(1, Math.floor(Math.sqrt(width * height / cells.length)));
+  const cols = Math.floor(width / cell), rows = Math.ceil(cells.length / cols);
   c.width = cols * cell; c.height = rows * cell;
+  c.dataset.group = group;
   const g = c.getContext("2d");
   const colors = {};
   for (const o of palette().owners) colors[o.code] = o.color;
+  let k = 0;
+  while (k < cells.length) {
+    let end = k + 1;
+    while (end < cells.length && cells[end] === cells[k]) end++;
+    g.fillStyle = cells[k] >= 10 ? processColor(cells[k] - 10) : colors[cells[k]];
+    fillRun(g, k, end - k, cols, cell);
+    k = end;
+  }
+  $("memory-note").textContent = group > 1 ?
+    "1 cell = " + group + " pages (the most common use among them)" : "1 cell = 1 page";
+  renderMemoryLegend(view);
+}
+
+// Owner codes of cells of `group` pages: each the most common non-free code.
+function groupCodes(m, group) {
+  const codes = new Uint8Array(m.pages);
   let page = 0;
   for (let k = 0; k < m.runs.length; k += 2) {
-    const code = m.runs[k], len = m.runs[k + 1];
-    g.fillStyle = code >= 10 ? processColor(code - 10) : colors[code];
-    fillRun(g, page, len, cols, cell);
-    page += len;
+    codes.fill(m.runs[k], page, page + m.runs[k + 1]);
+    page += m.runs[k + 1];
   }
-  renderMemoryLegend(view);
+  if (group === 1) return codes;
+  const cells = new Uint8Array(Math.ceil(m.pages / group));
+  const tally = new Uint16Array(256);
+  for (let i = 0; i < cells.length; i++) {
+    tally.fill(0);
+    let best = 0;
+    for (let p = i * group; p < Math.min(m.pages, (i + 1) * group); p++) {
+      const code = codes[p];
+      if (code && ++tally[code] > tally[best]) best = code;
+    }
+    cells[i] = best;
+  }
+  return cells;
 }
 
 function fillRun(g, page, len, cols, cell) {
@@ -521,6 +552,16 @@ function onKey(e) {
   if (act) { e.preventDefault(); act(); }
 }
 
+// Where an exported page opens: the moment with the most regions mapped.
+function busiestFrame() {
+  let best = source.frames[source.frames.length - 1], most = -1;
+  for (const f of source.frames) {
+    const n = f.processes.reduce((sum, p) => sum + p.regions + p.resident, 0);
+    if (n > most) { best = f; most = n; }
+  }
+  return best;
+}
+
 async function start() {
   wire();
   try {
@@ -529,7 +570,7 @@ async function start() {
     showBanner("Cannot reach the server: " + e.message, true);
     return;
   }
-  if (source.embedded) { S.follow = false; goTo({at: 0}); }
+  if (source.embedded) { S.follow = false; goTo({at: busiestFrame().index}); }
   source.subscribe(onSummary, () => {
     if (S.summary && S.summary.status !== "ended")
       showBanner("The connection to the server is lost (QEMU or the server ended?). " +
