@@ -27,7 +27,7 @@ APPLY_CHUNK = 20000         # records applied under the lock at a time
 
 
 class Model:
-    def __init__(self, source="", live=False, hold=0.05):
+    def __init__(self, source="", live=False, hold=0.05, every=EVERY):
         self.source = source
         self.live = live
         self.hold = hold
@@ -42,7 +42,7 @@ class Model:
         self._times = np.zeros(0)
         self.arrivals = []          # (records applied, host time their bytes arrived)
         self.checkpoints = []       # (index, Replayer.checkpoint())
-        self.every = EVERY
+        self.every = every
         self.mem_ranges = []        # (first pa, end pa) from mem_range
         self.version = 0
         self.status = "waiting"     # waiting, live, ended, error
@@ -62,6 +62,8 @@ class Model:
             except TraceError as e:
                 return self.fail(str(e))
             self._take(records, arrived)
+            if self.reader.stopped:
+                self.fail(self.reader.stopped)
 
     def tick(self, now=None):
         """Release records held back for ordering whose wait is over."""
