@@ -79,7 +79,7 @@ def test_a_corrupt_stream_keeps_the_last_good_state(story):
     model.tick(now=1e18)
     before = model.count
     assert before > 0
-    model.feed(good[:1000])                         # the stream restarts: another boot
+    model.feed(good[:4000])                         # the stream restarts: another boot
     model.end()
     assert model.status == "error" and "another boot" in model.error
     assert model.count == before
