@@ -181,13 +181,15 @@ class Orderer:
     def __init__(self, ncpu, hold=0.05):
         self.ncpu = max(1, ncpu)
         self.hold = hold
-        self.pending = []               # (arrival, records)
+        self.pending = []               # (arrival of each record, records)
         self.last_tsc = {}              # cpu -> newest TSC received from it
         self.released_tsc = -1          # newest TSC released so far
+        self.oldest_released = None     # arrival of the longest-waiting record of the
+                                        # last release: the delay it measures from
 
     def add(self, records, now):
         if len(records):
-            self.pending.append((now, records))
+            self.pending.append((np.full(len(records), now), records))
             for cpu in np.unique(records["cpu"]):
                 mine = records["tsc"][records["cpu"] == cpu]
                 self.last_tsc[int(cpu)] = max(self.last_tsc.get(int(cpu), 0), int(mine.max()))
@@ -195,18 +197,21 @@ class Orderer:
     def release(self, now, everything=False):
         if not self.pending:
             return np.zeros(0, dtype=RECORD_DTYPE), False
+        arrivals = np.concatenate([a for a, _ in self.pending])
         recs = np.concatenate([r for _, r in self.pending])
-        recs = recs[np.argsort(recs["tsc"], kind="stable")]
-        if everything or self.pending[0][0] + self.hold <= now:
+        order = np.argsort(recs["tsc"], kind="stable")
+        recs, arrivals = recs[order], arrivals[order]
+        if everything or arrivals.min() + self.hold <= now:
             cut = len(recs)
         elif len(self.last_tsc) >= self.ncpu:
             cut = int(np.searchsorted(recs["tsc"], min(self.last_tsc.values()), side="right"))
         else:
             cut = 0
-        out, rest = recs[:cut], recs[cut:]
-        self.pending = [(self.pending[0][0], rest)] if len(rest) else []
+        out = recs[:cut]
+        self.pending = [(arrivals[cut:], recs[cut:])] if cut < len(recs) else []
         if not len(out):
             return out, False
+        self.oldest_released = float(arrivals[:cut].min())
         late = int(out["tsc"][0]) < self.released_tsc
         self.released_tsc = max(self.released_tsc, int(out["tsc"][-1]))
         return out, late

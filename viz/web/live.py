@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from hostlib import ROOT
+from hostlib.qemu import _die_with_parent as die_with_parent
 
 from .follow import Follower, Recorder, say
 from .model import Model
@@ -78,7 +79,7 @@ def main(argv=None):
     say(f"live: the view is at {server.url}  (capture: {capture}; quit QEMU: Ctrl-A x)")
     qemu = args.qemu + ["-chardev", f"socket,id=xvcom2,path={sock}", "-serial", "chardev:xvcom2"]
     try:
-        proc = subprocess.Popen(qemu)
+        proc = subprocess.Popen(qemu, preexec_fn=die_with_parent)
     except OSError as e:
         say(f"live: error: cannot run {qemu[0]}: {e.strerror}")
         return 2

@@ -40,7 +40,8 @@ class Model:
         self._chunks = []           # applied records, in order
         self._records = np.zeros(0, dtype=RECORD_DTYPE)
         self._times = np.zeros(0)
-        self.arrivals = []          # (records applied, host time their bytes arrived)
+        self.arrivals = []          # (records applied, host time the longest-waiting
+                                    # record of that update had arrived)
         self.checkpoints = []       # (index, Replayer.checkpoint())
         self.every = every
         self.mem_ranges = []        # (first pa, end pa) from mem_range
@@ -69,7 +70,7 @@ class Model:
         """Release records held back for ordering whose wait is over."""
         with self.lock:
             if self.orderer is not None:
-                self._apply(*self.orderer.release(time.time() if now is None else now))
+                self._release(time.time() if now is None else now)
 
     def end(self):
         """The capture is complete."""
@@ -82,7 +83,7 @@ class Model:
                 return self.fail(str(e))
             self._take(records, time.time())
             if self.orderer is not None:
-                self._apply(*self.orderer.release(0, everything=True))
+                self._release(0, everything=True)
             if self.trace is None:
                 return self.fail(f"{self.source or 'capture'}: no valid stream header "
                                  f"in {self.reader.frames} frame(s); nothing to show")
@@ -113,7 +114,11 @@ class Model:
         if self.orderer is None:
             return
         self.orderer.add(records, arrived)
-        self._apply(*self.orderer.release(arrived), arrived=arrived)
+        self._release(arrived)
+
+    def _release(self, now, everything=False):
+        records, late = self.orderer.release(now, everything)
+        self._apply(records, late, self.orderer.oldest_released if len(records) else None)
 
     def _start(self, header, schema):
         self.trace = Trace(header=header, schema=schema,
@@ -221,5 +226,6 @@ class Model:
         return list(self.reader.warnings)
 
     def last_arrival(self):
-        """Host time at which the newest applied records had arrived, or None."""
+        """Host time at which the longest-waiting record of the newest update
+        had arrived (the start of its latency), or None."""
         return self.arrivals[-1][1] if self.arrivals else None

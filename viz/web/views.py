@@ -64,6 +64,7 @@ def summary(model):
         "histogram": [int(h) for h in hist],
         "warnings": warnings[-8:], "nwarnings": len(warnings),
         "arrived": model.last_arrival(),
+        "arrivals": model.arrivals[-64:],
         "events": sorted(trace.schema.by_name) if trace else [],
         "palette": PALETTE,
     }

@@ -68,9 +68,14 @@ const source = window.XV_DATA ? embeddedSource(window.XV_DATA) : serverSource();
 const S = {
   summary: null, view: null, follow: true, target: {}, pid: null,
   playing: false, speed: 1, kind: "", onlyPid: false,
-  busy: false, again: false, dragging: false, arrived: null,
+  busy: false, again: false, dragging: false,
+  measured: Infinity,    // updates up to this many records are measured (set at the first render)
+  // ?watch=NAME: select the first process called NAME whenever one runs
+  // (type the program at the shell and its address space comes up).
+  watch: new URLSearchParams(location.search).get("watch"),
 };
 window.xvLatencies = [];     // seconds from bytes arriving at the host to the page showing them
+window.xvHistory = [];       // what each render showed (for tests and for measuring)
 
 const $ = (id) => document.getElementById(id);
 const hex = (n) => "0x" + Number(n).toString(16);
@@ -90,14 +95,14 @@ async function refresh() {
     do {
       S.again = false;
       const target = S.follow ? {} : S.target;
-      const arrived = S.arrived;
       const view = await source.view(target, S.pid);
       const pid = S.onlyPid ? view.pid : null;
       const log = await source.events(view.index, 200, pid, S.kind);
       S.view = view;
       if (view.pid !== null) S.pid = view.pid;
+      if (watchProcess(view)) continue;
       render(view, log);
-      noteLatency(view, arrived);
+      noteLatency(view);
     } while (S.again);
   } catch (e) {
     showBanner("The page lost the server: " + e.message +
@@ -107,16 +112,32 @@ async function refresh() {
   }
 }
 
-function noteLatency(view, arrived) {
-  if (!S.follow || arrived === null || arrived === undefined) return;
-  if (!S.summary || view.index < S.summary.count) return;
-  S.arrived = null;
-  requestAnimationFrame(() => window.xvLatencies.push(Date.now() / 1000 - arrived));
+// With ?watch=NAME, true (fetch again) when a NAME process runs but is not shown.
+function watchProcess(view) {
+  if (!S.watch) return false;
+  const named = view.processes.filter((p) => p.name === S.watch);
+  if (!named.length || named.some((p) => p.pid === view.pid)) return false;
+  S.pid = named[0].pid;
+  S.again = true;
+  return true;
+}
+
+// Each update the server applied (summary.arrivals: [records, host time its
+// longest-waiting record arrived]) is measured once, when a render first shows it.
+function noteLatency(view) {
+  if (!S.follow || !S.summary || !S.summary.arrivals) return;
+  const fresh = S.summary.arrivals.filter(([n, _]) => n > S.measured && n <= view.index);
+  if (!fresh.length) return;
+  S.measured = view.index;
+  requestAnimationFrame(() => {
+    const now = Date.now() / 1000;
+    for (const [_, arrived] of fresh) window.xvLatencies.push(now - arrived);
+  });
 }
 
 function onSummary(summary) {
   S.summary = summary;
-  if (summary.arrived) S.arrived = summary.arrived;
+  if (S.measured === Infinity) S.measured = summary.count;   // only what arrives from now on
   renderSummary(summary);
   if (S.follow) refresh();
 }
@@ -173,6 +194,7 @@ setInterval(() => {
 
 function selectProcess(pid) {
   S.pid = pid;
+  S.watch = null;
   refresh();
 }
 
@@ -186,6 +208,10 @@ function selectRelative(delta) {
 // ---- drawing --------------------------------------------------------------------------
 
 function render(view, log) {
+  window.xvHistory.push({index: view.index, pid: view.pid, time: view.time,
+    procs: view.processes.map((p) => p.pid + " " + p.name),
+    rows: view.aspace ? view.aspace.rows.map((r) => [r.kind, r.pages, r.resident, r.cells]) : []});
+  if (window.xvHistory.length > 5000) window.xvHistory.splice(0, 1000);
   document.body.dataset.index = view.index;
   document.body.dataset.pid = view.pid === null ? "" : view.pid;
   $("clock").textContent = "t = " + fmtTime(view.time);
@@ -564,13 +590,21 @@ function busiestFrame() {
 
 async function start() {
   wire();
+  if (source.embedded) S.follow = false;
   try {
     onSummary(await source.summary());
   } catch (e) {
     showBanner("Cannot reach the server: " + e.message, true);
     return;
   }
-  if (source.embedded) { S.follow = false; goTo({at: busiestFrame().index}); }
+  if (source.embedded) {
+    const f = busiestFrame();
+    const p = f.processes.reduce((a, b) => (b.regions + b.resident > a.regions + a.resident ? b : a),
+                                 f.processes[0] || {pid: null});
+    S.pid = p.pid;
+    S.follow = false;
+    goTo({at: f.index});
+  }
   source.subscribe(onSummary, () => {
     if (S.summary && S.summary.status !== "ended")
       showBanner("The connection to the server is lost (QEMU or the server ended?). " +

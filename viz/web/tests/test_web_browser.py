@@ -1,0 +1,228 @@
+"""The live view in a real browser (headless Chromium through Selenium).
+
+A recorded capture with the scrubber and the keys, the exported page from a
+file, and the kernel itself: boot with COM2 streamed to viz.web.live, run
+`demo` at the shell (it maps, touches, forks and unmaps) and check that the
+page showed each step. Screenshots go to out/web/; the live test writes the
+latencies it measured to out/web/latency.txt (docs/demo.md, "Live mode").
+"""
+
+import json
+import re
+import shutil
+import signal
+import sys
+import time
+
+import pytest
+
+from hostlib import ROOT, qemu
+from viz import synth
+from viz.web.export import write_page
+from viz.web.model import Model
+from viz.web.server import Server
+from viz.web.tests import browser
+from xvtrace.decode import decode
+
+OUT = ROOT / "out" / "web"
+WAIT = 20           # seconds for the page to show something it should
+
+pytestmark = pytest.mark.skipif(not browser.available(),
+                                reason="needs chromium, chromium-driver, python3-selenium "
+                                       "(scripts/setup.sh)")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    OUT.mkdir(parents=True, exist_ok=True)
+    d = browser.open_browser()
+    yield d
+    browser.close_browser(d)
+
+
+def wait_for(driver, script, what, timeout=WAIT):
+    """Poll a JS expression until it is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script("return " + script)
+        if value:
+            return value
+        time.sleep(0.02)
+    driver.save_screenshot(str(OUT / "failed.png"))
+    pytest.fail(f"the page never showed {what} (screenshot out/web/failed.png)")
+
+
+def shown_index(driver):
+    return int(driver.execute_script("return document.body.dataset.index || -1"))
+
+
+def areas(driver):
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#aspace .area')].map(a => "
+        "[a.dataset.kind, +a.dataset.pages, a.dataset.resident])")
+
+
+# ---- a recorded capture -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    k, ids = synth.story()
+    path = tmp_path_factory.mktemp("story") / "com2.bin"
+    path.write_bytes(k.to_bytes())
+    return path, ids
+
+
+@pytest.fixture(scope="module")
+def recorded(story):
+    path, ids = story
+    model = Model(source=str(path))
+    model.load(decode(path.read_bytes()))
+    srv = Server(model, path)
+    srv.start()
+    yield srv, ids
+    srv.stop()
+
+
+def scrub_to(driver, fraction):
+    driver.execute_script(
+        "const s = document.getElementById('scrubber'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));",
+        round(fraction * 1000))
+
+
+def test_recorded_scrubber_shows_each_moment(driver, recorded):
+    srv, ids = recorded
+    model = srv.model
+    driver.get(srv.url)
+    wait_for(driver, f"document.body.dataset.index == {model.count}", "the newest moment")
+    assert driver.find_element("id", "status").text == "RECORDED"
+    t_end = float(model.times[-1])
+    demo = ids["demo"]
+    seen = []
+    for fraction in (0.1, 0.3, 0.45, 0.6, 0.8, 0.95):
+        scrub_to(driver, fraction)
+        expect = model.index_at(round(fraction * 1000) / 1000 * t_end)
+        wait_for(driver, f"document.body.dataset.index == {expect}", f"moment {fraction}")
+        state = model.state_at(expect)
+        if demo in state.processes:
+            driver.find_element("css selector", f"#procs li[data-pid='{demo}']").click()
+            wait_for(driver, f"document.body.dataset.pid == '{demo}' && "
+                     f"document.body.dataset.index == {expect}", "the demo process selected")
+            regions = sorted((r.end - r.start) // 4096 for r in state.processes[demo].regions)
+            shown = sorted(p for kind, p, _ in areas(driver) if kind in ("private", "shared"))
+            assert shown == regions, fraction
+            seen.append(fraction)
+            driver.save_screenshot(str(OUT / f"recorded-{int(fraction * 100):02d}.png"))
+    assert len(seen) >= 3      # the demo process lives through most of the story
+
+
+def test_recorded_keys_step_and_play(driver, recorded):
+    srv, _ = recorded
+    driver.get(srv.url)
+    wait_for(driver, f"document.body.dataset.index == {srv.model.count}", "the newest moment")
+    body = driver.find_element("tag name", "body")
+    body.send_keys("\ue011")                                      # Home
+    wait_for(driver, "document.body.dataset.index == 0", "the start")
+    body.send_keys("\ue014")                                      # Right
+    wait_for(driver, "document.body.dataset.index == 1", "one event on")
+    driver.execute_script("document.getElementById('speed').value = '0.25';"
+                          "document.getElementById('speed').dispatchEvent(new Event('change'))")
+    body.send_keys(" ")                                           # play
+    wait_for(driver, "document.body.dataset.index > 1", "playback moving on")
+    body.send_keys(" ")                                           # pause
+    assert "play" in driver.find_element("id", "play").text
+    stopped = shown_index(driver)
+    time.sleep(0.5)
+    assert shown_index(driver) == stopped < srv.model.count
+
+
+def test_exported_page_works_from_a_file(driver, story, tmp_path):
+    path, ids = story
+    page = write_page(path, tmp_path)
+    driver.get(page.as_uri())
+    first = wait_for(driver, "document.body.dataset.index", "a moment")
+    assert driver.find_element("id", "status").text == "RECORDED"
+    assert any(kind == "private" for kind, _, _ in areas(driver))   # opens where regions are
+    body = driver.find_element("tag name", "body")
+    body.send_keys("\ue012")                                      # Left: one moment back
+    wait_for(driver, f"document.body.dataset.index < {first}", "a step back")
+    driver.save_screenshot(str(OUT / "exported.png"))
+
+
+# ---- the kernel, live ------------------------------------------------------------------------
+
+def live_argv(tmp, cpus):
+    fs_copy = tmp / "fs.img"
+    shutil.copyfile(qemu.FS_IMAGE, fs_copy)
+    boot = ["qemu-system-i386", "-nographic", "-no-reboot", "-kernel", str(qemu.KERNEL),
+            "-drive", f"file={fs_copy},index=0,media=disk,format=raw",
+            "-smp", f"{cpus},sockets={cpus},cores=1,threads=1", "-m", "512",
+            "-serial", "stdio", "-monitor", "none", "-net", "none"]
+    run = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from viz.web.live import main; " \
+          "sys.exit(main())"
+    return [sys.executable, "-B", "-c", run, "--out", str(tmp), "--", *boot]
+
+
+def saw(history, test):
+    return any(test(h) for h in history)
+
+
+def private_rows(h):
+    return [r for r in h["rows"] if r[0] == "private"]
+
+
+@pytest.mark.skipif(not (qemu.KERNEL.exists() and qemu.FS_IMAGE.exists()),
+                    reason="needs out/kernel and out/fs.img (make)")
+def test_live_demo_shows_each_step(driver, tmp_path):
+    console = qemu.Console(live_argv(tmp_path, 2), tmp_path / "console.log")
+    try:
+        text, trouble = console.wait_for_prompt(0, 60, 60)
+        assert trouble is None, trouble
+        url = re.search(r"live: the view is at (http://127\.0\.0\.1:\d+/)", text).group(1)
+        driver.get(url + "?watch=demo")
+        wait_for(driver, "document.getElementById('status').textContent == 'LIVE'", "LIVE")
+        start = console.mark()
+        console.send("demo\n")
+        wait_for(driver, "window.xvHistory.some(h => h.procs.filter(p => p.endsWith(' demo'))"
+                 ".length == 2)", "the fork")
+        driver.save_screenshot(str(OUT / "live-fork.png"))
+        text, trouble = console.wait_for_prompt(start, 60, 60)
+        out = qemu.command_output(text, "demo")
+        assert trouble is None and "demo: done" in out, out
+        wait_for(driver, "window.xvHistory.some(h => h.procs.length == 2 && "
+                 "h.index > 0 && !h.procs.some(p => p.endsWith(' demo')))", "demo gone")
+        history = driver.execute_script("return window.xvHistory")
+        (OUT / "live-history.json").write_text(json.dumps(history))
+        latencies = driver.execute_script("return window.xvLatencies")
+    finally:
+        console.proc.send_signal(signal.SIGTERM)
+        try:
+            console.proc.wait(timeout=10)
+        except Exception:
+            pass
+        console.close()
+    demo = [h for h in history if any(p.endswith(" demo") and p.startswith(f"{h['pid']} ")
+                                      for p in h["procs"])]
+    assert demo, "the page never showed the demo process"
+    assert saw(demo, lambda h: any(r[1] == 8 and r[2] == 0 for r in private_rows(h))), \
+        "region of 8 pages appearing with none resident"
+    assert saw(demo, lambda h: any(r[1] == 8 and r[2] == 4 for r in private_rows(h))), \
+        "pages 0-3 filling in"
+    assert saw(demo, lambda h: sum(p.endswith(" demo") for p in h["procs"]) == 2), "the fork"
+    assert saw(demo, lambda h: len(private_rows(h)) == 3), "the region in three pieces"
+    first_region = next(i for i, h in enumerate(demo) if private_rows(h))
+    assert saw(demo[first_region:], lambda h: not private_rows(h)), "the regions going"
+    assert (tmp_path / "com2.bin").stat().st_size > 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "latency.json").write_text(json.dumps(latencies))
+    with open(OUT / "latency.txt", "w") as f:
+        f.write(latency_report(latencies))
+
+
+def latency_report(latencies):
+    if not latencies:
+        return "no updates measured\n"
+    xs = sorted(latencies)
+    pick = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))]
+    return (f"updates {len(xs)}  median {pick(0.5) * 1000:.0f} ms  "
+            f"p99 {pick(0.99) * 1000:.0f} ms  max {xs[-1] * 1000:.0f} ms\n")
