@@ -95,9 +95,11 @@ async function refresh() {
     do {
       S.again = false;
       const target = S.follow ? {} : S.target;
+      const began = performance.now();
       const view = await source.view(target, S.pid);
       const pid = S.onlyPid ? view.pid : null;
       const log = await source.events(view.index, 200, pid, S.kind);
+      S.fetchMs = performance.now() - began;
       S.view = view;
       if (view.pid !== null) S.pid = view.pid;
       if (watchProcess(view)) continue;
@@ -208,10 +210,16 @@ function selectRelative(delta) {
 // ---- drawing --------------------------------------------------------------------------
 
 function render(view, log) {
+  const began = performance.now();
+  renderAll(view, log);
   window.xvHistory.push({index: view.index, pid: view.pid, time: view.time,
+    fetchMs: S.fetchMs, renderMs: performance.now() - began,
     procs: view.processes.map((p) => p.pid + " " + p.name),
     rows: view.aspace ? view.aspace.rows.map((r) => [r.kind, r.pages, r.resident, r.cells]) : []});
   if (window.xvHistory.length > 5000) window.xvHistory.splice(0, 1000);
+}
+
+function renderAll(view, log) {
   document.body.dataset.index = view.index;
   document.body.dataset.pid = view.pid === null ? "" : view.pid;
   $("clock").textContent = "t = " + fmtTime(view.time);
