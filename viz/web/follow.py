@@ -1,36 +1,46 @@
 """Capture to a file first, then decode from the file: nothing is lost to a slow reader.
 
-Recorder accepts one connection on a Unix socket (QEMU's COM2, a chardev
-socket client) and appends everything it receives to the capture file,
-flushed as it comes. Follower reads the file as it grows and feeds a Model;
+Recorder reads QEMU's COM2 from a FIFO (a pipe chardev) and appends
+everything to the capture file, flushed as it comes. Follower reads the file as it grows and feeds a Model;
 it runs on its own thread, so however slow the decoding or the pages are,
 the recorder keeps draining the socket and QEMU never waits for them.
 """
 
+import fcntl
 import os
-import socket
 import sys
 import threading
 import time
 
 CHUNK = 1 << 16
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 POLL = 0.02                 # seconds between looks at a file nobody signals about
 
 
 class Recorder:
-    def __init__(self, sock_path, capture_path):
-        self.sock_path = str(sock_path)
+    """QEMU writes COM2 into the FIFO BASE.out (a `-chardev pipe,path=BASE`; BASE.in is
+    its input, never written). A FIFO, not a socket: QEMU's serial port writes a byte
+    at a time and gives a byte up when a write would block a few times over, and a
+    socket's buffer holds only a few hundred one-byte writes, a pipe's PIPE_SIZE bytes."""
+
+    PIPE_SIZE = 1 << 20
+
+    def __init__(self, base, capture_path):
+        self.base = str(base)
         self.capture_path = capture_path
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if os.path.exists(self.sock_path):
-            os.unlink(self.sock_path)
-        self.listener.bind(self.sock_path)
-        self.listener.listen(1)
+        for path in self.fifos:
+            if os.path.exists(path):
+                os.unlink(path)
+            os.mkfifo(path, 0o600)
         self.out = open(capture_path, "wb")
         self.grew = threading.Event()       # set after each write
-        self.done = threading.Event()       # the connection closed
+        self.done = threading.Event()       # QEMU closed its end
         self.written = 0
         self.last_write = None
+
+    @property
+    def fifos(self):
+        return (self.base + ".in", self.base + ".out")
 
     def start(self):
         thread = threading.Thread(target=self.run, daemon=True)
@@ -39,23 +49,32 @@ class Recorder:
 
     def run(self):
         try:
-            conn, _ = self.listener.accept()
+            fd = os.open(self.base + ".out", os.O_RDONLY)   # waits for QEMU to open it
         except OSError:
             return self.finish()
-        with conn:
-            while True:
-                try:
-                    data = conn.recv(CHUNK)
-                except OSError:
-                    data = b""
-                if not data:
-                    break
-                self.out.write(data)
-                self.out.flush()
-                self.written += len(data)
-                self.last_write = time.time()
-                self.grew.set()
-        self.finish()
+        try:
+            fcntl.fcntl(fd, F_SETPIPE_SZ, self.PIPE_SIZE)
+        except OSError:
+            pass                # a smaller pipe still works, with less slack
+        try:
+            self._copy(fd)
+        finally:
+            os.close(fd)
+            self.finish()
+
+    def _copy(self, fd):
+        while True:
+            try:
+                data = os.read(fd, CHUNK)
+            except OSError:
+                data = b""
+            if not data:
+                return
+            self.out.write(data)
+            self.out.flush()
+            self.written += len(data)
+            self.last_write = time.time()
+            self.grew.set()
 
     def finish(self):
         if not self.out.closed:
@@ -64,12 +83,10 @@ class Recorder:
         self.grew.set()
 
     def close(self):
-        try:
-            self.listener.close()
-        finally:
-            if os.path.exists(self.sock_path):
-                os.unlink(self.sock_path)
-            self.finish()
+        for path in self.fifos:
+            if os.path.exists(path):
+                os.unlink(path)
+        self.finish()
 
 
 class Follower:

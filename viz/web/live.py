@@ -4,7 +4,8 @@
 
 QEMU-COMMAND is the whole QEMU command line with the console on this
 terminal (the Makefile passes its qemu-nox one, without COM2); this adds
-COM2 as a Unix socket chardev that the recorder (follow.py) listens on. The
+COM2 as a pipe chardev, FIFOs DIR/com2.pipe.{in,out}, that the recorder
+(follow.py) reads. The
 capture goes to DIR/com2.bin (default out/live) as it arrives; the page at
 the printed URL (127.0.0.1 only) shows it live. Quitting QEMU (Ctrl-A x)
 ends it all; the capture stays, for `python3 -m viz.web DIR/com2.bin`.
@@ -31,7 +32,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="python3 -m viz.web.live", description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=0, help="HTTP port on 127.0.0.1 (default: any free)")
     p.add_argument("--out", default=str(ROOT / "out" / "live"),
-                   help="directory for the capture com2.bin and the socket (default out/live)")
+                   help="directory for the capture com2.bin and the FIFOs (default out/live)")
     p.add_argument("qemu", nargs=argparse.REMAINDER, help="-- then the QEMU command line")
     args = p.parse_args(argv)
     if args.qemu[:1] == ["--"]:
@@ -62,8 +63,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    capture, sock = out / "com2.bin", out / "com2.sock"
-    recorder = Recorder(sock, capture)
+    capture, fifo = out / "com2.bin", out / "com2.pipe"
+    recorder = Recorder(fifo, capture)
     model = Model(source=str(capture), live=True)
     try:
         server = Server(model, capture, args.port)
@@ -77,7 +78,7 @@ def main(argv=None):
     stop = threading.Event()
     threading.Thread(target=watch, args=(model, stop), daemon=True).start()
     say(f"live: the view is at {server.url}  (capture: {capture}; quit QEMU: Ctrl-A x)")
-    qemu = args.qemu + ["-chardev", f"socket,id=xvcom2,path={sock}", "-serial", "chardev:xvcom2"]
+    qemu = args.qemu + ["-chardev", f"pipe,id=xvcom2,path={fifo}", "-serial", "chardev:xvcom2"]
     try:
         proc = subprocess.Popen(qemu, preexec_fn=die_with_parent)
     except OSError as e:

@@ -67,7 +67,7 @@ const source = window.XV_DATA ? embeddedSource(window.XV_DATA) : serverSource();
 
 const S = {
   summary: null, view: null, follow: true, target: {}, pid: null,
-  playing: false, speed: 1, kind: "", onlyPid: false,
+  playing: false, speed: 1, kind: "", onlyPid: false, zoom: false,
   busy: false, again: false, dragging: false,
   measured: Infinity,    // updates up to this many records are measured (set at the first render)
   // ?watch=NAME: select the first process called NAME whenever one runs
@@ -431,6 +431,7 @@ function swatch(color, text) {
 }
 
 const MIN_CELL = 4;      // px: a projector must show a single page's cell
+const ZOOM_PAGES = 4096;
 
 function renderMemory(view) {
   const m = view.memory;
@@ -441,8 +442,20 @@ function renderMemory(view) {
   }
   $("free").textContent = (m.free !== null ? m.free + " of " + m.total + " pages free" : "");
   const width = c.clientWidth, height = 480;
-  const group = Math.max(1, Math.ceil(m.pages * MIN_CELL * MIN_CELL / (width * height)));
-  const cells = groupCodes(m, group);
+  const codes = pageCodes(m);
+  let cells, group = 1, note;
+  if (S.zoom && m.pages > ZOOM_PAGES) {
+    const first = busiestWindow(codes, ZOOM_PAGES);
+    cells = codes.subarray(first, first + ZOOM_PAGES);
+    note = "pages " + hex(m.base + first * S.summary.page_size) + "\u2013" +
+      hex(m.base + (first + ZOOM_PAGES) * S.summary.page_size) +
+      ": the busiest " + ZOOM_PAGES + " of " + m.pages + ", 1 cell = 1 page (Z: all pages)";
+  } else {
+    group = Math.max(1, Math.ceil(m.pages * MIN_CELL * MIN_CELL / (width * height)));
+    cells = groupCodes(codes, group);
+    note = group > 1 ? "1 cell = " + group + " pages (the most common use among them; " +
+      "Z: zoom to the busiest pages)" : "1 cell = 1 page";
+  }
   const cell = Math.max(1, Math.floor(Math.sqrt(width * height / cells.length)));
   const cols = Math.floor(width / cell), rows = Math.ceil(cells.length / cols);
   c.width = cols * cell; c.height = rows * cell;
@@ -458,32 +471,53 @@ function renderMemory(view) {
     fillRun(g, k, end - k, cols, cell);
     k = end;
   }
-  $("memory-note").textContent = group > 1 ?
-    "1 cell = " + group + " pages (the most common use among them)" : "1 cell = 1 page";
+  $("memory-note").textContent = note;
   renderMemoryLegend(view);
 }
 
-// Owner codes of cells of `group` pages: each the most common non-free code.
-function groupCodes(m, group) {
+// Every page's owner code, from the run-length encoding.
+function pageCodes(m) {
   const codes = new Uint8Array(m.pages);
   let page = 0;
   for (let k = 0; k < m.runs.length; k += 2) {
     codes.fill(m.runs[k], page, page + m.runs[k + 1]);
     page += m.runs[k + 1];
   }
+  return codes;
+}
+
+// Owner codes of cells of `group` pages: each the most common non-free code.
+function groupCodes(codes, group) {
   if (group === 1) return codes;
-  const cells = new Uint8Array(Math.ceil(m.pages / group));
+  const cells = new Uint8Array(Math.ceil(codes.length / group));
   const tally = new Uint16Array(256);
   for (let i = 0; i < cells.length; i++) {
     tally.fill(0);
     let best = 0;
-    for (let p = i * group; p < Math.min(m.pages, (i + 1) * group); p++) {
+    for (let p = i * group; p < Math.min(codes.length, (i + 1) * group); p++) {
       const code = codes[p];
       if (code && ++tally[code] > tally[best]) best = code;
     }
     cells[i] = best;
   }
   return cells;
+}
+
+// The first page of the window of n pages holding the most process pages
+// (user, region, shared, copy-on-write: codes 6 and up), or else the most in use.
+function busiestWindow(codes, n) {
+  const counts = (keep) => {
+    let used = 0;
+    for (let p = 0; p < n; p++) used += keep(codes[p]);
+    let best = used, first = 0;
+    for (let p = n; p < codes.length; p++) {
+      used += keep(codes[p]) - keep(codes[p - n]);
+      if (used > best) { best = used; first = p - n + 1; }
+    }
+    return [best, first];
+  };
+  const [most, first] = counts((c) => (c >= 6 ? 1 : 0));
+  return most ? first : counts((c) => (c ? 1 : 0))[1];
 }
 
 function fillRun(g, page, len, cols, cell) {
@@ -550,6 +584,11 @@ function wire() {
   $("step-back").onclick = () => step(-1);
   $("step-fwd").onclick = () => step(1);
   $("follow").onclick = follow;
+  $("zoom").onclick = () => {
+    S.zoom = !S.zoom;
+    $("zoom").classList.toggle("on", S.zoom);
+    if (S.view) renderMemory(S.view);
+  };
   $("speed").onchange = (e) => { S.speed = Number(e.target.value); };
   $("only-pid").onchange = (e) => { S.onlyPid = e.target.checked; refresh(); };
   $("kind-filter").onchange = (e) => { S.kind = e.target.value; refresh(); };
@@ -576,6 +615,7 @@ function onKey(e) {
     "Home": () => goTo({at: 0}),
     "End": () => follow(),
     "f": () => follow(),
+    "z": () => $("zoom").click(),
     "?": () => { $("help").hidden = !$("help").hidden; },
   };
   let act = keys[e.key];

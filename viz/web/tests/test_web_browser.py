@@ -186,6 +186,8 @@ def test_live_demo_shows_each_step(driver, tmp_path):
         wait_for(driver, "window.xvHistory.some(h => h.procs.filter(p => p.endsWith(' demo'))"
                  ".length == 2)", "the fork")
         driver.save_screenshot(str(OUT / "live-fork.png"))
+        driver.find_element("id", "zoom").click()
+        driver.save_screenshot(str(OUT / "live-fork-zoom.png"))
         text, trouble = console.wait_for_prompt(start, 60, 60)
         out = qemu.command_output(text, "demo")
         assert trouble is None and "demo: done" in out, out
