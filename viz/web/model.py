@@ -27,7 +27,7 @@ APPLY_CHUNK = 20000         # records applied under the lock at a time
 
 
 class Model:
-    def __init__(self, source="", live=False, hold=0.05, every=EVERY):
+    def __init__(self, source="", live=False, hold=0.03, every=EVERY):
         self.source = source
         self.live = live
         self.hold = hold
