@@ -195,6 +195,9 @@ bench: all
 	$(PYTHON) -B -m bench.guest mmapbench
 	$(PYTHON) -B -m bench.guest --trace-overhead mmapbench
 	$(PYTHON) -B -m xvtrace bench
+	$(PYTHON) -B -m viz.web.measure latency
+	$(PYTHON) -B -m viz.web.measure throughput
+	$(PYTHON) -B -m viz.web.measure large
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
 # the power-cut test with more kills than its 20 there, and the system-call storm with

@@ -253,6 +253,11 @@ def main(argv=None):
     big.add_argument("--events", type=int, default=2_000_000)
     big.add_argument("--scrubs", type=int, default=40)
     args = p.parse_args(argv)
+    from viz.web.tests import browser
+    if args.what != "throughput" and not browser.available():
+        print("measure: error: needs chromium, chromium-driver and python3-selenium "
+              "(scripts/setup.sh)", file=sys.stderr)
+        return 2
     for missing in (qemu.KERNEL, qemu.FS_IMAGE):
         if args.what != "large" and not missing.exists():
             print(f"measure: error: {missing} is missing: run make first", file=sys.stderr)

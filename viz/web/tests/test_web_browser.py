@@ -149,6 +149,28 @@ def test_exported_page_works_from_a_file(driver, story, tmp_path):
     driver.save_screenshot(str(OUT / "exported.png"))
 
 
+def test_a_damaged_stream_says_so_and_keeps_the_last_good_state(driver, story):
+    path, ids = story
+    data = path.read_bytes()
+    model = Model(source="damaged", live=True)
+    model.feed(data)
+    model.tick(now=1e18)
+    good = model.count
+    model.feed(data[:4000])                                      # the stream restarts
+    srv = Server(model, None)
+    srv.start()
+    try:
+        driver.get(srv.url)
+        wait_for(driver, "document.getElementById('status').textContent == 'ERROR'", "ERROR")
+        banner = driver.find_element("id", "banner")
+        assert banner.is_displayed() and "damaged" in banner.text and "another boot" in banner.text
+        assert "last good state" in banner.text
+        wait_for(driver, f"document.body.dataset.index == {good}", "the last good state")
+        driver.save_screenshot(str(OUT / "damaged.png"))
+    finally:
+        srv.stop()
+
+
 # ---- the kernel, live ------------------------------------------------------------------------
 
 def live_argv(tmp, cpus):

@@ -1,6 +1,7 @@
 """The live model and the JSON the server sends: pure and fast, on synthetic captures."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -233,3 +234,40 @@ def test_server_streams_summaries(server):
         assert r.headers.get("Content-Type") == "text/event-stream"
         line = r.readline()
     assert line.startswith(b"data: ") and json.loads(line[6:])["count"] > 0
+
+
+# ---- the terminal side -------------------------------------------------------------------
+
+def test_live_says_stream_trouble_on_the_terminal(story, capsys):
+    import threading
+    from viz.web.live import watch
+    data, _ = story
+    model = Model(live=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(model, stop))
+    thread.start()
+    broken = bytearray(data)
+    broken[broken.find(b"XVTF", 1) + 20] ^= 0xFF                # a damaged frame
+    model.feed(bytes(broken))
+    model.feed(data[:4000])                                     # then another boot
+    time.sleep(0.6)
+    stop.set()
+    thread.join()
+    err = capsys.readouterr().err
+    assert "live: warning: damaged frame" in err
+    assert "live: error:" in err and "another boot" in err and "last good state" in err
+
+
+def test_cli_rejects_a_missing_capture(tmp_path):
+    import subprocess
+    import sys
+    from hostlib import ROOT
+    run = subprocess.run([sys.executable, "-B", "-m", "viz.web", str(tmp_path / "nope.bin")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"viz.web: error: {tmp_path / 'nope.bin'}: "
+                                               "no such file"]
+    run = subprocess.run([sys.executable, "-B", "-m", "viz.web.export", str(tmp_path / "x")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("viz.web.export: error:")
