@@ -6,7 +6,8 @@ Bound to 127.0.0.1 only. Routes (GET):
     /static/NAME            a file of viz/web/static, by its plain name
     /capture                the capture being shown, as raw bytes
     /api/summary            views.summary
-    /api/view?at=I&pid=P    views.view after I records (or ?t=T: at time T; default: newest)
+    /api/view?at=I&pid=P    views.view after I records (or ?t=T: at time T; default: newest);
+                            &log=N[&only=1][&kind=a,b]: with the log window ending there
     /api/events?end=I&n=N&pid=P&kind=a,b    views.events
     /api/stream             Server-Sent Events: the summary, whenever the model changes
 
@@ -116,7 +117,12 @@ class Handler(BaseHTTPRequestHandler):
         with model.lock:
             at = self.position(query, "at")
             pid = int(query["pid"]) if query.get("pid", "") != "" else None
-            self.send_json(views.view(model, at, pid))
+            view = views.view(model, at, pid)
+            if query.get("log", "") != "":      # the log window too: one request per moment
+                who = view["pid"] if query.get("only") == "1" else None
+                kinds = [k for k in query.get("kind", "").split(",") if k]
+                view["log"] = views.events(model, view["index"], int(query["log"]), who, kinds)
+            self.send_json(view)
 
     def api_events(self, query):
         model = self.server.model

@@ -17,8 +17,12 @@ function serverSource() {
   return {
     embedded: false,
     summary: () => get("/api/summary", {}),
-    view: (target, pid) => get("/api/view", {at: target.at, t: target.t, pid: pid}),
-    events: (end, n, pid, kind) => get("/api/events", {end: end, n: n, pid: pid, kind: kind}),
+    // One request per moment: the view and the log window ending there.
+    async moment(target, pid, n, onlyPid, kind) {
+      const view = await get("/api/view", {at: target.at, t: target.t, pid: pid, log: n,
+                                           only: onlyPid ? 1 : "", kind: kind});
+      return [view, view.log];
+    },
     subscribe(onSummary, onLost) {
       const es = new EventSource("/api/stream");
       es.onmessage = (e) => onSummary(JSON.parse(e.data));
@@ -52,10 +56,12 @@ function embeddedSource(data) {
       v.aspace = v.pid === null ? null : f.spaces[String(v.pid)];
       return v;
     },
-    async events(end, n, pid, kind) {
-      const rows = data.events.filter((r) => r.i < end &&
-        (pid === null || r.who.includes(pid)) && (!kind || r.event === kind));
-      return {end: end, rows: rows.slice(-n), matched: rows.length};
+    async moment(target, pid, n, onlyPid, kind) {
+      const view = await this.view(target, pid);
+      const who = onlyPid ? view.pid : null;
+      const rows = data.events.filter((r) => r.i < view.index &&
+        (who === null || r.who.includes(who)) && (!kind || r.event === kind));
+      return [view, {end: view.index, rows: rows.slice(-n), matched: rows.length}];
     },
     subscribe() {},
   };
@@ -96,9 +102,7 @@ async function refresh() {
       S.again = false;
       const target = S.follow ? {} : S.target;
       const began = performance.now();
-      const view = await source.view(target, S.pid);
-      const pid = S.onlyPid ? view.pid : null;
-      const log = await source.events(view.index, 200, pid, S.kind);
+      const [view, log] = await source.moment(target, S.pid, 200, S.onlyPid, S.kind);
       S.fetchMs = performance.now() - began;
       S.view = view;
       if (view.pid !== null) S.pid = view.pid;

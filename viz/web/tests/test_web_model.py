@@ -218,6 +218,9 @@ def test_server_routes(server, story):
     e = json.loads(get(server, "/api/events?end=20&n=5&kind=fork,exec")[2])
     assert len(e["rows"]) <= 5 and all(r["event"] in ("fork", "exec") for r in e["rows"])
     assert get(server, "/api/view?at=abc")[0] == 400
+    v = json.loads(get(server, "/api/view?at=60&log=4&only=1")[2])
+    assert v["log"]["end"] == 60 and len(v["log"]["rows"]) <= 4
+    assert v["log"] == views.events(server.model, 60, 4, v["pid"], None)
 
 
 @pytest.mark.parametrize("path", [
