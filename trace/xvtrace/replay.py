@@ -292,14 +292,17 @@ class Replayer:
         self._times += list(times)
 
     def checkpoint(self):
-        """A copy of everything step() changes; restore() goes back to it."""
-        return (self.state.snapshot(), self._uid, dict(self._freed), dict(self._kfreed),
+        """A copy of everything step() changes; restore() goes back to it. Freed kernel
+        objects are kept as addresses only (they are many; their times are not said)."""
+        kfreed = np.fromiter(self._kfreed, dtype=np.uint32, count=len(self._kfreed))
+        return (self.state.snapshot(), self._uid, dict(self._freed), kfreed,
                 dict(self._mmap), dict(self._orphans), getattr(self, "_next_group", 0))
 
     def restore(self, checkpoint):
         state, self._uid, freed, kfreed, mmap, orphans, group = checkpoint
         self.state = state.snapshot()
-        self._freed, self._kfreed, self._mmap = dict(freed), dict(kfreed), dict(mmap)
+        self._freed, self._mmap = dict(freed), dict(mmap)
+        self._kfreed = dict.fromkeys(kfreed.tolist(), state.time)
         self._orphans, self._next_group = dict(orphans), group
 
     # ---- helpers ---------------------------------------------------------

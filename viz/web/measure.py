@@ -211,9 +211,12 @@ def measure_large(args):
         browser.close_browser(driver)
         server.stop()
     procs = len({int(p) for p in trace.records["pid"]})
+    import resource
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p99 = percentile(times, 0.99)
     print(f"large: {len(trace.records)} events, {procs} processes, {path.stat().st_size} bytes; "
-          f"decoded in {decoded:.1f} s, replayed with checkpoints in {loaded:.1f} s")
+          f"decoded in {decoded:.1f} s, replayed with {len(model.checkpoints)} checkpoints in "
+          f"{loaded:.1f} s; server peak memory {rss:.0f} MB")
     print(f"  {len(times)} scrubber jumps: shown after median {percentile(times, 0.5) * 1000:.0f}"
           f" ms, p99 {p99 * 1000:.0f} ms (budget {PAGE_BUDGET * 1000:.0f} ms); page fetch median"
           f" {percentile([h['fetchMs'] for h in hist if h.get('fetchMs')], 0.5):.0f} ms, "

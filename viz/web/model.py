@@ -22,7 +22,7 @@ from xvtrace.schema import TraceError
 from xvtrace.stream import FrameReader, Orderer
 
 EVERY = 4096                # records between checkpoints, to start with
-MAX_CHECKPOINTS = 256       # past that, keep every other one and double EVERY
+MAX_CHECKPOINTS = 512       # past that, keep every other one and double EVERY
 APPLY_CHUNK = 20000         # records applied under the lock at a time
 
 

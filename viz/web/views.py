@@ -198,6 +198,9 @@ def events(model, end, count=200, pid=None, kinds=None):
     if trace is None:
         return {"end": 0, "rows": [], "matched": 0}
     recs = model.records[:max(0, min(end, model.count))]
+    if pid is None and not kinds:
+        rows = [_event_row(model, i) for i in range(max(0, len(recs) - count), len(recs))]
+        return {"end": len(recs), "rows": rows, "matched": len(recs)}
     mask = np.ones(len(recs), dtype=bool)
     if pid is not None:
         mask &= _involves(recs, trace.schema, pid)

@@ -322,6 +322,7 @@ function renderProcs(view) {
     sw.className = "swatch";
     sw.style.background = processColor(p.slot);
     const name = document.createElement("span");
+    name.className = "name";
     name.textContent = p.pid + " " + p.name + (p.state === "zombie" ? " (exited)" : "");
     const meta = document.createElement("span");
     meta.className = "meta";
@@ -435,7 +436,7 @@ function swatch(color, text) {
 }
 
 const MIN_CELL = 4;      // px: a projector must show a single page's cell
-const ZOOM_PAGES = 4096;
+const ZOOM_PAGES = 1024, ZOOM_MIN = 256;
 
 function renderMemory(view) {
   const m = view.memory;
@@ -449,11 +450,11 @@ function renderMemory(view) {
   const codes = pageCodes(m);
   let cells, group = 1, note;
   if (S.zoom && m.pages > ZOOM_PAGES) {
-    const first = busiestWindow(codes, ZOOM_PAGES);
-    cells = codes.subarray(first, first + ZOOM_PAGES);
+    const [first, size] = busiestWindow(codes, ZOOM_PAGES);
+    cells = codes.subarray(first, first + size);
     note = "pages " + hex(m.base + first * S.summary.page_size) + "\u2013" +
-      hex(m.base + (first + ZOOM_PAGES) * S.summary.page_size) +
-      ": the busiest " + ZOOM_PAGES + " of " + m.pages + ", 1 cell = 1 page (Z: all pages)";
+      hex(m.base + (first + size) * S.summary.page_size) +
+      ": the busiest " + size + " of " + m.pages + ", 1 cell = 1 page (Z: all pages)";
   } else {
     group = Math.max(1, Math.ceil(m.pages * MIN_CELL * MIN_CELL / (width * height)));
     cells = groupCodes(codes, group);
@@ -507,7 +508,7 @@ function groupCodes(codes, group) {
   return cells;
 }
 
-// The first page of the window of n pages holding the most process pages
+// [first page, pages] of a window around the n pages holding the most process pages
 // (user, region, shared, copy-on-write: codes 6 and up), or else the most in use.
 function busiestWindow(codes, n) {
   const counts = (keep) => {
@@ -520,8 +521,18 @@ function busiestWindow(codes, n) {
     }
     return [best, first];
   };
-  const [most, first] = counts((c) => (c >= 6 ? 1 : 0));
-  return most ? first : counts((c) => (c ? 1 : 0))[1];
+  let keep = (c) => (c >= 6 ? 1 : 0);
+  let [most, first] = counts(keep);
+  if (!most) {
+    keep = (c) => (c ? 1 : 0);
+    first = counts(keep)[1];
+  }
+  // A window twice as long as what is in use there (at least ZOOM_MIN pages), centred.
+  let lo = first + n, hi = first;
+  for (let p = first; p < first + n; p++) if (keep(codes[p])) { lo = Math.min(lo, p); hi = p; }
+  if (lo > hi) return [first, n];
+  const size = Math.min(n, Math.max(ZOOM_MIN, Math.ceil(2 * (hi - lo + 1) / 64) * 64));
+  return [Math.max(0, Math.min(codes.length - size, Math.floor((lo + hi - size) / 2))), size];
 }
 
 function fillRun(g, page, len, cols, cell) {
