@@ -37,9 +37,9 @@ class Model:
         self.orderer = None
         self.trace = None           # header and schema; records stay empty
         self.head = None            # Replayer following the newest record
-        self._chunks = []           # applied records, in order
-        self._records = np.zeros(0, dtype=RECORD_DTYPE)
-        self._times = np.zeros(0)
+        self._rbuf = np.zeros(0, dtype=RECORD_DTYPE)     # applied records, in order: the
+        self._tbuf = np.zeros(0)                          # first _n of these, and their times
+        self._n = 0
         self.arrivals = []          # (records applied, host time the longest-waiting
                                     # record of that update had arrived)
         self.checkpoints = []       # (index, Replayer.checkpoint())
@@ -139,22 +139,34 @@ class Model:
     def _apply(self, records, late, arrived=None):
         if not len(records):
             return
-        at = len(self._records)
+        at = self._n
         if late:
-            at = int(np.searchsorted(self._records["tsc"], records["tsc"][0], side="right"))
-            merged = np.concatenate([self._records[at:], records])
+            at = int(np.searchsorted(self.records["tsc"], records["tsc"][0], side="right"))
+            merged = np.concatenate([self.records[at:], records])
             records = merged[np.argsort(merged["tsc"], kind="stable")]
             self._rewind(at)
-        self._records = np.concatenate([self._records[:at], records])
-        self._times = np.concatenate([self._times[:at], self.times_of(records)])
-        self.head.feed(at, records, self._times[at:])
+        self._store(at, records)
+        self.head.feed(at, records, self._tbuf[at:self._n])
         self._scratch = None if late else self._scratch
         self._note_ranges(records)
         self._run_head()
         if arrived is not None:
-            self.arrivals.append((len(self._records), arrived))
+            self.arrivals.append((self._n, arrived))
             del self.arrivals[:-4096]
         self._notify()
+
+    def _store(self, at, records):
+        """Records from index at on are records; the arrays grow by doubling, so that
+        a long live run does not copy everything at every update."""
+        need = at + len(records)
+        if need > len(self._rbuf):
+            cap = max(need, 2 * len(self._rbuf), 4096)
+            rbuf, tbuf = np.zeros(cap, dtype=RECORD_DTYPE), np.zeros(cap)
+            rbuf[:at], tbuf[:at] = self._rbuf[:at], self._tbuf[:at]
+            self._rbuf, self._tbuf = rbuf, tbuf
+        self._rbuf[at:need] = records
+        self._tbuf[at:need] = self.times_of(records)
+        self._n = need
 
     def _rewind(self, index):
         """Go back to the newest checkpoint at or before index."""
@@ -163,7 +175,7 @@ class Model:
         self.head.restore(self.checkpoints[-1][1])
 
     def _run_head(self):
-        n = len(self._records)
+        n = self._n
         while self.head.state.index < n:
             mark = (self.head.state.index // self.every + 1) * self.every
             self.head.run_to(min(mark, n))
@@ -191,19 +203,19 @@ class Model:
 
     @property
     def count(self):
-        return len(self._records)
+        return self._n
 
     @property
     def records(self):
-        return self._records
+        return self._rbuf[:self._n]
 
     @property
     def times(self):
-        return self._times
+        return self._tbuf[:self._n]
 
     def index_at(self, t):
         """Records with time <= t."""
-        return int(np.searchsorted(self._times, t, side="right"))
+        return int(np.searchsorted(self.times, t, side="right"))
 
     def state_at(self, index):
         """The replayed state with the first index records applied. The
