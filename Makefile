@@ -166,12 +166,13 @@ setup:
 	sh scripts/setup.sh
 
 # make test and make demo install what they need first: scripts/setup.sh (with sudo when
-# not root) when the cross compiler, QEMU, gdb-multiarch or python3's matplotlib, numpy
-# or pytest is missing.
+# not root) when the cross compiler, QEMU, gdb-multiarch, python3's matplotlib, numpy,
+# pytest or selenium, or chromium and its driver (the live view's browser tests) is missing.
 tools:
 	@if ! command -v $(CC) >/dev/null || ! command -v $(QEMU) >/dev/null || \
 	    ! command -v gdb-multiarch >/dev/null || \
-	    ! /usr/bin/python3 -c 'import matplotlib, numpy, pytest' 2>/dev/null; then \
+	    ! /usr/bin/python3 -c 'import matplotlib, numpy, pytest, selenium' 2>/dev/null || \
+	    ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "*** a needed tool is missing: running scripts/setup.sh"; \
 		sh scripts/setup.sh; \
 	fi

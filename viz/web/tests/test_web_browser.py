@@ -132,6 +132,11 @@ def test_recorded_keys_step_and_play(driver, recorded):
     wait_for(driver, "document.body.dataset.index > 1", "playback moving on")
     body.send_keys(" ")                                           # pause
     assert "play" in driver.find_element("id", "play").text
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element("id", "kind-filter")).select_by_value("fault")
+    wait_for(driver, "document.getElementById('log-count').textContent.startsWith('0 ') || "
+             "[...document.querySelectorAll('#log div')].every(d => d.textContent.includes("
+             "' fault '))", "the log filtered to faults")
     stopped = shown_index(driver)
     time.sleep(0.5)
     assert shown_index(driver) == stopped < srv.model.count
