@@ -115,3 +115,27 @@ def test_orderer_lets_go_after_the_hold_and_flags_late_records():
     order.add(cpu1, now=1.07)
     out, late = order.release(now=1.2)
     assert late and len(out) == len(cpu1)
+
+
+def test_replayer_grows_and_goes_back_to_a_checkpoint(clean_capture):
+    from xvtrace.decode import Trace
+    from xvtrace.replay import Replayer
+    whole = decode(clean_capture)
+    n = len(whole.records)
+    empty = Trace(header=whole.header, schema=whole.schema, records=whole.records[:0])
+    rp = Replayer(empty)
+    rp.feed(0, whole.records[:n // 2], whole.times[:n // 2])
+    rp.run_to(n)
+    assert rp.state.index == n // 2
+    saved = rp.checkpoint()
+    rp.feed(n // 2, whole.records[n // 2:], whole.times[n // 2:])
+    rp.run_to(n)
+    end = rp.state.snapshot()
+    rp.restore(saved)
+    assert rp.state.index == n // 2
+    rp.run_to(n)
+    fresh = Replayer(whole).run_to(n)
+    for state in (rp.state, end):
+        assert sorted(state.processes) == sorted(fresh.processes)
+        assert state.memory.pages == fresh.memory.pages
+        assert state.problems == fresh.problems
