@@ -27,6 +27,7 @@ from . import views
 from .model import Model
 from .server import STATIC
 
+SCRIPTS = ("source.js", "draw.js", "live.js")       # in the order index.html loads them
 MAX_FRAMES = 600
 MAX_EVENTS = 20000
 STRUCTURAL = ("mmap_ret", "munmap", "mprotect", "fork", "exec", "exit", "reap", "heap",
@@ -81,12 +82,13 @@ def render_page(data):
     """index.html with live.css and live.js inlined and data embedded."""
     html = (STATIC / "index.html").read_text()
     css = (STATIC / "live.css").read_text()
-    js = (STATIC / "live.js").read_text()
-    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     html = html.replace('<link rel="stylesheet" href="/static/live.css">',
                         f"<style>\n{css}</style>")
-    return html.replace('<script src="/static/live.js"></script>',
-                        f"<script>window.XV_DATA = {blob};</script>\n<script>\n{js}</script>")
+    for name in SCRIPTS:
+        js = (STATIC / name).read_text()
+        html = html.replace(f'<script src="/static/{name}"></script>', f"<script>\n{js}</script>")
+    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    return html.replace("<script>", f"<script>window.XV_DATA = {blob};</script>\n<script>", 1)
 
 
 def write_page(trace_path, out_dir, name="interactive.html"):
