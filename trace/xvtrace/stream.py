@@ -13,7 +13,8 @@ a record may arrive after a later one of another CPU. Orderer holds records
 back until no CPU can still send an earlier one (every CPU has sent a later
 record) or they have waited `hold` seconds, then releases them sorted by
 TSC. A record that arrives later than that is "late": its release says so,
-and the reader of the release (the live model) re-applies from before it.
+and the reader of the release (the live model) re-applies from before it;
+the hold doubles after a late record and halves again when they stop.
 """
 
 import numpy as np
@@ -178,9 +179,14 @@ class Orderer:
     release(now) returns (records, late): records ready to apply, sorted by
     TSC, and whether some are older than records released before."""
 
+    MAX_HOLD = 0.1          # seconds: the longest wait the hold grows to
+    CALM = 1.0              # seconds without a late record before the hold halves
+
     def __init__(self, ncpu, hold=0.05):
         self.ncpu = max(1, ncpu)
-        self.hold = hold
+        self.hold = self.base_hold = hold
+        self.late = 0                   # releases that held a late record
+        self._last_late = None
         self.pending = []               # (arrival of each record, records)
         self.last_tsc = {}              # cpu -> newest TSC received from it
         self.released_tsc = -1          # newest TSC released so far
@@ -214,4 +220,16 @@ class Orderer:
         self.oldest_released = float(arrivals[:cut].min())
         late = int(out["tsc"][0]) < self.released_tsc
         self.released_tsc = max(self.released_tsc, int(out["tsc"][-1]))
+        self._adapt(late, now)
         return out, late
+
+    def _adapt(self, late, now):
+        """A late record costs its reader a replay: after one, wait twice as long (up
+        to MAX_HOLD); after CALM seconds without one, half as long (down to the base)."""
+        if late:
+            self.late += 1
+            self.hold = min(self.MAX_HOLD, self.hold * 2)
+            self._last_late = now
+        elif self._last_late is not None and now - self._last_late > self.CALM:
+            self.hold = max(self.base_hold, self.hold / 2)
+            self._last_late = now if self.hold > self.base_hold else None

@@ -127,10 +127,20 @@ def status_counter(text, name):
     return int(m.group(1)) if m else None
 
 
-def summary_count(url):
+def view_problems(url):
+    import urllib.request
+    with urllib.request.urlopen(url + "api/view", timeout=30) as r:
+        return json.loads(r.read())["nproblems"]
+
+
+def summary_field(url, name):
     import urllib.request
     with urllib.request.urlopen(url + "api/summary", timeout=10) as r:
-        return json.loads(r.read())["count"]
+        return json.loads(r.read())[name]
+
+
+def summary_count(url):
+    return summary_field(url, "count")
 
 
 def measure_throughput(args):
@@ -158,6 +168,8 @@ def measure_throughput(args):
             time.sleep(0.05)
         time.sleep(0.2)
         stop.set()
+        live_problems = view_problems(url)
+        late = summary_field(url, "late")
     last_growth = next(t for (t, n), (_, m) in zip(reversed(samples), reversed(samples[:-1]))
                        if n != m)
     caught_up = next(t for t, n in counts if n >= len(trace.records)) - last_growth
@@ -168,10 +180,15 @@ def measure_throughput(args):
           f"mean over the command {samples[-1][1] / took / 1e6:.2f} MB/s")
     print(f"  frames: kernel sent {sent}, capture has {trace.frames}, missing "
           f"{trace.missing_frames}, damaged {trace.damaged}; the view had "
-          f"applied every record {max(0.0, caught_up):.2f} s after the last byte arrived")
+          f"applied every record {max(0.0, caught_up):.2f} s after the last byte arrived; "
+          f"{late} late batches put in place")
+    from xvtrace.replay import Replayer
+    problems = len(Replayer(trace).run_to(len(trace.records)).problems)
+    print(f"  checker problems: {live_problems} in the live view, {problems} in a replay of "
+          "the whole capture")
     # Frames sent after `tracectl status` read its counter are in the capture too.
     ok = sent is not None and trace.frames >= sent and not trace.missing_frames \
-        and not trace.damaged
+        and not trace.damaged and live_problems == problems
     return 0 if ok else 1
 
 

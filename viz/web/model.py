@@ -22,12 +22,16 @@ from xvtrace.schema import TraceError
 from xvtrace.stream import FrameReader, Orderer
 
 EVERY = 4096                # records between checkpoints, to start with
+LIVE_EVERY = 2048           # live: closer, so that putting a late record in place is cheaper
+HOLD = 0.01                 # seconds a record may wait for another CPU (xvtrace.stream.Orderer)
 MAX_CHECKPOINTS = 512       # past that, keep every other one and double EVERY
 APPLY_CHUNK = 20000         # records applied under the lock at a time
+CHECKPOINT_SHARE = 10       # replaying between checkpoints takes >= 10 times a copy
+MAX_EVERY = 1 << 16
 
 
 class Model:
-    def __init__(self, source="", live=False, hold=0.03, every=EVERY):
+    def __init__(self, source="", live=False, hold=HOLD, every=None):
         self.source = source
         self.live = live
         self.hold = hold
@@ -43,7 +47,8 @@ class Model:
         self.arrivals = []          # (records applied, host time the longest-waiting
                                     # record of that update had arrived)
         self.checkpoints = []       # (index, Replayer.checkpoint())
-        self.every = every
+        self.every = every or (LIVE_EVERY if live else EVERY)
+        self._replay_time = 0.0     # replaying since the last checkpoint, seconds
         self.mem_ranges = []        # (first pa, end pa) from mem_range
         self.version = 0
         self.status = "waiting"     # waiting, live, ended, error
@@ -178,10 +183,22 @@ class Model:
         n = self._n
         while self.head.state.index < n:
             mark = (self.head.state.index // self.every + 1) * self.every
+            began = time.perf_counter()
             self.head.run_to(min(mark, n))
+            self._replay_time += time.perf_counter() - began
             if self.head.state.index == mark:
-                self.checkpoints.append((mark, self.head.checkpoint()))
-                self._thin()
+                self._checkpoint(mark)
+
+    def _checkpoint(self, mark):
+        """Keep a checkpoint at mark. A large state is dear to copy: while copies
+        cost more than a tenth of the replaying between them, space them wider."""
+        began = time.perf_counter()
+        self.checkpoints.append((mark, self.head.checkpoint()))
+        took = time.perf_counter() - began
+        if took * CHECKPOINT_SHARE > self._replay_time and self.every < MAX_EVERY:
+            self.every *= 2
+        self._replay_time = 0.0
+        self._thin()
 
     def _thin(self):
         if len(self.checkpoints) > MAX_CHECKPOINTS:

@@ -29,7 +29,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
          ".png": "image/png"}
-STREAM_INTERVAL = 0.04      # at most 25 updates a second to each page
+STREAM_INTERVAL = 0.02      # at most 50 updates a second to each page
 KEEPALIVE = 15.0
 
 

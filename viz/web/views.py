@@ -64,6 +64,8 @@ def summary(model):
         "histogram": [int(h) for h in hist],
         "warnings": warnings[-8:], "nwarnings": len(warnings),
         "arrived": model.last_arrival(),
+        "late": model.orderer.late if model.orderer else 0,
+        "hold": model.orderer.hold if model.orderer else 0,
         "arrivals": model.arrivals[-64:],
         "events": sorted(trace.schema.by_name) if trace else [],
         "palette": PALETTE,
