@@ -27,7 +27,7 @@ HOLD = 0.01                 # seconds a record may wait for another CPU (xvtrace
 MAX_CHECKPOINTS = 512       # past that, keep every other one and double EVERY
 APPLY_CHUNK = 20000         # records applied under the lock at a time
 CHECKPOINT_SHARE = 10       # replaying between checkpoints takes >= 10 times a copy
-MAX_EVERY = 1 << 16
+MAX_EVERY = 1 << 14       # a scrub replays at most this many records (about 0.1 s)
 
 
 class Model:
