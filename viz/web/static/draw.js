@@ -67,7 +67,8 @@ function fillKinds(names) {
 
 function renderCounts(view) {
   const m = view.memory;
-  const parts = [(S.summary ? S.summary.count : view.index) + " events",
+  const total = S.summary ? S.summary.count : view.index;
+  const parts = [(view.index < total ? "event " + view.index + " of " : "") + total + " events",
                  view.processes.length + " processes"];
   if (m && m.free !== null) parts.push(m.free + " pages free");
   if (view.lost) parts.push(view.lost + " lost");
