@@ -9,6 +9,7 @@
 #   make fuzz         longer random runs: mmapfuzz seeds, CRASH_KILLS=200 power cuts
 #   make demo         boot, run the demo workload, capture its trace, render plots
 #   make trace CMD="prog args"   the same for any command line: out/trace/PROG-TIME/index.html
+#   make live         boot with the console here and watch memory live in a browser
 #   make bench        benchmarks, compared with bench/baseline.json (BENCH_UPDATE=1 renews it)
 #   CPUS=N            number of CPUs (default 2)
 #   KALLOC_CHECK=1    debug page allocator (junk fill on free, checked on reuse); with OUT=dir
@@ -144,6 +145,12 @@ qemu: all
 qemu-nox: all
 	$(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio -serial file:$(OUT)/com2.bin
 
+# Like qemu-nox, with COM2 streamed to a host process that keeps the capture in
+# out/live/com2.bin and serves the live view on 127.0.0.1 (it prints the URL).
+LIVE_PORT ?= 0
+live: all
+	$(PYTHON) -B -m viz.web.live --port $(LIVE_PORT) -- $(QEMU) $(QEMUOPTS) -nographic -serial mon:stdio
+
 GDBPORT = $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 .gdbinit: gdbscripts/gdbinit.tmpl FORCE
@@ -167,12 +174,13 @@ setup:
 	sh scripts/setup.sh
 
 # make test and make demo install what they need first: scripts/setup.sh (with sudo when
-# not root) when the cross compiler, QEMU, gdb-multiarch or python3's matplotlib, numpy
-# or pytest is missing.
+# not root) when the cross compiler, QEMU, gdb-multiarch, python3's matplotlib, numpy,
+# pytest or selenium, or chromium and its driver (the live view's browser tests) is missing.
 tools:
 	@if ! command -v $(CC) >/dev/null || ! command -v $(QEMU) >/dev/null || \
 	    ! command -v gdb-multiarch >/dev/null || \
-	    ! /usr/bin/python3 -c 'import matplotlib, numpy, pytest' 2>/dev/null; then \
+	    ! /usr/bin/python3 -c 'import matplotlib, numpy, pytest, selenium' 2>/dev/null || \
+	    ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "*** a needed tool is missing: running scripts/setup.sh"; \
 		sh scripts/setup.sh; \
 	fi
@@ -209,6 +217,9 @@ bench: all
 	$(PYTHON) -B -m viz.bench
 	@if [ -f $(OUT)/test/com2-cpus2.bin ]; then \
 		$(PYTHON) -B -m viz.bench --capture $(OUT)/test/com2-cpus2.bin; fi
+	$(PYTHON) -B -m viz.web.measure latency
+	$(PYTHON) -B -m viz.web.measure throughput
+	$(PYTHON) -B -m viz.web.measure large
 	$(PYTHON) -B -m bench.baseline $(if $(BENCH_UPDATE),--update)
 
 # The random mmap/munmap/mprotect/sbrk stream with more seeds than `make test` runs (1 and 2),
@@ -231,6 +242,6 @@ clean:
 	rm -rf $(OUT) .gdbinit
 
 FORCE:
-.PHONY: all qemu qemu-nox qemu-gdb qemu-nox-gdb gdb setup tools test bench demo trace fuzz clean FORCE
+.PHONY: all qemu qemu-nox live qemu-gdb qemu-nox-gdb gdb setup tools test bench demo trace fuzz clean FORCE
 .PRECIOUS: $(UOBJ)/%.c.o
 .SECONDARY: $(UBINS)

@@ -3,7 +3,8 @@
 # Safe to run again: it does nothing when everything is present.
 set -e
 PKGS="make gcc-i686-linux-gnu binutils-i686-linux-gnu qemu-system-x86 gdb-multiarch \
-python3 python3-matplotlib python3-numpy python3-pytest python3-pil babeltrace2"
+python3 python3-matplotlib python3-numpy python3-pytest python3-pil babeltrace2 \
+chromium chromium-driver python3-selenium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

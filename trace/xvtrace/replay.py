@@ -378,6 +378,30 @@ class Replayer:
         """Apply every record with time <= t."""
         return self.run_to(int(np.searchsorted(self.trace.times, t, side="right")))
 
+    # ---- a growing capture (xvtrace.stream, the live view) -------------
+
+    def feed(self, index, records, times):
+        """Records from index on are now records (with their times): append
+        new ones, or replace a tail that was applied out of order (restore
+        a checkpoint from before index first)."""
+        del self._rows[index:], self._times[index:]
+        self._rows += records.tolist()
+        self._times += list(times)
+
+    def checkpoint(self):
+        """A copy of everything step() changes; restore() goes back to it. Freed kernel
+        objects are kept as addresses only (they are many; their times are not said)."""
+        kfreed = np.fromiter(self._kfreed, dtype=np.uint32, count=len(self._kfreed))
+        return (self.state.snapshot(), self._uid, dict(self._freed), kfreed,
+                dict(self._mmap), dict(self._orphans), getattr(self, "_next_group", 0))
+
+    def restore(self, checkpoint):
+        state, self._uid, freed, kfreed, mmap, orphans, group = checkpoint
+        self.state = state.snapshot()
+        self._freed, self._mmap = dict(freed), dict(mmap)
+        self._kfreed = dict.fromkeys(kfreed.tolist(), state.time)
+        self._orphans, self._next_group = dict(orphans), group
+
     # ---- helpers ---------------------------------------------------------
 
     def problem(self, kind, pid, message):
