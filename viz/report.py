@@ -114,6 +114,10 @@ def page(trace, result, outdir):
     out.append("<h2>Processes</h2>" + _process_table(tl, result, outdir))
 
     out.append("<h2>Pictures</h2>")
+    if (outdir / "interactive.html").exists():
+        out.append("<p>Step through this capture in the browser, page by page and event by "
+                   "event: <a href='interactive.html'>interactive.html</a> (one file, works "
+                   "offline).</p>")
     if not any(p.kind == "aspace" for p in result.pictures):
         out.append("<p>No address-space maps: the trace holds no fork, exec or mmap events "
                    "in this window.</p>")

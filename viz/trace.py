@@ -26,6 +26,7 @@ from hostlib import qemu
 
 from . import REPO, procs
 from .render import Options, VizError, render
+from .web.export import write_page
 
 BOOT_TIMEOUT = 60
 SETTLE = 1.0            # the capture must not grow for this long
@@ -149,7 +150,8 @@ def default_out(command):
 def trace_and_draw(command, out, cpus=2, timeout=120, anim=True, prog="trace", expect=None):
     """The whole flow; returns the render Result. Raises TraceRunError or VizError."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [out / "com2.bin", *out.glob("aspace-*"), *out.glob("animation.*")]:
+    for stale in [out / "com2.bin", out / "interactive.html", *out.glob("aspace-*"),
+                  *out.glob("animation.*")]:
         stale.unlink(missing_ok=True)   # a directory used again (make demo's) keeps no old pictures
     trace, roots, output = capture(command, out, cpus, timeout, prog)
     if expect is not None and expect not in output:
@@ -161,6 +163,8 @@ def trace_and_draw(command, out, cpus=2, timeout=120, anim=True, prog="trace", e
     which = " ".join(map(str, roots))
     log(prog, f"drawing pid {which} and its children" if len(roots) == 1 else
         f"drawing pids {which} and their children")
+    page = write_page(out / "com2.bin", out)      # before render, whose index.html links it
+    log(prog, f"interactive page: {page}")
     opts = Options(trees=roots, anim=anim, command=command)
     result = render(trace, out, opts, log=lambda msg: log(prog, msg))
     report = result.check

@@ -20,7 +20,7 @@ the hold doubles after a late record and halves again when they stop.
 import numpy as np
 
 from .decode import (FRAME, KIND_HEADER, KIND_RECORDS, MAGIC_BYTES, RECORD_DTYPE,
-                     RECORD_SIZE, expand_compounds, frame_sum, parse_header)
+                     RECORD_SIZE, expand_and_sort, frame_sum, parse_header)
 from .schema import TraceError
 
 
@@ -91,7 +91,7 @@ class FrameReader:
         if not parts:
             return self._empty()
         sent = np.frombuffer(b"".join(parts), dtype=RECORD_DTYPE)
-        return expand_compounds(sent, self.schema, self.header.page_size)
+        return expand_and_sort(sent, self.schema, self.header.page_size)  # one CPU: in order
 
     def _scan(self, parts, final=False):
         """Take every complete frame from buf into parts; returns how many

@@ -25,7 +25,7 @@ MAX_PROBLEMS = 40
 OWNER_LEGEND = [
     (0, "free", "free", style.OWNER_STYLE["free"][0]),
     (1, "kernel", "kernel (other)", style.OWNER_STYLE["kernel (other)"][0]),
-    (2, "pgtable", "page tables", style.OWNER_STYLE["page tables"][0]),
+    (2, "pgtable", "page tables", style.OWNER_STYLE["processes' page tables"][0]),
     (3, "kstack", "kernel stacks", style.OWNER_STYLE["kernel stacks"][0]),
     (4, "kmalloc", "kmalloc", style.OWNER_STYLE["kmalloc"][0]),
     (5, "pipe", "pipes", style.OWNER_STYLE["pipes"][0]),
