@@ -291,6 +291,10 @@ def _region_start(r):
     return r.start
 
 
+def _ignore(*_):
+    pass
+
+
 def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
@@ -377,9 +381,16 @@ class Replayer:
     def run_except(self, skip):
         """Apply every record but those where the mask skip is set (the
         checker accounts for them itself: ledger.py); the state ends as
-        after the last record. No Change is made: the events of FAST_EVENTS
-        go straight to their handler's core with the record's arguments."""
+        after the last record, but for the copy-on-write groups of [0, sz)
+        pages (Memory.cow_groups, Process.cow: left empty). No Change is
+        made: the events of FAST_EVENTS go straight to their handler's core
+        with the record's arguments."""
         fast = self.fast_handlers()
+        # Which [0, sz) pages are shared copy-on-write (cow_groups) is for
+        # the pictures: no check reads it, and a fork of a big heap is costly.
+        for name in ("cow_fork", "cow_fault"):
+            if name in self.schema.by_name:
+                fast[self.schema.by_name[name].id] = _ignore
         recs, times = self.trace.records, self.trace.times
         keep = np.flatnonzero(~skip)
         for at in range(0, len(keep), ROW_CHUNK):
