@@ -12,9 +12,8 @@ mapping of the trace by (process, virtual page) in order:
   - no process is reaped while it maps a page, nor maps one afterwards
     ("leak-pages");
   - a region page whose last mapping went is freed (or mapped again)
-    before any later record of the process that unmapped it but page
-    records: every call that checks for orphans ("leak-region") is such a
-    record.
+    before any later record of the process that unmapped it, but page
+    records and those of replay.NO_ORPHAN_CHECK ("leak-region").
 When all of that holds, picked() returns the records of those lifetimes for
 the replay to skip, with what the pages and mappings are at the end; when
 any of it fails, None: the replay then finds the problem itself, with its
@@ -30,7 +29,7 @@ import numpy as np
 
 from .decode import ARGS
 from .ledger import ALLOC, FREE, MAP, PAGE_EVENTS, UNMAP, column, page_records
-from .replay import FAST_EVENTS, Page
+from .replay import FAST_EVENTS, NO_ORPHAN_CHECK, Page
 
 
 
@@ -178,14 +177,14 @@ def _reaps_after_unmaps(trace, pairs):
 
 def _checkpoints(trace):
     """(pid, index) of each record after which the replay might look for a
-    process's orphaned region pages: every record but page records names
-    its running pid, and its pid field if it has one."""
+    process's orphaned region pages: every record but page records and
+    NO_ORPHAN_CHECK names its running pid, and its pid field if it has one."""
     recs, names = trace.records, trace.schema.by_name
-    page_ids = [names[e].id for e in PAGE_EVENTS]
+    page_ids = [names[e].id for e in PAGE_EVENTS + NO_ORPHAN_CHECK if e in names]
     rows = np.flatnonzero(~np.isin(recs["type"], page_ids))
     pids, where = [recs["pid"][rows]], [rows]
     for etype in trace.schema.events.values():
-        if "pid" in etype.slots and etype.name not in PAGE_EVENTS:
+        if "pid" in etype.slots and etype.name not in PAGE_EVENTS + NO_ORPHAN_CHECK:
             hit = rows[recs["type"][rows] == etype.id]
             pids.append(recs[ARGS[etype.slots.index("pid")]][hit])
             where.append(hit)

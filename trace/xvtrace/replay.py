@@ -101,6 +101,11 @@ Problem = namedtuple("Problem", "time index kind pid message")
 FAILED = 0xFFFFFFFF             # a result of -1
 ROW_CHUNK = 1 << 16             # records converted to Python values at a time
 INIT_PID = 1                    # userinit's process (proc.c: the first pid); it adopts orphans
+# Events whose handlers never look for orphaned region pages (check_orphans):
+# mapledger.py needs not see them before an orphaned page is freed.
+NO_ORPHAN_CHECK = ("lost", "trace_ctl", "mem_range", "kmalloc", "kmfree", "mmap", "mprotect",
+                   "fault", "heap", "fork", "cow_fork", "cow_fault", "procname", "syserr",
+                   "file_pagein", "file_writeback")
 # The checker's common events (run_except): name -> the leading fields its
 # core handler (a Replayer method of the same name) takes, in order.
 FAST_EVENTS = {"page_alloc": ("pa", "owner"), "page_free": ("pa",),
