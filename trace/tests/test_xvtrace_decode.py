@@ -268,7 +268,7 @@ def test_whole_capture_fast_path_decodes_as_frame_by_frame(monkeypatch):
             m.setattr(framescan, "clean", lambda *_: None)
             slow = decoding.scan(variant, name)
         if fast is not None:
-            assert fast[0] == slow[0] and plain(fast[1]) == plain(slow[1]), name
+            assert bytes(fast[0]) == slow[0] and plain(fast[1]) == plain(slow[1]), name
         assert plain(decoding.scan(variant, name)[1]) == plain(slow[1]), name
 
 

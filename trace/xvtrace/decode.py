@@ -253,7 +253,7 @@ def expand_and_sort(records, schema, page_size):
     largest array a decode holds, so it is made once."""
     names = schema.by_name
     hits = {}
-    copies = np.ones(len(records), dtype=np.int64)
+    copies = np.ones(len(records), dtype=np.int8)
     for compound, parts in COMPOUNDS.items():
         if not {compound, *(e for e, _ in parts)} <= names.keys() or \
                 "region" not in schema.enums.get("owner", {}).values():
@@ -262,15 +262,18 @@ def expand_and_sort(records, schema, page_size):
         if hit.any():
             hits[compound] = hit
             copies[hit] = len(parts)
-    source = np.repeat(np.arange(len(records)), copies)      # expanded row -> record
-    order = np.argsort(records["tsc"][source], kind="stable")
+    # Indices as int32 where they fit: these arrays are the decode's peak memory.
+    index = np.int32 if len(records) * 4 < 2 ** 31 else np.int64
+    source = np.repeat(np.arange(len(records), dtype=index), copies)  # expanded row -> record
+    order = np.argsort(records["tsc"][source], kind="stable").astype(index)
     out = as_records(as_words(records)[source[order]])
+    del source
     if not hits:
         return out
     where = np.empty_like(order)                # expanded row -> its place in out
-    where[order] = np.arange(len(order))
+    where[order] = np.arange(len(order), dtype=index)
+    del order
     firsts = np.cumsum(copies) - copies         # each record's first expanded row
-    del source, order
     for compound, hit in hits.items():
         first = firsts[hit]
         src = records[hit]
