@@ -76,8 +76,6 @@ def picked(trace, grouped=None):
     if grouped is None or not len(grouped[0]):
         return None
     index, kind, pa = grouped
-    if not len(index):
-        return None
     life, clean = _lifetimes(kind, pa)
     recs = trace.records
     is_map = (kind == MAP) | (kind == UNMAP)
@@ -198,8 +196,9 @@ def _orphans_freed(trace, index, kind, pa, life, clean, m_index, m_unmap, m_life
     freed or mapped again before the unmapping process's next checkpoint."""
     owner = trace.records[column(trace, "page_alloc", "owner")][index[kind == ALLOC]]
     region = np.zeros(len(clean), dtype=bool)
-    region_value = trace.schema.value("owner", "region")
-    region[life[kind == ALLOC]] = owner == region_value
+    if "region" not in trace.schema.enums.get("owner", {}).values():
+        return True                 # no page is a region page: none is orphaned
+    region[life[kind == ALLOC]] = owner == trace.schema.value("owner", "region")
     pick = clean[m_life] & region[m_life]
     if not pick.any():
         return True
