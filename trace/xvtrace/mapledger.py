@@ -41,27 +41,27 @@ class Picked:
 
 
 def _lifetimes(kind, pa):
-    """(lifetime number of each record, mask of clean mapped lifetimes)."""
-    alloc, free, mapping = kind == ALLOC, kind == FREE, (kind == MAP) | (kind == UNMAP)
+    """(lifetime number of each record, mask of clean mapped lifetimes).
+    A lifetime's records are contiguous: grouped by page, in trace order."""
+    if not len(kind):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    alloc, free = kind == ALLOC, kind == FREE
     new_page = np.ones(len(pa), dtype=bool)
     new_page[1:] = pa[1:] != pa[:-1]
     starts = new_page.copy()
     starts[1:] |= free[:-1]
     life = np.cumsum(starts) - 1
-    page = np.cumsum(new_page) - 1
-    n = int(life[-1]) + 1 if len(life) else 0
+    first = np.flatnonzero(starts)          # each lifetime's first record
 
     def count(mask):
-        return np.bincount(life, weights=mask, minlength=n)
+        return np.add.reduceat(mask.astype(np.int32), first)
 
-    odd_page = np.bincount(page[starts], weights=free[starts],
-                           minlength=int(page[-1]) + 1 if len(page) else 0) > 0
-    first_alloc = np.zeros(n, dtype=bool)
-    first_alloc[life[starts]] = alloc[starts]
-    odd_life = np.zeros(n, dtype=bool)
-    odd_life[life] = odd_page[page]
-    clean = (first_alloc & (count(alloc) == 1) & (count(mapping) > 0) &
-             (count(kind > UNMAP) == 0) & ~odd_life)
+    # A page one of whose lifetimes starts with a free stays with the replay whole.
+    page_of_life = np.cumsum(new_page)[first]
+    odd_page = np.zeros(int(page_of_life[-1]) + 1, dtype=bool)
+    odd_page[page_of_life[free[first]]] = True
+    clean = (alloc[first] & (count(alloc) == 1) & (count((kind == MAP) | (kind == UNMAP)) > 0)
+             & (count(kind > UNMAP) == 0) & ~odd_page[page_of_life])
     return life, clean
 
 
