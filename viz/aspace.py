@@ -20,12 +20,13 @@ from matplotlib.patches import Patch
 from . import labels, mman, style
 from .addraxis import AddressAxis
 from .rects import collection as rect_collection
+from .timeline import RESIDENT_KINDS
 
 LANES = 3
 MAX_LABELS = 150            # event-label candidates (3 lanes hold far fewer); all markers drawn
 MAX_BAND_LABELS = 80
 EXACT_RESIDENT = 4000       # below this many intervals, draw them unrounded
-REGION_KINDS = ("private", "shared")
+REGION_KINDS = style.REGION_KINDS
 
 # Figure margins in inches.
 LEFT, RIGHT, BOTTOM, TITLE, LANE = 1.75, 3.25, 0.85, 1.0, 0.34
@@ -69,6 +70,7 @@ def _figure(tl, life, size, dpi, whole_window):
     info["spans"] = _draw_spans(ax, life.spans)
     info["resident"] = _draw_resident(ax, life, tl.page, (x0, x1), ax.bbox.width)
     info["cow"] = _draw_cow(ax, life, tl.page)
+    info["writebacks"] = _draw_writebacks(ax, life, tl.page)
     _draw_marks(ax, axis, life.marks)
     info["labels"], info["dropped"] = _label_marks(fig, lane_ax, life.marks, ax)
     info["band_labels"] = _label_bands(fig, ax, axis, life.spans)
@@ -155,7 +157,8 @@ def _draw_resident(ax, life, page, xlim, width_px):
     mapped and unmapped at the same times merge into one rectangle. With
     many intervals, times are rounded to the pixel first, so the number of
     rectangles is bounded by what can be seen. Returns the rectangles as
-    (t0, t1, start, end, shared)."""
+    (t0, t1, start, end, kind): kind as timeline.RESIDENT_KINDS, coloured as
+    the region kind of that name."""
     res = life.resident_arrays()
     n = len(res["va"])
     if n == 0:
@@ -165,20 +168,19 @@ def _draw_resident(ax, life, page, xlim, width_px):
         px = (xlim[1] - xlim[0]) / max(width_px, 1)
         t0 = np.floor((t0 - xlim[0]) / px) * px + xlim[0]
         t1 = np.ceil((t1 - xlim[0]) / px) * px + xlim[0]
-    order = np.lexsort((res["va"], t1, t0, res["shared"]))
-    va, t0, t1, shared = res["va"][order], t0[order], t1[order], res["shared"][order]
+    order = np.lexsort((res["va"], t1, t0, res["kind"]))
+    va, t0, t1, kinds = res["va"][order], t0[order], t1[order], res["kind"][order]
     # A new run starts where the key changes or the pages are not adjacent.
     new = np.ones(n, dtype=bool)
-    new[1:] = ((shared[1:] != shared[:-1]) | (t0[1:] != t0[:-1]) | (t1[1:] != t1[:-1])
+    new[1:] = ((kinds[1:] != kinds[:-1]) | (t0[1:] != t0[:-1]) | (t1[1:] != t1[:-1])
                | (va[1:] != va[:-1] + page))
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n) - 1
-    runs = [(float(t0[s]), float(t1[s]), float(va[s]), float(va[e]) + page, bool(shared[s]))
-            for s, e in zip(starts.tolist(), ends.tolist())]
-    for is_shared in (False, True):
-        mine = [r[:4] for r in runs if r[4] == is_shared]
+    runs = [(float(t0[s]), float(t1[s]), float(va[s]), float(va[e]) + page,
+             RESIDENT_KINDS[int(kinds[s])]) for s, e in zip(starts.tolist(), ends.tolist())]
+    for kind in RESIDENT_KINDS:
+        mine = [r[:4] for r in runs if r[4] == kind]
         if mine:
-            kind = "shared" if is_shared else "private"
             ax.add_collection(rect_collection(_rects(mine), facecolors=style.KIND_COLOR[kind],
                                              edgecolors="none", zorder=2,
                                              label=f"resident:{kind}"))
@@ -196,6 +198,17 @@ def _draw_cow(ax, life, page):
                                          linewidths=0, hatch=style.COW_HATCH_PATTERN, zorder=3,
                                          label="copy-on-write"))
     return runs
+
+
+def _draw_writebacks(ax, life, page):
+    """A tick across a page's row when it was written back to its file
+    (msync, munmap, exit). Returns the (t, va) drawn."""
+    if life.writebacks:
+        ts = [t for t, _ in life.writebacks]
+        ys = [va + page / 2 for _, va in life.writebacks]
+        ax.scatter(ts, ys, marker="|", s=260, c=style.WRITEBACK_COLOR, linewidths=2.4,
+                   zorder=5, label="writeback")
+    return list(life.writebacks)
 
 
 def _draw_marks(ax, axis, marks):
@@ -325,6 +338,9 @@ def _legend(fig, ax, life):
                              label="solid: resident pages"))
         handles.append(Patch(facecolor=(0.6, 0.6, 0.6, style.RESERVED_ALPHA),
                              edgecolor="#555555", label="tint: not touched yet"))
+    if life.writebacks:
+        handles.append(Line2D([], [], color=style.WRITEBACK_COLOR, marker="|", linestyle="none",
+                              markersize=14, markeredgewidth=2.4, label=style.WRITEBACK_LABEL))
     if life.cow:
         handles.append(Patch(facecolor="#999999", edgecolor=style.COW_HATCH,
                              hatch=style.COW_HATCH_PATTERN,

@@ -12,6 +12,11 @@ def protection(prot):
     return "ro" if prot & read or prot & ~(read | write) else "none"
 
 
+def is_file(flags):
+    """Whether a region with these mmap flags maps a file (not MAP_ANONYMOUS)."""
+    return not flags & kernel["MAP_ANONYMOUS"]
+
+
 def all_access():
     """PROT_READ | PROT_WRITE | PROT_EXEC: how text, stack and heap are drawn."""
     return kernel["PROT_READ"] | kernel["PROT_WRITE"] | kernel["PROT_EXEC"]

@@ -3,7 +3,8 @@
 The top panel stacks what the processes cost: each of the processes in
 focus (or those with the most pages of their own: text, data, stack, heap
 and private region pages), the other processes together (named), shared
-pages, and the kernel's uses for them (their page tables, kernel stacks,
+pages, the page cache of mapped files (each page once, however many map
+it), and the kernel's uses for them (their page tables, kernel stacks,
 kmalloc slabs, pipes, the rest). The kernel's own page tables, set up at
 boot and fixed (about 138 pages), would bury all of that: they are left
 out of the stack and said in the subtitle, so that a fork's cost shows as

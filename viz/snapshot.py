@@ -21,7 +21,7 @@ from .rects import collection as rect_collection
 MAX_COLUMNS = 8
 BAR_LEFT, BAR_RIGHT, LABEL_X = -0.44, -0.14, -0.06   # within a column of width 1
 LEFT, RIGHT, BOTTOM, TOP = 1.75, 2.9, 1.05, 1.05   # margins in inches
-PRIORITY = {"private": 0, "shared": 0, "heap": 1, "stack": 2, "text": 3, "guard": 4}
+PRIORITY = {"private": 0, "shared": 0, "file": 0, "heap": 1, "stack": 2, "text": 3, "guard": 4}
 
 
 def columns_for(timeline, times, pids=None, limit=MAX_COLUMNS, mappers_only=False):
@@ -33,7 +33,7 @@ def columns_for(timeline, times, pids=None, limit=MAX_COLUMNS, mappers_only=Fals
         alive |= {p.pid for p in timeline.snapshot_at(t, pids).procs}
     ranked = [p.pid for p in timeline.ranked() if p.pid in alive]
     if mappers_only:
-        mappers = [pid for pid in ranked if any(s.kind in ("private", "shared")
+        mappers = [pid for pid in ranked if any(s.kind in style.REGION_KINDS
                                                  for s in timeline.procs[pid].spans)]
         ranked = mappers or ranked
     return sorted(ranked[:limit])
@@ -155,7 +155,7 @@ def draw(ax, snap, axis, columns, timeline):
 
 def _resident_runs(p, page):
     """Runs of adjacent resident region pages, as (start, end, kind)."""
-    regions = [a for a in p.areas if a.kind in ("private", "shared")]
+    regions = [a for a in p.areas if a.kind in style.REGION_KINDS]
     runs = []
     i = 0
     vas = p.resident_vas
@@ -172,7 +172,7 @@ def _resident_runs(p, page):
 
 
 def _label_text(a):
-    if a.kind in ("private", "shared"):
+    if a.kind in style.REGION_KINDS:
         return f"{a.kind} {mman.rwx(a.prot)} {a.resident}/{a.pages}"
     if a.kind == "guard":
         return "guard"

@@ -20,12 +20,18 @@ ORANGE, SKY, GREEN, YELLOW = "#E69F00", "#56B4E9", "#009E73", "#F0E442"
 BLUE, VERMILLION, PURPLE, BLACK = "#0072B2", "#D55E00", "#CC79A7", "#000000"
 GREY = "#BBBBBB"
 DARK_GREEN = "#004D3A"       # Okabe-Ito's green, darker: apart from the stack in greyscale
+DARK_ORANGE = "#DE9300"      # Okabe-Ito's orange, a little darker: apart from file regions
+LIGHT_PURPLE = "#DDA0C8"     # Okabe-Ito's reddish purple, lighter: between text and private
 
-# Luminance (greyscale) of the kinds, in legend order: 0.84, 0.47, 0.20, 0.64, 0.34.
+# Luminance (greyscale) of the kinds, in legend order: 0.84, 0.47, 0.20, 0.60, 0.34, 0.72.
+# A file region is a mapping of a file (shared or private); its pages are the
+# file's page cache until a private mapping's write copies one (then private).
 KIND_COLOR = {"text": YELLOW, "guard": GREY, "stack": VERMILLION, "heap": DARK_GREEN,
-              "private": ORANGE, "shared": BLUE}
+              "private": DARK_ORANGE, "shared": BLUE, "file": LIGHT_PURPLE}
 KIND_LABEL = {"text": "text + data", "guard": "guard page", "stack": "stack",
-              "heap": "heap (sbrk)", "private": "private region", "shared": "shared region"}
+              "heap": "heap (sbrk)", "private": "private region", "shared": "shared region",
+              "file": "file region"}
+REGION_KINDS = ("private", "shared", "file")
 KINDS = tuple(KIND_COLOR)
 RESERVED_ALPHA = 0.28        # mapped but not yet touched: a tint of the kind's colour
 
@@ -45,6 +51,8 @@ EVENT_STYLE = {
     "failed": (VERMILLION, "x", "failed call"),
 }
 PROCESS_EVENTS = ("fork", "exec", "exit")
+# A page written back to its file: a short tick across the page's row.
+WRITEBACK_COLOR, WRITEBACK_LABEL = BLACK, "written back to file"
 
 # Region pages shared copy-on-write since a fork: a hatch over their colour.
 COW_HATCH = "#000000"
@@ -57,6 +65,7 @@ OWNER_STYLE = {
     "other processes": ("#E6E6E6", "//"),
     "shared copy-on-write": ("#FFFFFF", "xxx"),
     "shared regions": (BLUE, ".."),
+    "page cache (mapped files)": (LIGHT_PURPLE, "--"),
     "processes' page tables": ("#4D4D4D", ""),
     "kernel stacks": ("#808080", ""),
     "kmalloc": ("#A6A6A6", "\\\\"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import mman
+from . import mman, style
 
 
 class NoEvents(Exception):
@@ -30,9 +30,13 @@ FAILED = 0xFFFFFFFF                 # a result of -1
 MEMORY_SAMPLES = 1200               # probes of physical memory over the window
 # Page owners (the OWNER enumeration) as the memory chart groups them.
 KERNEL_FIXED = "kernel's own page tables"
+PAGE_CACHE = "page cache (mapped files)"
 KERNEL_OWNERS = (("pgtable", "processes' page tables"), ("kstack", "kernel stacks"),
                  ("kmalloc", "kmalloc"), ("pipe", "pipes"), ("kernel", "kernel (other)"))
 PROCESS_OWNERS = ("user", "region")   # pages attributed to processes
+# What a resident region page is: a private page, a shared object's, a file's
+# (a page of its page cache, mapped shared or not yet copied by a private map).
+RESIDENT_KINDS = ("private", "shared", "file")
 # Events after which the replay's copy-on-write groups of [0, sz) pages may differ.
 COW_GROUP_EVENTS = frozenset(("heap", "cow_fork", "cow_fault", "exec", "reap"))
 
@@ -41,7 +45,7 @@ COW_GROUP_EVENTS = frozenset(("heap", "cow_fork", "cow_fault", "exec", "reap"))
 class Span:
     """Something of kind at [start, end) in pid's address space over [t0, t1)."""
     pid: int
-    kind: str            # text, guard, stack, heap, private, shared
+    kind: str            # text, guard, stack, heap, private, shared, file
     start: int
     end: int
     prot: int
@@ -69,21 +73,24 @@ class ProcLife:
     exited: float = None
     reaped: float = None
     spans: list = field(default_factory=list)
-    resident: list = field(default_factory=list)    # [va, t0, t1, shared]
+    resident: list = field(default_factory=list)    # [va, t0, t1, kind]: RESIDENT_KINDS
+    writebacks: list = field(default_factory=list)  # (t, va): a page written back to its file
     cow: list = field(default_factory=list)         # [va, t0, t1]: shared copy-on-write
     marks: list = field(default_factory=list)
     region_ops: int = 0
     _arrays: dict = field(default=None, repr=False)
 
     def resident_arrays(self):
-        """The resident intervals as numpy arrays va, t0, t1, shared."""
+        """The resident intervals as numpy arrays va, t0, t1, kind (an index
+        of RESIDENT_KINDS) and shared (kind is not private)."""
         if self._arrays is None or len(self._arrays["va"]) != len(self.resident):
             r = self.resident
             self._arrays = {
                 "va": np.array([e[0] for e in r], dtype=np.int64),
                 "t0": np.array([e[1] for e in r], dtype=np.float64),
                 "t1": np.array([e[2] for e in r], dtype=np.float64),
-                "shared": np.array([e[3] for e in r], dtype=bool)}
+                "kind": np.array([e[3] for e in r], dtype=np.int8)}
+            self._arrays["shared"] = self._arrays["kind"] != 0
         return self._arrays
 
     @property
@@ -199,7 +206,7 @@ class Timeline:
             areas = []
             for s in sorted(live, key=lambda s: s.start):
                 n = (s.end - s.start) // page
-                if s.kind in ("private", "shared"):
+                if s.kind in style.REGION_KINDS:
                     present = bisect.bisect_left(vas, s.end) - bisect.bisect_left(vas, s.start)
                 else:
                     present = 0 if s.kind == "guard" else n
@@ -213,7 +220,7 @@ class Timeline:
         edges = []
         for life in (self.procs[p] for p in pids) if pids else self.procs.values():
             for s in life.spans:
-                if s.kind in ("private", "shared"):
+                if s.kind in style.REGION_KINDS:
                     edges += [(s.t0, 1), (s.t1, -1)]
         if not edges:
             return self.end
@@ -358,8 +365,8 @@ class _Collector:
         if life.exited is not None:
             return
         for r in detail.get("added", ()):
-            kind = "shared" if mman.is_shared(r.flags) else "private"
-            self.open_regions[r.uid] = self.open_span(life, kind, r.start, r.end, r.prot, t)
+            self.open_regions[r.uid] = self.open_span(life, region_kind(r.flags), r.start,
+                                                      r.end, r.prot, t)
 
     def end_of(self, life, t):
         """pid exited: its address space is gone."""
@@ -411,6 +418,8 @@ class _Collector:
             self.on_page(ch.detail)
         elif kind == "map":
             self.on_map(ch, state)
+        elif kind == "cache":
+            self.on_cache(ch, state)
         elif kind in ("region", "layout", "process", "fault"):
             pid = ch.pid
             if pid <= 0:
@@ -456,11 +465,11 @@ class _Collector:
                 self.private[pid] = self.private.get(pid, 0) - 1
         if ch.event == "page_map" and life.exited is None:
             shared = bool(d.get("shared", 0))
-            entry = [va, t, None, shared]
+            entry = [va, t, None, self.resident_kind(state, d.get("pa"), shared)]
             life.resident.append(entry)
             opened.append(entry)
             self.open_pages[key] = entry
-            if not shared:
+            if not entry[3]:            # private: the process's own page
                 self.private[pid] = self.private.get(pid, 0) + 1
         if d.get("pa") is not None:
             self.sync_cow(state, d["pa"], t, key, opened, closed)
@@ -468,6 +477,21 @@ class _Collector:
             self.pending_open.setdefault(pid, []).extend(opened)
         if closed and ch.event != "page_map":
             self.pending_close.setdefault(pid, []).extend(closed)
+
+    def resident_kind(self, state, pa, shared):
+        """The RESIDENT_KINDS index of a page mapped at pa."""
+        if pa in state.memory.cached:
+            return RESIDENT_KINDS.index("file")
+        return RESIDENT_KINDS.index("shared" if shared else "private")
+
+    def on_cache(self, ch, state):
+        """A page written back to its file: a tick on each mapper's row."""
+        if ch.event != "file_writeback":
+            return
+        for pid, va in state.memory.maps.get(ch.detail.get("pa"), ()):
+            life = self.procs.get(pid)
+            if life is not None and life.exited is None:
+                life.writebacks.append((ch.time, va))
 
     def on_region(self, ch, life):
         d, t = ch.detail, ch.time
@@ -478,7 +502,7 @@ class _Collector:
             life.region_ops += 1
             pages = (d.get("length", 0) + page - 1) // page
             if ok:
-                kind = "shared" if mman.is_shared(d.get("flags", 0)) else "private"
+                kind = region_kind(d.get("flags", 0))
                 start = d["result"]
                 self.mark(life, t, "mmap", f"mmap {pages}p {kind}", start, start + pages * page)
             else:
@@ -745,8 +769,9 @@ def _memory_series(times, rows, lives, total, focus=None, top=6):
     series[other_label(names)] = np.maximum(user - own - cow, 0)
     series["shared copy-on-write"] = cow
     series["shared regions"] = np.array([c.get("shared", 0) for c, _ in rows], dtype=float)
+    series[PAGE_CACHE] = np.array([c.get("pcache", 0) for c, _ in rows], dtype=float)
     known = ({o for o, _ in KERNEL_OWNERS} | set(PROCESS_OWNERS) |
-             {"shared", "cow", "kernel pgtable"})
+             {"shared", "pcache", "cow", "kernel pgtable"})
     for owner, label in KERNEL_OWNERS:
         values = [c.get(owner, 0) for c, _ in rows]
         if owner == "kernel":       # anything the chart has no name for
@@ -754,6 +779,13 @@ def _memory_series(times, rows, lives, total, focus=None, top=6):
                       for v, (c, _) in zip(values, rows)]
         series[label] = np.array(values, dtype=float)
     return MemorySeries(np.array(times, dtype=float), series, labels, total)
+
+
+def region_kind(flags):
+    """A region's kind, as the pictures colour it: file, shared or private."""
+    if mman.is_file(flags):
+        return "file"
+    return "shared" if mman.is_shared(flags) else "private"
 
 
 def other_label(names, width=24):

@@ -240,3 +240,39 @@ def test_page_drop_reads_as_unmap_and_free():
              *(int(r[a]) for a in ("a0", "a1", "a2", "a3"))) for r in trace.records] == [
         ("page_unmap", 3, 0x7FFFD000, 0x508000, 3, 0),
         ("page_free", 3, 0x508000, 0, 0, 0)]
+
+
+def test_whole_capture_fast_path_decodes_as_frame_by_frame(monkeypatch):
+    """framescan.py (the frames of an undamaged capture checked at once) gives what the
+    frame-by-frame walk gives; anything odd (a flipped bit, a frame gone, stray bytes
+    between frames or at the start, a cut end, a second, different header) is left to
+    the walk."""
+    from xvtrace import decode as decoding, framescan
+    from xvtrace_testlib import session
+    cap = session(Capture(ncpu=2, tsc_hz=1_000_000_000))
+    for k in range(300):        # frames of several lengths, on both CPUs
+        cap.add(10e-3 + k * 1e-6, "kmalloc", cpu=k % 2, addr=0x80200000 + 64 * k, size=64,
+                pid=2, **{"class": 2})
+    data = cap.to_bytes(per_frame=7)
+    offsets = frame_offsets(data)
+    stray = data[:offsets[5]] + b"\x00\x01" + data[offsets[5]:]
+    flipped = bytearray(data)
+    flipped[offsets[9] + FRAME.size + 3] ^= 0x10
+    variants = {"whole": data, "front": b"junk" + data, "flipped": bytes(flipped),
+                "gone": data[:offsets[7]] + data[offsets[8]:], "stray": stray,
+                "cut": data[:-5], "header again": data + Writer(ncpu=1).header_frame()}
+    for name, variant in variants.items():
+        fast = framescan.clean(variant, name)
+        assert (fast is not None) == (name in ("whole", "front")), name
+        with monkeypatch.context() as m:
+            m.setattr(framescan, "clean", lambda *_: None)
+            slow = decoding.scan(variant, name)
+        if fast is not None:
+            assert bytes(fast[0]) == slow[0] and plain(fast[1]) == plain(slow[1]), name
+        assert plain(decoding.scan(variant, name)[1]) == plain(slow[1]), name
+
+
+def plain(found):
+    """scan()'s findings, the schema as its event and enumeration tables."""
+    schema = found["schema"]
+    return dict(found, schema=(schema.events, schema.enums) if schema else None)

@@ -35,7 +35,7 @@ problem was found, else PASS (exit 0).
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import ledger
+from . import ledger, mapledger
 from .replay import Problem, Replayer
 
 PASS, FAIL, INCONCLUSIVE = 0, 1, 3
@@ -111,16 +111,21 @@ def check(trace, fast=True):
     """Replay the whole trace and report on it. fast: check the page lifetimes
     no mapping names with ledger.py (the same problems, found sooner)."""
     rp = Replayer(trace)
-    skip = ledger.unmapped_pages(trace) if fast else None
+    grouped = ledger.page_records(trace) if fast else None
+    skip = ledger.unmapped_pages(trace, grouped) if fast else None
     if skip is None:
         st = rp.run_to(len(trace.records))
     else:
-        # Pages no process maps: their rules checked all at once (ledger.py).
-        st = rp.run_except(skip)
+        # Pages no process maps, and clean lifetimes of mapped pages: their
+        # rules checked all at once (ledger.py, mapledger.py).
+        mapped = mapledger.picked(trace, grouped)
+        st = rp.run_except(skip if mapped is None else skip | mapped.mask)
         problems, live = ledger.check(trace, skip)
         st.problems = sorted(st.problems + problems, key=lambda p: p.index)
         for pa, page in live.items():
             rp.set_page(pa, page)
+        if mapped is not None:
+            install_mapped(st, rp, mapped)
     report = Report(problems=list(st.problems) + end_problems(trace, st), state=st)
 
     lost = lost_by_cpu(trace)
@@ -152,6 +157,18 @@ def check(trace, fast=True):
         report.notes.append(f"{len(kobjs)} kernel kmalloc object(s) live at the end, "
                             f"{sum(o.size for o in kobjs)} bytes")
     return report
+
+
+def install_mapped(st, rp, mapped):
+    """Put the pages and mappings mapledger.py left at the end into the state."""
+    for pa, page in mapped.pages.items():
+        rp.set_page(pa, page)
+    for pa, mappers in mapped.maps.items():
+        st.memory.maps[pa] = mappers
+        for pid, va in mappers:
+            p = st.processes.get(pid)
+            if p is not None:
+                p.mapped[va] = pa
 
 
 def format_report(trace, report, limit=50):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import framescan
 from .schema import Schema, TraceError
 
 MAGIC = 0x46545658
@@ -51,29 +52,39 @@ def frame_sum(data):
 
 
 def frame_sums(data, starts, lengths):
-    """frame_sum of many frames at once: the frames at byte offsets starts with
-    payload lengths lengths (each a multiple of 4), in batches of one length.
-    Returns {start: checksum}. One numpy pass per batch instead of a call per
-    frame: a capture has ~10^5 frames, most of one length."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    out = {}
+    """frame_sum of many frames at once, as {start: checksum}: see
+    frame_sum_array."""
+    sums = frame_sum_array(data, starts, lengths)
+    return dict(zip(starts.tolist(), sums.tolist()))
+
+
+def frame_sum_array(data, starts, lengths):
+    """frame_sum of the frames at byte offsets starts with payload lengths
+    lengths (each a multiple of 4), in batches of one length and alignment.
+    One numpy pass per batch instead of a call per frame: a capture has ~10^5
+    frames, most of one length."""
+    out = np.zeros(len(starts), dtype=np.uint64)
+    size = len(data)
+    views = [np.frombuffer(data, dtype="<u4", count=(size - a) // 4, offset=a)
+             for a in range(min(4, size))]
+    align = starts % 4
     for length in np.unique(lengths).tolist():
-        picked = starts[lengths == length]
-        # Bytes 4..11 of the header, then the payload (after the 4-byte sum).
-        offsets = np.concatenate([np.arange(4, 12), FRAME.size + np.arange(length)])
+        # Words 1-2 of the header (bytes 4..11), then the payload (after the sum).
+        offsets = np.concatenate([[1, 2], FRAME.size // 4 + np.arange(length // 4)])
         # s2 in float64 goes through BLAS; it is exact while the sum of n words
         # < 2^32 with weights <= n stays below 2^53: n < 1448 (a full frame of
         # 16 records is 130 words). Longer frames take the integer product.
-        n = len(offsets) // 4
+        n = len(offsets)
         weights = _WEIGHTS[-n:].astype(np.float64 if n < 1448 else np.uint64)
-        for i in range(0, len(picked), 4096):
-            batch = picked[i:i + 4096]
-            words = raw[batch[:, None] + offsets].view("<u4")
-            words = words if n < 1448 else words.astype(np.uint64)
-            s1 = words.sum(axis=1, dtype=np.uint64) & 0xFFFFFFFF
-            s2 = (words @ weights).astype(np.uint64) & 0xFFFFFFFF
-            sums = s1 ^ ((s2 << np.uint64(16) | s2 >> np.uint64(16)) & 0xFFFFFFFF)
-            out.update(zip(batch.tolist(), sums.tolist()))
+        for a in range(len(views)):
+            which = np.flatnonzero((lengths == length) & (align == a))
+            for i in range(0, len(which), 4096):
+                batch = which[i:i + 4096]
+                words = views[a][((starts[batch] - a) // 4)[:, None] + offsets]
+                words = words if n < 1448 else words.astype(np.uint64)
+                s1 = words.sum(axis=1, dtype=np.uint64) & 0xFFFFFFFF
+                s2 = (words @ weights).astype(np.uint64) & 0xFFFFFFFF
+                out[batch] = s1 ^ ((s2 << np.uint64(16) | s2 >> np.uint64(16)) & 0xFFFFFFFF)
     return out
 
 
@@ -242,7 +253,7 @@ def expand_and_sort(records, schema, page_size):
     largest array a decode holds, so it is made once."""
     names = schema.by_name
     hits = {}
-    copies = np.ones(len(records), dtype=np.int64)
+    copies = np.ones(len(records), dtype=np.int8)
     for compound, parts in COMPOUNDS.items():
         if not {compound, *(e for e, _ in parts)} <= names.keys() or \
                 "region" not in schema.enums.get("owner", {}).values():
@@ -251,15 +262,18 @@ def expand_and_sort(records, schema, page_size):
         if hit.any():
             hits[compound] = hit
             copies[hit] = len(parts)
-    source = np.repeat(np.arange(len(records)), copies)      # expanded row -> record
-    order = np.argsort(records["tsc"][source], kind="stable")
+    # Indices as int32 where they fit: these arrays are the decode's peak memory.
+    index = np.int32 if len(records) * 4 < 2 ** 31 else np.int64
+    source = np.repeat(np.arange(len(records), dtype=index), copies)  # expanded row -> record
+    order = np.argsort(records["tsc"][source], kind="stable").astype(index)
     out = as_records(as_words(records)[source[order]])
+    del source
     if not hits:
         return out
     where = np.empty_like(order)                # expanded row -> its place in out
-    where[order] = np.arange(len(order))
+    where[order] = np.arange(len(order), dtype=index)
+    del order
     firsts = np.cumsum(copies) - copies         # each record's first expanded row
-    del source, order
     for compound, hit in hits.items():
         first = firsts[hit]
         src = records[hit]
@@ -297,6 +311,9 @@ def scan(data, source):
     first_seq = None
     expect = None
     truncated = False
+    whole = framescan.clean(data, source)
+    if whole is not None:
+        return whole
     sums = precomputed_sums(data)
 
     pos = data.find(MAGIC_BYTES)

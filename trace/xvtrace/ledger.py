@@ -23,9 +23,37 @@ def column(trace, event, name):
     return ARGS[etype.slots.index(name)]
 
 
-def unmapped_pages(trace):
+PAGE_EVENTS = ("page_alloc", "page_free", "page_map", "page_unmap")
+FILE_EVENTS = ("file_pagein", "file_writeback")
+ALLOC, FREE, MAP, UNMAP = range(4)      # kinds: positions in PAGE_EVENTS + FILE_EVENTS
+
+
+def page_records(trace):
+    """(index, kind, pa) of every record naming a page (PAGE_EVENTS and
+    FILE_EVENTS), grouped by page and in trace order within a page; None if
+    the schema lacks a page event."""
+    names = trace.schema.by_name
+    if not set(PAGE_EVENTS) <= names.keys():
+        return None
+    recs, typ = trace.records, trace.records["type"]
+    events = [e for e in PAGE_EVENTS + FILE_EVENTS if e in names]
+    index = np.flatnonzero(np.isin(typ, [names[e].id for e in events]))
+    typ = typ[index]
+    kind = np.zeros(len(index), dtype=np.int8)
+    pa = np.zeros(len(index), dtype=np.uint32)
+    for k, e in enumerate(PAGE_EVENTS + FILE_EVENTS):
+        if e in names:
+            hit = typ == names[e].id
+            kind[hit] = k
+            pa[hit] = recs[column(trace, e, "pa")][index[hit]]
+    order = np.argsort(pa, kind="stable")      # index is ascending already
+    return index[order], kind[order], pa[order]
+
+
+def unmapped_pages(trace, grouped=None):
     """Boolean mask of the PAGE_ALLOC/PAGE_FREE records the ledger can check
-    alone; None if the schema lacks an event.
+    alone; None if the schema lacks an event. grouped: page_records(trace),
+    if already at hand.
 
     A page's records split into lifetimes, each ending with a PAGE_FREE. A
     lifetime in which no PAGE_MAP or PAGE_UNMAP names the page, and which
@@ -35,23 +63,12 @@ def unmapped_pages(trace):
     FILE_WRITEBACK name it) counts as mapped: the replay follows what it
     caches. A page with a lifetime that starts with a PAGE_FREE (a double
     free) is left to the replay entirely."""
-    names = trace.schema.by_name
-    if not {"page_alloc", "page_free", "page_map", "page_unmap"} <= names.keys():
+    grouped = page_records(trace) if grouped is None else grouped
+    if grouped is None:
         return None
-    naming = [e for e in ("page_map", "page_unmap", "file_pagein", "file_writeback")
-              if e in names]
-    events = ["page_alloc", "page_free"] + naming
-    recs, typ = trace.records, trace.records["type"]
-    index = np.flatnonzero(np.isin(typ, [names[e].id for e in events]))
-    kind = typ[index]
-    pa = np.zeros(len(index), dtype=np.uint32)
-    for e in events:
-        hit = kind == names[e].id
-        pa[hit] = recs[column(trace, e, "pa")][index[hit]]
-    order = np.lexsort((index, pa))
-    index, kind, pa = index[order], kind[order], pa[order]
-    is_free = kind == names["page_free"].id
-    is_mapping = np.isin(kind, [names[e].id for e in naming])
+    index, kind, pa = grouped
+    is_free = kind == FREE
+    is_mapping = kind >= MAP
     new_page = np.ones(len(index), dtype=bool)
     new_page[1:] = pa[1:] != pa[:-1]
     starts = new_page.copy()                    # a lifetime starts after each free
@@ -62,7 +79,7 @@ def unmapped_pages(trace):
     odd = np.bincount(page[starts], weights=is_free[starts], minlength=page[-1] + 1
                       if len(page) else 0) > 0
     fast = ~is_mapping & ~touched[life] & ~odd[page]
-    mask = np.zeros(len(recs), dtype=bool)
+    mask = np.zeros(len(trace.records), dtype=bool)
     mask[index[fast]] = True
     return mask
 

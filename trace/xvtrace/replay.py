@@ -92,6 +92,8 @@ import numpy as np
 
 from hostlib import fmt, kconst
 
+from .decode import ARGS
+
 Range = namedtuple("Range", "start end")
 Change = namedtuple("Change", "index time event kind pid detail")
 Mapping = namedtuple("Mapping", "kind start end prot flags resident pages")
@@ -99,6 +101,18 @@ Problem = namedtuple("Problem", "time index kind pid message")
 FAILED = 0xFFFFFFFF             # a result of -1
 ROW_CHUNK = 1 << 16             # records converted to Python values at a time
 INIT_PID = 1                    # userinit's process (proc.c: the first pid); it adopts orphans
+# Events whose handlers never look for orphaned region pages (check_orphans):
+# mapledger.py needs not see them before an orphaned page is freed.
+NO_ORPHAN_CHECK = ("lost", "trace_ctl", "mem_range", "kmalloc", "kmfree", "mmap", "mprotect",
+                   "fault", "heap", "fork", "cow_fork", "cow_fault", "procname", "syserr",
+                   "file_pagein", "file_writeback")
+# The checker's common events (run_except): name -> the leading fields its
+# core handler (a Replayer method of the same name) takes, in order.
+FAST_EVENTS = {"page_alloc": ("pa", "owner"), "page_free": ("pa",),
+               "page_map": ("va", "pa", "shared", "pid"), "page_unmap": ("va", "pa", "pid"),
+               "fault": ("va", "errcode", "outcome"),
+               "kmalloc": ("addr", "size", "class", "pid"),
+               "kmfree": ("addr", "size", "class", "pid")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +176,14 @@ class Process:
         lo = bisect.bisect_right(regs, start - self.widest, key=key)
         hi = bisect.bisect_left(regs, end, key=key)
         return [r for r in regs[lo:hi] if r.end > start]
+
+    def holds(self, va):
+        """Whether a region holds address va. The region starting last at or
+        below va does, but for regions that overlap (a problem already
+        reported): then every candidate is looked at."""
+        regs = self.regions
+        at = bisect.bisect_right(regs, va, key=_region_start)
+        return (at > 0 and regs[at - 1].end > va) or bool(self.overlapping(va, va + 1))
 
     def resident(self, start, end):
         return sorted((va, pa) for va, pa in self.mapped.items() if start <= va < end)
@@ -274,6 +296,10 @@ def _region_start(r):
     return r.start
 
 
+def _ignore(*_):
+    pass
+
+
 def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
@@ -360,19 +386,44 @@ class Replayer:
     def run_except(self, skip):
         """Apply every record but those where the mask skip is set (the
         checker accounts for them itself: ledger.py); the state ends as
-        after the last record."""
+        after the last record, but for the copy-on-write groups of [0, sz)
+        pages (Memory.cow_groups, Process.cow: left empty). No Change is
+        made: the events of FAST_EVENTS go straight to their handler's core
+        with the record's arguments."""
+        fast = self.fast_handlers()
+        # Which [0, sz) pages are shared copy-on-write (cow_groups) is for
+        # the pictures: no check reads it, and a fork of a big heap is costly.
+        for name in ("cow_fork", "cow_fault"):
+            if name in self.schema.by_name:
+                fast[self.schema.by_name[name].id] = _ignore
+        recs, times = self.trace.records, self.trace.times
         keep = np.flatnonzero(~skip)
-        times = self.trace.times
         for at in range(0, len(keep), ROW_CHUNK):
             index = keep[at:at + ROW_CHUNK]
-            for i, row, t in zip(index.tolist(), self.trace.records[index].tolist(),
-                                 times[index].tolist()):
-                self.apply(i, row, t)
+            columns = [recs[name][index].tolist() for name in ("type", "pid") + ARGS]
+            for i, t, typ, pid, a0, a1, a2, a3 in zip(index.tolist(), times[index].tolist(),
+                                                      *columns):
+                handler = fast.get(typ)
+                if handler is None:
+                    self.apply(i, (None, typ, None, None, pid, a0, a1, a2, a3), t)
+                else:
+                    self._i, self._t = i, t
+                    handler(pid, a0, a1, a2, a3)
         st = self.state
         st.index = self._n
         if self._n:
-            st.time = float(self.trace.times[-1])
+            st.time = float(times[-1])
         return st
+
+    def fast_handlers(self):
+        """{type id: core handler(pid, a0, a1, a2, a3)} of FAST_EVENTS whose
+        fields this trace's schema lays out as the handler expects."""
+        out = {}
+        for name, fields in FAST_EVENTS.items():
+            etype = self.schema.by_name.get(name)
+            if etype is not None and etype.slots[:len(fields)] == fields:
+                out[etype.id] = getattr(self, name)
+        return out
 
     def run_until(self, t):
         """Apply every record with time <= t."""
@@ -443,12 +494,16 @@ class Replayer:
 
     def unmap(self, pid, va, pa):
         """Forget that pid maps pa at va."""
-        mem = self.state.memory
-        left = tuple(m for m in mem.maps.get(pa, ()) if m != (pid, va))
-        if left:
-            mem.maps[pa] = left
-        else:
-            mem.maps.pop(pa, None)
+        maps = self.state.memory.maps
+        held = maps.get(pa, ())
+        if held == ((pid, va),):        # the common case: its only mapper
+            del maps[pa]
+        elif held:
+            left = tuple(m for m in held if m != (pid, va))
+            if left:
+                maps[pa] = left
+            else:
+                del maps[pa]
         p = self.state.processes.get(pid)
         if p is not None and p.mapped.get(va) == pa:
             del p.mapped[va]
@@ -505,21 +560,29 @@ class Replayer:
         return "memory", 0
 
     def _on_page_alloc(self, pid, f):
-        pa = f["pa"]
-        old = self.state.memory.pages.get(pa)
+        f["page"], f["old"] = self.page_alloc(pid, f["pa"], f.get("owner", 0))
+        return "page", pid
+
+    def page_alloc(self, pid, pa, owner, *_):
+        """Returns (the new Page, the Page it replaced or None)."""
+        pages = self.state.memory.pages
+        old = pages.get(pa)
         if old is not None:
             self.problem("double-alloc", pid,
                          f"page {pa:#x} allocated again while in use ({old.owner} page "
                          f"since t={self.trace.format_time(old.since)})")
-        owner = self._owner_names.get(f.get("owner", 0), str(f.get("owner")))
-        page = Page(pa, owner, pid, self._t)
+        page = Page(pa, self._owner_names.get(owner) or str(owner), pid, self._t)
         self.set_page(pa, page)
         self._freed.pop(pa, None)
-        f["page"], f["old"] = page, old
-        return "page", pid
+        return page, old
 
     def _on_page_free(self, pid, f):
-        pa = f["pa"]
+        f["page"], f["old"] = None, self.page_free(pid, f["pa"])
+        return "page", pid
+
+    def page_free(self, pid, pa, *_):
+        """Returns the Page freed, or None."""
+        mem = self.state.memory
         old = self.set_page(pa, None)
         if old is None:
             if pa in self._freed:
@@ -528,43 +591,52 @@ class Replayer:
                              f"{self.trace.format_time(self._freed[pa])})")
             else:
                 self.problem("free-unallocated", pid, f"page {pa:#x} freed but never allocated")
-        for mpid, va in self.state.memory.maps.get(pa, ()):
-            self.problem("free-mapped", mpid, f"page {pa:#x} freed while {self.describe(mpid)} "
-                         f"still maps it at {va:#x}")
-            self.unmap(mpid, va, pa)
+        if pa in mem.maps:
+            for mpid, va in mem.maps[pa]:
+                self.problem("free-mapped", mpid, f"page {pa:#x} freed while "
+                             f"{self.describe(mpid)} still maps it at {va:#x}")
+                self.unmap(mpid, va, pa)
         self._freed[pa] = self._t
         self._orphans.pop(pa, None)
-        self.state.memory.cached.pop(pa, None)
-        f["page"], f["old"] = None, old
-        return "page", pid
+        mem.cached.pop(pa, None)
+        return old
 
     def _on_page_map(self, pid, f):
-        va, pa, target = f["va"], f["pa"], f["pid"]
+        target = f["pid"]
+        self.page_map(pid, f["va"], f["pa"], f.get("shared", 0), target)
+        return "map", target
+
+    def page_map(self, pid, va, pa, shared, target):
         mem = self.state.memory
         if pa not in mem.pages:
             self.problem("map-free-page", target, f"{self.describe(target)} maps page {pa:#x} "
                          f"at {va:#x}, but the page is not allocated")
-        p = self.proc(target)
+        p = self.state.processes.get(target) or self.proc(target)
         if va in p.mapped:
             self.problem("map-twice", target, f"{self.describe(target)}: {va:#x} mapped again "
                          f"(to {pa:#x}) while mapped to {p.mapped[va]:#x}")
             self.unmap(target, va, p.mapped[va])
         p.mapped[va] = pa
-        mem.maps[pa] = mem.maps.get(pa, ()) + ((target, va),)
-        self._orphans.pop(pa, None)
-        return "map", target
+        maps = mem.maps
+        maps[pa] = maps[pa] + ((target, va),) if pa in maps else ((target, va),)
+        if pa in self._orphans:
+            del self._orphans[pa]
 
     def _on_page_unmap(self, pid, f):
-        va, pa, target = f["va"], f["pa"], f["pid"]
+        target = f["pid"]
+        self.page_unmap(pid, f["va"], f["pa"], target)
+        return "map", target
+
+    def page_unmap(self, pid, va, pa, target, *_):
+        mem = self.state.memory
         p = self.state.processes.get(target)
         if p is None or p.mapped.get(va) != pa:
             self.problem("unmap-unmapped", target, f"{self.describe(target)} unmaps {va:#x} -> "
                          f"{pa:#x}, which it does not map")
         self.unmap(target, va, pa)
-        page = self.state.memory.pages.get(pa)
-        if page is not None and page.owner == "region" and pa not in self.state.memory.maps:
+        page = mem.pages.get(pa)
+        if page is not None and page.owner == "region" and pa not in mem.maps:
             self._orphans[pa] = target
-        return "map", target
 
     def _on_file_pagein(self, pid, f):
         pa, key = f["pa"], (f["inum"], f["offset"])
@@ -599,31 +671,36 @@ class Replayer:
                          f"region page(s) allocated and mapped by no one (e.g. {sample})")
 
     def _on_kmalloc(self, pid, f):
-        st = self.state
-        addr = f["addr"]
-        if addr in st.kmalloc:
-            self.problem("kmalloc-live", f["pid"], f"kmalloc returned {addr:#x}, "
-                         "which is still allocated")
-        st.kmalloc[addr] = KObject(addr, f["size"], f["class"], f["pid"], self._t)
-        self._kfreed.pop(addr, None)
+        self.kmalloc(pid, f["addr"], f["size"], f["class"], f["pid"])
         return "kmalloc", f["pid"]
 
+    def kmalloc(self, pid, addr, size, cls, owner):
+        objs = self.state.kmalloc
+        if addr in objs:
+            self.problem("kmalloc-live", owner, f"kmalloc returned {addr:#x}, "
+                         "which is still allocated")
+        objs[addr] = KObject(addr, size, cls, owner, self._t)
+        self._kfreed.pop(addr, None)
+
     def _on_kmfree(self, pid, f):
-        st = self.state
-        addr = f["addr"]
-        obj = st.kmalloc.pop(addr, None)
+        obj = self.kmfree(pid, f["addr"], f["size"], f["class"], f["pid"])
+        return "kmalloc", obj.pid if obj else f["pid"]
+
+    def kmfree(self, pid, addr, size, cls, owner):
+        """Returns the KObject freed, or None."""
+        obj = self.state.kmalloc.pop(addr, None)
         if obj is None:
             if addr in self._kfreed:
-                self.problem("kmfree-double", f["pid"], f"kernel object {addr:#x} freed twice")
+                self.problem("kmfree-double", owner, f"kernel object {addr:#x} freed twice")
             else:
-                self.problem("kmfree-unallocated", f["pid"],
+                self.problem("kmfree-unallocated", owner,
                              f"kernel object {addr:#x} freed but never allocated")
-        elif (obj.size, obj.cls) != (f["size"], f["class"]):
+        elif obj.size != size or obj.cls != cls:
             self.problem("kmfree-mismatch", obj.pid,
                          f"kernel object {addr:#x} allocated as {obj.size} bytes class "
-                         f"{obj.cls}, freed as {f['size']} bytes class {f['class']}")
+                         f"{obj.cls}, freed as {size} bytes class {cls}")
         self._kfreed[addr] = self._t
-        return "kmalloc", obj.pid if obj else f["pid"]
+        return obj
 
     def _on_mmap(self, pid, f):
         self._mmap[pid] = f
@@ -674,15 +751,16 @@ class Replayer:
         return "region", pid
 
     def _on_fault(self, pid, f):
+        self.fault(pid, f["va"], f.get("errcode", 0), f.get("outcome", 0))
+        return "fault", pid
+
+    def fault(self, pid, va, errcode, outcome, *_):
         p = self.state.processes.get(pid)
-        if f.get("outcome", 0) == self._mapped and p is not None:
-            va = f["va"]
-            inside = p.overlapping(va, va + 1) or \
-                any(a.start <= va < a.end for _, a in p.areas())
+        if outcome == self._mapped and p is not None:
+            inside = p.holds(va) or any(a.start <= va < a.end for _, a in p.areas())
             if not inside:
                 self.problem("fault-outside", pid, f"{self.describe(pid)}: fault at {va:#x} "
                              "was mapped, but no region, heap or stack holds it")
-        return "fault", pid
 
     def _on_heap(self, pid, f):
         p = self.proc(pid)

@@ -23,10 +23,20 @@ def test_every_two_kinds_differ_in_luminance():
 
 def test_resident_and_reserved_differ_in_luminance():
     # Reserved pages are the kind's colour at RESERVED_ALPHA over white.
-    for kind in ("private", "shared"):
+    for kind in style.REGION_KINDS:
         solid = style.luminance(style.KIND_COLOR[kind])
         tint = 1 - style.RESERVED_ALPHA * (1 - solid)
         assert tint - solid >= 0.2, kind
+
+
+def test_page_cache_band_differs_from_its_neighbours():
+    """The memory chart's page-cache band (stacked between the shared regions and the
+    page tables) differs from both in grey, or at least in hatching."""
+    cache = style.owner_style("page cache (mapped files)")
+    for other in ("shared regions", "processes' page tables", "shared copy-on-write"):
+        near = style.owner_style(other)
+        assert (abs(style.luminance(cache[0]) - style.luminance(near[0])) >= 0.15 or
+                cache[1] != near[1]), other
 
 
 def test_luminance_matches_a_greyscale_conversion():

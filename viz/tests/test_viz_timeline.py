@@ -109,3 +109,59 @@ def test_copy_on_write_intervals_follow_the_sharing(story_timeline, story):
     assert {c[0] for c in child.cow} <= {c[0] for c in parent.cow}
     for c in parent.cow + child.cow:
         assert c[1] < c[2] <= child.exited
+
+
+def file_mapping_trace():
+    """pid 2 maps a file shared (flags without MAP_ANONYMOUS), touches two pages (read
+    into the page cache), msyncs one back, unmaps, exits: as the kernel traces it."""
+    from xvtrace.decode import decode
+    from xvtrace.writer import Capture
+    cap = Capture(ncpu=1, tsc_hz=1_000_000_000)
+    ms = 1e-3
+    base, pages = 0x7FFFC000, (0x600000, 0x601000)
+    steps = [(0.0, "mem_range", {"start": 0x400000, "end": 0x800000}),
+             (0.1, "fork", {"parent": 1, "child": 2, "running": 1}),
+             (0.2, "exec", {"textend": 0x1000, "stackbase": 0x2000, "heapbase": 0x3000,
+                            "sz": 0x3000, "running": 2}),
+             (0.3, "procname", {"pid": 2, "name": "filer", "running": 2}),
+             (1.0, "mmap", {"hint": 0, "length": 0x2000, "prot": 3, "flags": 0x01,
+                            "running": 2}),
+             (1.01, "mmap_ret", {"result": base, "running": 2})]
+    for k, pa in enumerate(pages):
+        t = 2.0 + k
+        steps += [(t, "page_alloc", {"pa": pa, "owner": "pcache", "running": 2}),
+                  (t + 0.01, "file_pagein", {"inum": 9, "offset": k * 0x1000, "pa": pa,
+                                             "running": 2}),
+                  (t + 0.02, "page_map", {"va": base + k * 0x1000, "pa": pa, "shared": 1,
+                                          "pid": 2})]
+    steps += [(5.0, "file_writeback", {"inum": 9, "offset": 0x1000, "pa": pages[1],
+                                       "bytes": 4096, "running": 2}),
+              (6.0, "page_unmap", {"va": base, "pa": pages[0], "pid": 2}),
+              (6.01, "page_unmap", {"va": base + 0x1000, "pa": pages[1], "pid": 2}),
+              (6.02, "page_free", {"pa": pages[0], "running": 2}),
+              (6.03, "page_free", {"pa": pages[1], "running": 2}),
+              (6.04, "munmap", {"addr": base, "length": 0x2000, "result": 0, "running": 2}),
+              (7.0, "exit", {"pid": 2, "running": 2})]
+    for t, event, kw in steps:
+        cap.add(t * ms, event, **kw)
+    return decode(cap.to_bytes())
+
+
+def test_file_regions_page_cache_and_writebacks():
+    """A file region is its own kind, its resident pages are file pages (not the
+    process's own), the page cache has its band in the memory chart, and the page
+    written back has a tick at its row and time."""
+    from viz import aspace
+    tl = timeline.collect(file_mapping_trace())
+    life = tl.procs[2]
+    assert [s.kind for s in life.spans if s.start == 0x7FFFC000] == ["file"]
+    assert [m.text for m in life.marks if m.event == "mmap"] == ["mmap 2p file"]
+    kinds = life.resident_arrays()["kind"]
+    assert [timeline.RESIDENT_KINDS[k] for k in kinds] == ["file", "file"]
+    assert life.writebacks == [(pytest.approx(5e-3), 0x7FFFD000)]
+    cache = tl.memory.series[timeline.PAGE_CACHE]
+    assert cache.max() == 2 and cache[-1] == 0
+    assert tl.memory.series["kernel (other)"].max() == 0
+    _, info = aspace.figure(tl, life)
+    assert info["writebacks"] == [(pytest.approx(5e-3), 0x7FFFD000)]
+    assert {r[4] for r in info["resident"]} == {"file"}
