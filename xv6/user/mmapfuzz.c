@@ -40,7 +40,7 @@
 #define GIB        0x40000000u
 #define MAXREG     400    // regions the model holds; ops that would pass it are skipped
 #define CROWDED    120    // above this, prefer big munmaps
-#define MAXTOUCH   512    // touched pages the model remembers
+#define MAXTOUCH   2048   // touched pages the model remembers
 #define BAND       0x20000000u  // most hints fall in a band of BANDPAGES pages
 #define BANDPAGES  512
 #define CHECK_EVERY 10    // ops between comparisons with getmaps
@@ -51,7 +51,9 @@
 
 static int filefd = -1;   // FUZZFILE, open O_RDWR during a case
 
-#define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | \
+                    MAP_FIXED_NOREPLACE)
+#define OBJ_FILE   (-1)   // mregion.obj of a mapping of FUZZFILE
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
 
@@ -63,7 +65,12 @@ struct mregion {
   int prot;
   int shared;
   int populated;  // every page present (MAP_POPULATE), also after splits
+  int obj;        // 0: private anonymous; OBJ_FILE; else a shared object's number
+  uint off;       // obj != 0: the object's (or file's) page at start
 };
+
+static int nobjects;  // shared objects made so far (their numbers)
+static int opno;      // the operation running, for messages
 
 static struct mregion model[MAXREG];
 static int nmodel;
@@ -168,6 +175,8 @@ static void split_at(int i, uint va) {
   struct mregion r = model[i];
   model[i].end = va;
   r.start = va;
+  if (r.obj)
+    r.off += (va - model[i].start) / PG;
   insert_at(i + 1, &r);
 }
 
@@ -188,9 +197,12 @@ static void model_cut(uint lo, uint hi) {
   forget_touched(lo, hi);
 }
 
-static void model_insert(uint start, uint end, int prot, int shared, int populated) {
+static void model_insert(uint start, uint end, int prot, int shared, int populated,
+                         int obj, uint off) {
   struct mregion r;
   int i;
+  r.obj = obj;
+  r.off = off;
   r.start = start;
   r.end = end;
   r.prot = prot;
@@ -199,6 +211,46 @@ static void model_insert(uint start, uint end, int prot, int shared, int populat
   for (i = 0; i < nmodel && model[i].start < start; i++)
     ;
   insert_at(i, &r);
+}
+
+// Regions a and b (b right after a) behave the same: the kernel merges them.
+static int mergeable(struct mregion *a, struct mregion *b) {
+  return a->end == b->start && a->prot == b->prot && a->shared == b->shared &&
+         a->obj == b->obj && (a->obj == 0 || a->off + (a->end - a->start) / PG == b->off);
+}
+
+// A populated region's pages become touched pages (zeros unless written),
+// so that it can merge with one that is not populated.
+static void unpopulate(struct mregion *r) {
+  uint a;
+  if (!r->populated)
+    return;
+  for (a = r->start; a < r->end; a += PG) {
+    if (find_touched(a) >= 0)
+      continue;
+    check(ntouched < MAXTOUCH, "op %d: the model has no room for more pages", opno);
+    touched[ntouched].va = a;
+    touched[ntouched++].value = 0;
+  }
+  r->populated = 0;
+}
+
+// Merge neighbours that behave the same: the minimal region list, which
+// getmaps must show.
+static void model_merge(void) {
+  int i;
+  for (i = 0; i + 1 < nmodel;) {
+    if (!mergeable(&model[i], &model[i + 1])) {
+      i++;
+      continue;
+    }
+    if (model[i].populated != model[i + 1].populated) {
+      unpopulate(&model[i]);
+      unpopulate(&model[i + 1]);
+    }
+    model[i].end = model[i + 1].end;
+    remove_at(i + 1);
+  }
 }
 
 static void model_protect(uint lo, uint hi, int prot) {
@@ -289,6 +341,14 @@ static int predict_mmap(struct mmap_args *a, uint *want, uint *alt, int *prot, i
   }
   if (a->offset % PG != 0)
     return 0;
+  if (a->flags & MAP_FIXED_NOREPLACE) {  // exactly there, over nothing
+    if (a->addr % PG || a->addr < floor || a->addr > MMAPTOP || size > MMAPTOP - a->addr)
+      return 0;
+    if (overlaps(a->addr, a->addr + size) || nmodel + 1 > NREGION)
+      return 0;
+    *want = *alt = a->addr;
+    return 1;
+  }
   if (a->flags & MAP_FIXED) {
     if (a->addr % PG || a->addr < floor || a->addr > MMAPTOP || size > MMAPTOP - a->addr)
       return 0;
@@ -342,7 +402,6 @@ enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_SBRK, C_TOUCH, C_SYSCALL, NCALLS };
 static char *call_names[] = {"mmap", "munmap", "mprotect", "sbrk", "touch", "syscall"};
 static int calls[NCALLS], succeeded[NCALLS];
 static int ambiguous;  // answers the contract left open
-static int opno;
 
 static void count(int call, int ok) {
   calls[call]++;
@@ -396,7 +455,8 @@ static int random_prot(void) {
 }
 
 static int random_flags(void) {
-  static int bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE};
+  static int bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE,
+                       MAP_FIXED_NOREPLACE};
   int f = 0, i;
   switch (below(16)) {
   case 0:
@@ -404,7 +464,7 @@ static int random_flags(void) {
   case 1:
     return (int)rnd32();
   case 2:
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 6; i++)
       if (below(2))
         f |= bits[i];
     return f;
@@ -416,6 +476,8 @@ static int random_flags(void) {
       f |= MAP_FIXED;
     if (below(10) == 0)
       f |= MAP_POPULATE;
+    if (below(10) == 0)
+      f |= MAP_FIXED_NOREPLACE;
     return f;
   }
 }
@@ -429,7 +491,7 @@ static void describe(char *call, uint a, uint b, uint c) {
 static void op_mmap(void) {
   struct mmap_args a;
   uint want = 0, alt = 0, got;
-  int ok, prot = 0, shared = 0;
+  int ok, prot = 0, shared = 0, obj = 0;
   a.addr = random_addr();
   a.len = random_len();
   a.prot = random_prot();
@@ -464,10 +526,15 @@ static void op_mmap(void) {
     return;
   if (want != alt)
     ambiguous++;
-  if (a.flags & MAP_FIXED)
+  if ((a.flags & MAP_FIXED) && !(a.flags & MAP_FIXED_NOREPLACE))
     model_cut(got, got + PGROUNDUP((uint)a.len));
+  if (a.fd == filefd && a.flags != 0 && !(a.flags & MAP_ANONYMOUS))
+    obj = OBJ_FILE;
+  else if (shared)
+    obj = ++nobjects;
   model_insert(got, got + PGROUNDUP((uint)a.len), prot, shared,
-               a.flags != 0 && (a.flags & MAP_POPULATE));
+               a.flags != 0 && (a.flags & MAP_POPULATE), obj, obj == OBJ_FILE ? a.offset / PG : 0);
+  model_merge();
 }
 
 static void call_munmap(uint addr, uint len) {
@@ -510,8 +577,10 @@ static void op_mprotect(void) {
     describe("mprotect", addr, len, prot);
     fail("op %d: mprotect returned %d, the model says %d", opno, got, ok ? 0 : -1);
   }
-  if (ok)
+  if (ok) {
     model_protect(addr, addr + PGROUNDUP((uint)len), prot);
+    model_merge();
+  }
 }
 
 static void op_sbrk(void) {
