@@ -992,7 +992,7 @@ static void move_ptes(struct proc *p, struct remap *m, int shared) {
 // changed.
 static int move_range(struct proc *p, struct region *r, struct remap *m, int fixed) {
   struct region *n;
-  int err;
+  int err, i;
   if ((err = move_prepare(p, r, m, fixed)) != 0)
     return err;
   if (fixed && overlaps(p, m->new, m->newend)) {
@@ -1019,6 +1019,9 @@ static int move_range(struct proc *p, struct region *r, struct remap *m, int fix
   release(&p->regionlock);
   cut_range(p, m->old, m->oldend, &m->spare[1], 1);  // flushes the TLB
   merge_range(p, n->start, n->end);
+  for (i = 0; i < 2; i++)
+    if (m->spare[i])
+      kmfree(m->spare[i]);  // not needed for a split
   return 0;
 }
 
