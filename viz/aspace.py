@@ -111,6 +111,9 @@ def _subtitle(tl, life, scale):
                      ("trace" if tl.end >= tl.trace_end else "window"))
     ops = sum(1 for m in life.marks if m.event in ("mmap", "munmap", "mprotect"))
     parts.append(f"{ops} mmap/munmap/mprotect calls")
+    moves = sum(1 for m in life.marks if m.event == "mremap")
+    if moves:
+        parts.append(f"{moves} mremap calls")
     pages = len(life.resident)
     parts.append(f"{pages} region pages mapped in")
     return " · ".join(parts)
