@@ -254,14 +254,15 @@ uint region_span(struct proc *p, uint va, int write) {
 }
 
 // Link r, which overlaps no region, into p's sorted list and index.
-// Caller holds p->regionlock.
-static void region_insert(struct proc *p, struct region *r) {
+// Returns the region before it, or 0. Caller holds p->regionlock.
+static struct region *region_insert(struct proc *p, struct region *r) {
   struct rnode *prev = rindex_last_ending_by(p->rindex, r->start);
   struct region **pp = prev ? &region_of(prev)->next : &p->regions;
   r->next = *pp;
   *pp = r;
   p->nregions++;
   rindex_insert(&p->rindex, &r->node, r->start, r->end);
+  return prev ? region_of(prev) : 0;
 }
 
 // Free a region node that is no longer in a process's list.
@@ -686,7 +687,7 @@ static void populate_commit(struct proc *p, struct region *r, char *list) {
 // failure comes before anything of the process has changed.
 static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
   struct proc *p = myproc();
-  struct region *r, *spare = 0;
+  struct region *r, *prev, *spare = 0;
   struct file *f;
   uint size = PGROUNDUP((uint)length), start;
   int err, populate;
@@ -714,11 +715,12 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
   if (spare)
     kmfree(spare);
   acquire(&p->regionlock);
-  region_insert(p, r);
+  prev = region_insert(p, r);
   release(&p->regionlock);
   if (populate)
     populate_commit(p, r, pages);
-  merge_range(p, start, start + size);
+  if ((prev && mergeable(prev, r)) || (r->next && mergeable(r, r->next)))
+    merge_range(p, start, start + size);  // r may be freed: not used after this
   return start;
 
 nomem:
