@@ -25,6 +25,7 @@ SUITES = [
     ("usertests ncpu={cpus}", 600),
     ("kmalloctest", 300),
     ("mmaptest", 600),
+    ("remaptest", 600),
     ("mmapstress", 600),
     ("mmapfuzz", 600),
     ("cowtest", 600),

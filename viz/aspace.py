@@ -113,6 +113,9 @@ def _subtitle(tl, life, scale):
                      ("trace" if tl.end >= tl.trace_end else "window"))
     ops = sum(1 for m in life.marks if m.event in ("mmap", "munmap", "mprotect"))
     parts.append(f"{ops} mmap/munmap/mprotect calls")
+    moves = sum(1 for m in life.marks if m.event == "mremap")
+    if moves:
+        parts.append(f"{moves} mremap calls")
     pages = len(life.resident)
     parts.append(f"{pages} region pages mapped in")
     return " · ".join(parts)
@@ -232,6 +235,18 @@ def _draw_marks(ax, axis, marks):
             outline = {} if marker in ("x", "|") else {"edgecolors": "white"}  # unfilled: no edge
             ax.scatter([m.t for m in placed], ys, marker=marker, s=110, c=color,
                        linewidths=1.2, zorder=5, **outline)
+        _draw_moves(ax, axis, [m for m in placed if m.moved_from is not None], color)
+
+
+def _draw_moves(ax, axis, moves, color):
+    """An mremap that moved a region: an arrow from the middle of the old
+    range to the middle of the new one, at the time of the call."""
+    for m in moves:
+        lo, hi = m.moved_from
+        y0 = float(axis.inverse((axis.forward(float(lo)) + axis.forward(float(hi))) / 2))
+        y1 = float(axis.inverse((axis.forward(float(m.start)) + axis.forward(float(m.end))) / 2))
+        ax.annotate("", xy=(m.t, y1), xytext=(m.t, y0), zorder=5,
+                    arrowprops=dict(arrowstyle="->", color=color, linewidth=1.6))
 
 
 def _label_marks(fig, lane_ax, marks, ax):

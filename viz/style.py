@@ -44,6 +44,7 @@ EVENT_STYLE = {
     "mmap": (BLUE, "v", "mmap"),
     "munmap": (VERMILLION, "X", "munmap"),
     "mprotect": (PURPLE, "D", "mprotect"),
+    "mremap": (BLUE, ">", "mremap (arrow: moved)"),
     "fork": (GREEN, "|", "fork"),
     "exec": (SKY, "|", "exec"),
     "exit": (BLACK, "|", "exit"),

@@ -58,10 +58,11 @@ class Mark:
     """An event on a process's time line; start/end: the range it touched."""
     t: float
     pid: int
-    event: str           # mmap, munmap, mprotect, fork, exec, exit, fault, failed
+    event: str           # mmap, munmap, mprotect, mremap, fork, exec, exit, fault, failed
     text: str
     start: int = None
     end: int = None
+    moved_from: tuple = None  # mremap that moved: the old range (start, end)
 
 
 @dataclass
@@ -518,6 +519,27 @@ class _Collector:
             else:
                 self.mark(life, t, "mprotect", f"mprotect {mman.rwx(d.get('prot', 0))}",
                           start, end)
+        elif ch.event == "mremap":
+            self.on_mremap(life, d, t)
+
+    def on_mremap(self, life, d, t):
+        """A move is one mark at the new range that remembers the old one
+        (drawn as an arrow), not an munmap and an unrelated mmap."""
+        life.region_ops += 1
+        page = self.page
+        old, new = d.get("old", 0), d.get("new", FAILED)
+        if new == FAILED:
+            self.mark(life, t, "failed", "mremap failed", old,
+                      old + (d.get("oldlen", 0) + page - 1) // page * page)
+            return
+        end = new + (d.get("newlen", 0) + page - 1) // page * page
+        pages = (end - new) // page
+        if not d.get("moved"):
+            self.mark(life, t, "mremap", f"mremap → {pages}p", new, end)
+            return
+        m = self.mark(life, t, "mremap", f"moved {pages}p from {old:#x}", new, end)
+        if m is not None:
+            m.moved_from = (old, old + (d.get("oldlen", 0) + page - 1) // page * page)
 
     def on_fault(self, ch, life):
         d = ch.detail
@@ -637,7 +659,7 @@ class _CallClock:
 
     PAGE_EVENTS = ("page_alloc", "page_free", "page_map", "page_unmap", "kmalloc", "kmfree")
     CALL_EVENTS = ("mmap_ret", "munmap", "mprotect", "fork", "exec", "exit", "reap", "fault",
-                   "cow_fault", "heap")
+                   "cow_fault", "heap", "mremap", "madvise")
     HOLD_LIMIT = 2e-3               # seconds; 2 million ticks when the TSC rate is unknown
 
     def __init__(self, trace, focus, col, state):

@@ -39,7 +39,7 @@ PROMPT = b"$ "
 DEMO_REGIONS = [
     (0x40000000, 0x40003000, "rw-", "private|anonymous", 2),
     (0x40010000, 0x40012000, "r--", "shared|anonymous", 1),
-    (0x40020000, 0x40024000, "rwx", "private|fixed|anonymous|populate", 4),
+    (0x40020000, 0x40024000, "rwx", "private|anonymous", 4),  # MAP_FIXED|MAP_POPULATE: requests, not kept
     (0x40030000, 0x40031000, "---", "private|anonymous", 0),
     (0x40040000, 0x40042000, "rw-", "shared", 1),           # the file gdbdemo.dat
 ]

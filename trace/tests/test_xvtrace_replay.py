@@ -120,3 +120,27 @@ def test_replayer_steps_and_live_state():
     assert rp.state.processes[1].name == "init"
     change = rp.step()
     assert change.event == "page_free" and rp.state.index == 15
+
+
+def test_mremap_moves_a_region_and_its_page():
+    # sh's region 0x7FFFD000-0x7FFFF000 (page 0x508000 touched at its start) moves to
+    # 0x60000000 and grows to three pages: the page goes along, the old range is free.
+    extra = [(4.6, "page_unmap", {"va": 0x7FFFD000, "pa": 0x508000, "pid": 2, "running": 2}),
+             (4.61, "page_map", {"va": 0x60000000, "pa": 0x508000, "shared": 0, "pid": 2,
+                                 "running": 2}),
+             (4.62, "mremap", {"old": 0x7FFFD000, "oldlen": 0x2000, "new": 0x60000000,
+                               "newlen": 0x3000, "running": 2})]
+    cap = session(extra=extra, skip={"munmap"})
+    st = replay.state_at(trace_of(cap), 4.7 * MS)
+    sh = st.processes[2]
+    assert [(r.start, r.end) for r in sh.regions] == [(0x60000000, 0x60003000)]
+    assert sh.mapped == {0x60000000: 0x508000}
+
+
+def test_mremap_in_place_and_failed():
+    extra = [(4.6, "mremap", {"old": 0x7FFFD000, "oldlen": 0x2000, "new": 0x7FFFD000,
+                              "newlen": 0x1000, "running": 2}),
+             (4.7, "mremap", {"old": 0x7FFFD000, "oldlen": 0x1000, "new": -1,
+                              "newlen": 0x9000, "running": 2})]
+    st = replay.state_at(trace_of(session(extra=extra)), 4.8 * MS)
+    assert [(r.start, r.end) for r in st.processes[2].regions] == [(0x7FFFD000, 0x7FFFE000)]

@@ -750,6 +750,31 @@ class Replayer:
         f["removed"], f["added"] = removed, outside + inside
         return "region", pid
 
+    def _on_mremap(self, pid, f):
+        """[old, old+oldlen) became [new, new+newlen): in place (grown or
+        shrunk) or moved, replacing what was at the target."""
+        self.check_orphans(pid, "mremap")
+        f["added"], f["removed"], f["moved"] = [], [], False
+        if f["new"] == FAILED:
+            return "region", pid
+        p = self.proc(pid)
+        old, new = f["old"], f["new"]
+        removed, outside = self.carve(p, old, old + self.round_up(f["oldlen"]))
+        if not removed:
+            return "region", pid
+        gone, left = self.carve(p, new, new + self.round_up(f["newlen"]))
+        r = self.region(new, new + self.round_up(f["newlen"]), removed[0].prot,
+                        removed[0].flags)
+        bisect.insort(p.regions, r, key=_region_start)
+        p.widest = max(p.widest, r.end - r.start)
+        f["removed"], f["added"] = removed + gone, outside + left + [r]
+        f["moved"] = new != old
+        return "region", pid
+
+    def _on_madvise(self, pid, f):
+        self.check_orphans(pid, "madvise")
+        return "region", pid
+
     def _on_fault(self, pid, f):
         self.fault(pid, f["va"], f.get("errcode", 0), f.get("outcome", 0))
         return "fault", pid

@@ -41,4 +41,13 @@ struct mapinfo {
   uint offset;     // a file region: file offset of start
   char name[14];   // a file region: the name it was opened by (NUL padded)
 };
+
+#define MAP_FIXED_NOREPLACE 0x100000  // at addr exactly, or fail if anything is there
+
+#define MREMAP_MAYMOVE 1  // mremap: the region may move to grow
+#define MREMAP_FIXED   2  // mremap: move to newaddr (needs MREMAP_MAYMOVE)
+
+#define MADV_NORMAL   0  // madvise: no special treatment (accepted, does nothing)
+#define MADV_WILLNEED 3  // madvise: fault the range in now
+#define MADV_DONTNEED 4  // madvise: drop the range's pages; the next touch refills them
 #endif

@@ -62,7 +62,11 @@ struct region {
 #define FEC_PRESENT 0x1  // page-fault error code bits
 #define FEC_WRITE   0x2
 
-#define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define MAP_KNOWN (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | \
+                   MAP_FIXED_NOREPLACE)
+// Requests about placement and population, not properties of a region:
+// a region's flags never hold them, so they do not stop a merge.
+#define MAP_REQUESTS (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_POPULATE)
 #define MS_KNOWN (MS_ASYNC | MS_INVALIDATE | MS_SYNC)
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
@@ -250,14 +254,15 @@ uint region_span(struct proc *p, uint va, int write) {
 }
 
 // Link r, which overlaps no region, into p's sorted list and index.
-// Caller holds p->regionlock.
-static void region_insert(struct proc *p, struct region *r) {
+// Returns the region before it, or 0. Caller holds p->regionlock.
+static struct region *region_insert(struct proc *p, struct region *r) {
   struct rnode *prev = rindex_last_ending_by(p->rindex, r->start);
   struct region **pp = prev ? &region_of(prev)->next : &p->regions;
   r->next = *pp;
   *pp = r;
   p->nregions++;
   rindex_insert(&p->rindex, &r->node, r->start, r->end);
+  return prev ? region_of(prev) : 0;
 }
 
 // Free a region node that is no longer in a process's list.
@@ -305,6 +310,86 @@ static void region_trim(struct proc *p, struct region *r, uint start, uint end) 
   r->start = start;
   r->end = end;
   rindex_resize(&p->rindex, &r->node, start, end);
+}
+
+// ---- merging ---------------------------------------------------------
+//
+// Adjacent regions that would behave the same are one region, as Linux
+// merges VMAs: same protection and flags, and for a shared or file region
+// the same object continued at the next page. Copy-on-write state is per
+// page (PTE_COW), so it does not stop private regions merging.
+
+// May a and b, with a->end == b->start, be one region?
+static int mergeable(struct region *a, struct region *b) {
+  if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
+    return 0;
+  if (a->shm != b->shm || a->pc != b->pc || a->maywrite != b->maywrite)
+    return 0;
+  if (a->shm && a->shmoff + region_pages(a) != b->shmoff)
+    return 0;
+  if (a->pc && a->pgoff + region_pages(a) != b->pgoff)
+    return 0;
+  return 1;
+}
+
+// Merge r's successor into r if they may be one region; the node that
+// goes is pushed onto *dead. Returns 1 if merged. Caller holds
+// p->regionlock.
+static int merge_next(struct proc *p, struct region *r, struct region **dead) {
+  struct region *n = r->next;
+  if (n == 0 || !mergeable(r, n))
+    return 0;
+  r->end = n->end;
+  r->next = n->next;
+  p->nregions--;
+  rindex_remove(&p->rindex, &n->node);
+  rindex_resize(&p->rindex, &r->node, r->start, r->end);
+  n->next = *dead;
+  *dead = n;
+  return 1;
+}
+
+// Free nodes merged away: their pages are covered by the region they
+// joined, which holds the same object and cache, so only the references
+// go (never the last).
+static void free_merged(struct region *dead) {
+  struct region *r;
+  while ((r = dead) != 0) {
+    dead = r->next;
+    if (r->shm)
+      shm_unshare(r->shm);
+    if (r->pc)
+      pcache_put(r->pc);
+    kmfree(r);
+  }
+}
+
+// The region where a merge walk of [start, ...) starts: the last one
+// ending at or below start, or the first.
+static struct region *merge_walk_start(struct proc *p, uint start) {
+  struct rnode *before = rindex_last_ending_by(p->rindex, start);
+  return before ? region_of(before) : p->regions;
+}
+
+// Merge every region touching [start, end) (its neighbours included)
+// with its neighbours where they may be one. p's own list is read without
+// the lock first (only p changes it): most calls merge nothing and then
+// skip the lock (a tenth of an mmap+munmap's cost).
+static void merge_range(struct proc *p, uint start, uint end) {
+  struct region *r, *dead = 0;
+  for (r = merge_walk_start(p, start); r && r->start <= end; r = r->next)
+    if (r->next && mergeable(r, r->next))
+      break;
+  if (r == 0 || r->start > end)
+    return;
+  acquire(&p->regionlock);
+  r = merge_walk_start(p, start);
+  while (r && r->start <= end) {
+    if (!merge_next(p, r, &dead))
+      r = r->next;
+  }
+  release(&p->regionlock);
+  free_merged(dead);
 }
 
 // How many regions p would have after removing [start, end).
@@ -399,7 +484,7 @@ static void harvest_dirty(struct proc *p, struct region *r, uint start, uint end
 static void sync_range(struct proc *p, uint start, uint end) {
   struct region *r;
   uint lo, hi;
-  for (r = p->regions; r && r->start < end; r = r->next) {
+  for (r = first_ending_after(p, start); r && r->start < end; r = r->next) {
     if (r->end <= start || !r->pc || !region_shared(r))
       continue;
     lo = r->start > start ? r->start : start;
@@ -471,6 +556,16 @@ static int mmap_file(int fd, int prot, int flags, struct file **f) {
 // Where a new region of size bytes goes: at addr for MAP_FIXED, else the
 // gap closest to the hint addr. Sets *start; returns 0 or a reason.
 static int mmap_place(struct proc *p, uint addr, uint size, int flags, uint *start) {
+  if (flags & MAP_FIXED_NOREPLACE) {  // exactly at addr, over nothing
+    if (addr % PGSIZE != 0 || addr > MMAPTOP || size > MMAPTOP - addr)
+      return ERR_BADADDR;
+    if (addr < region_floor(p) || overlaps(p, addr, addr + size))
+      return ERR_OVERLAP;
+    if (p->nregions + 1 > NREGION)
+      return ERR_LIMIT;
+    *start = addr;
+    return 0;
+  }
   if (flags & MAP_FIXED) {
     if (addr % PGSIZE != 0 || addr < region_floor(p) || addr > MMAPTOP || size > MMAPTOP - addr)
       return ERR_BADADDR;
@@ -500,7 +595,9 @@ static int region_new(uint start, uint size, int prot, int flags, struct file *f
   r->start = start;
   r->end = start + size;
   r->prot = prot;
-  r->flags = flags;
+  r->flags = flags & ~MAP_REQUESTS;
+  if (!f)
+    r->flags |= MAP_ANONYMOUS;  // fd -1 without the flag is anonymous too
   if (f) {
     if ((err = pcache_get(f, &r->pc)) != 0) {
       kmfree(r);
@@ -590,7 +687,7 @@ static void populate_commit(struct proc *p, struct region *r, char *list) {
 // failure comes before anything of the process has changed.
 static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offset) {
   struct proc *p = myproc();
-  struct region *r, *spare = 0;
+  struct region *r, *prev, *spare = 0;
   struct file *f;
   uint size = PGROUNDUP((uint)length), start;
   int err, populate;
@@ -603,6 +700,8 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
   populate = (flags & MAP_POPULATE) != 0;
   if ((err = region_new(start, size, prot, flags, f, offset, &r)) != 0)
     return syserr(err, 0);
+  if ((flags & MAP_FIXED_NOREPLACE))
+    flags &= ~MAP_FIXED;  // nothing is there to replace
   if ((flags & MAP_FIXED) && (spare = kmalloc(sizeof(*spare))) == 0)
     goto nomem;
   if (populate && populate_prepare(p, r, &pages) < 0)
@@ -616,10 +715,12 @@ static uint do_mmap(uint addr, int length, int prot, int flags, int fd, int offs
   if (spare)
     kmfree(spare);
   acquire(&p->regionlock);
-  region_insert(p, r);
+  prev = region_insert(p, r);
   release(&p->regionlock);
   if (populate)
     populate_commit(p, r, pages);
+  if ((prev && mergeable(prev, r)) || (r->next && mergeable(r, r->next)))
+    merge_range(p, start, start + size);  // r may be freed: not used after this
   return start;
 
 nomem:
@@ -708,7 +809,7 @@ static int covered(struct proc *p, uint start, uint end) {
 // file is not open for writing (Linux says EACCES).
 static int writable_files(struct proc *p, uint start, uint end) {
   struct region *r;
-  for (r = p->regions; r && r->start < end; r = r->next)
+  for (r = first_ending_after(p, start); r && r->start < end; r = r->next)
     if (r->end > start && r->pc && region_shared(r) && !r->maywrite)
       return 0;
   return 1;
@@ -745,7 +846,7 @@ static int do_mprotect(uint addr, int length, int prot) {
     region_split(p, r, addr, spare[i++]);
   if ((r = region_find(p, end - 1)) && r->end > end)
     region_split(p, r, end, spare[i++]);
-  for (r = p->regions; r; r = r->next) {
+  for (r = first_ending_after(p, addr); r && r->start < end; r = r->next) {
     if (r->start >= addr && r->end <= end) {
       r->prot = prot;
       protect_range(p, r, r->start, r->end, prot);
@@ -753,6 +854,7 @@ static int do_mprotect(uint addr, int length, int prot) {
   }
   release(&p->regionlock);
   flush_tlb(p);
+  merge_range(p, addr, end);
   return 0;
 
 nomem:
@@ -796,6 +898,294 @@ int sys_msync(void) {
   if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &flags) < 0)
     return -1;  // the argument helper said why
   return do_msync(addr, length, flags);
+}
+
+// ---- mremap ----------------------------------------------------------
+//
+// Shrink in place; grow in place when the pages after the region are
+// free; else move (MREMAP_MAYMOVE), which moves the page-table entries,
+// not the pages, so copy-on-write sharing and dirty bits go along.
+
+struct remap {
+  uint old, oldend;      // the range, wholly in one region
+  uint new, newend;      // where it goes
+  struct region *node;   // the moved region's node
+  struct region *spare[2];  // for splits: the target's, the old range's
+};
+
+// Grow r, whose end is at the range's end, in place to newend (the pages
+// there are free). Returns 0 or a reason.
+static int grow_in_place(struct proc *p, struct region *r, uint newend) {
+  uint oldpages = region_pages(r), newpages = (newend - r->start) / PGSIZE;
+  if (r->shm) {
+    if (shm_grow(r->shm, r->shmoff + newpages) < 0)
+      return ERR_NOMEM;
+    shm_cover(r->shm, r->shmoff + oldpages, r->shmoff + newpages);
+  }
+  acquire(&p->regionlock);
+  r->end = newend;
+  rindex_resize(&p->rindex, &r->node, r->start, r->end);
+  release(&p->regionlock);
+  merge_range(p, r->start, r->end);
+  return 0;
+}
+
+// How many regions p has after moving m's range out of r (to a target
+// already cut free).
+static int count_after_move(struct proc *p, struct region *r, struct remap *m) {
+  uint lo = r->start, hi = r->end;
+  int n = m->spare[0] ? count_after_cut(p, m->new, m->newend) : p->nregions;
+  if (m->new < hi && m->newend > lo) {  // the target cuts r too
+    if (m->new >= m->oldend)
+      hi = m->new;
+    else
+      lo = m->newend;
+  }
+  if (lo < m->old && hi > m->oldend)
+    n++;
+  else if (lo == m->old && hi == m->oldend)
+    n--;
+  return n + 1;
+}
+
+// Set aside what a move needs: nodes, page tables for the target, a
+// shared object long enough. Returns 0 or a reason, with nothing kept.
+static int move_prepare(struct proc *p, struct region *r, struct remap *m, int fixed) {
+  uint a, need;
+  int i;
+  memset(m->spare, 0, sizeof(m->spare));
+  if ((m->node = kmalloc(sizeof(struct region))) == 0)
+    return ERR_NOMEM;
+  for (i = 0; i < 2; i++)
+    if ((i == 1 || fixed) && (m->spare[i] = kmalloc(sizeof(struct region))) == 0)
+      goto nomem;
+  if (count_after_move(p, r, m) > NREGION) {
+    for (i = 0; i < 2; i++)
+      if (m->spare[i])
+        kmfree(m->spare[i]);
+    kmfree(m->node);
+    return ERR_LIMIT;
+  }
+  for (a = m->new; a < m->newend; a = PGADDR(PDX(a) + 1, 0, 0))
+    if (walkpgdir(p->pgdir, (void *)a, 1) == 0)
+      goto nomem;
+  need = r->shmoff + (m->old - r->start + m->newend - m->new) / PGSIZE;
+  if (r->shm && shm_grow(r->shm, need) < 0)
+    goto nomem;
+  return 0;
+nomem:
+  for (i = 0; i < 2; i++)
+    if (m->spare[i])
+      kmfree(m->spare[i]);
+  kmfree(m->node);
+  free_empty_pgtables(p->pgdir, m->new, m->newend);
+  return ERR_NOMEM;
+}
+
+// Move the present PTEs of [m->old, m->oldend) that fit in the target to
+// the same offsets from m->new (whose page tables exist). Each PTE's reference goes with it.
+// Caller holds p->regionlock.
+static void move_ptes(struct proc *p, struct remap *m, int shared) {
+  uint a, to, pa, end = m->oldend;
+  pte_t *pte, *dst;
+  if (end - m->old > m->newend - m->new)
+    end = m->old + (m->newend - m->new);  // a shrinking move leaves the rest to be cut
+  for (a = m->old; (pte = next_present_pte(p->pgdir, &a, end)) != 0; a += PGSIZE) {
+    to = m->new + (a - m->old);
+    dst = walkpgdir(p->pgdir, (void *)to, 0);
+    pa = PTE_ADDR(*pte);
+    *dst = *pte;
+    *pte = 0;
+    trace_emit(EV_PAGE_UNMAP, a, pa, p->pid, 0);
+    trace_emit(EV_PAGE_MAP, to, pa, shared, p->pid);
+  }
+}
+
+// Move [m->old, m->oldend) of r to [m->new, m->newend) (with MREMAP_FIXED,
+// replacing what is there). Returns 0 or a reason; on failure nothing
+// changed.
+static int move_range(struct proc *p, struct region *r, struct remap *m, int fixed) {
+  struct region *n;
+  int err, i;
+  if ((err = move_prepare(p, r, m, fixed)) != 0)
+    return err;
+  if (fixed && overlaps(p, m->new, m->newend)) {
+    trace_emit(EV_MUNMAP, m->new, m->newend - m->new, 0, 0);
+    sync_range(p, m->new, m->newend);
+    cut_range(p, m->new, m->newend, &m->spare[0], 0);
+    r = region_find(p, m->old);  // may have been trimmed; still holds the range
+  }
+  n = m->node;
+  *n = *r;
+  n->start = m->new;
+  n->end = m->newend;
+  if (r->pc) {
+    n->pgoff = file_page(r, m->old);
+    pcache_hold(r->pc);
+  }
+  if (r->shm) {
+    n->shmoff = r->shmoff + (m->old - r->start) / PGSIZE;
+    shm_attach(r->shm, n->shmoff, n->shmoff + region_pages(n));
+  }
+  acquire(&p->regionlock);
+  move_ptes(p, m, region_shared(r));
+  region_insert(p, n);
+  release(&p->regionlock);
+  cut_range(p, m->old, m->oldend, &m->spare[1], 1);  // flushes the TLB
+  merge_range(p, n->start, n->end);
+  for (i = 0; i < 2; i++)
+    if (m->spare[i])
+      kmfree(m->spare[i]);  // not needed for a split
+  return 0;
+}
+
+// mremap's arguments: flags, alignment, lengths, the range in one region.
+// Sets m's ranges (new only for MREMAP_FIXED) and *rp. Returns 0 or a reason.
+static int mremap_args(struct proc *p, uint old, uint oldlen, uint newlen, int flags,
+                       uint newaddr, struct remap *m, struct region **rp) {
+  if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) != 0 ||
+      ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+    return ERR_BADFLAGS;
+  if (oldlen == 0 || newlen == 0 || oldlen > MMAPTOP || newlen > MMAPTOP)
+    return ERR_BADLEN;
+  if (old % PGSIZE != 0 || old >= MMAPTOP || PGROUNDUP(oldlen) > MMAPTOP - old)
+    return ERR_BADADDR;
+  m->old = old;
+  m->oldend = old + PGROUNDUP(oldlen);
+  if ((*rp = region_find(p, old)) == 0 || m->oldend > (*rp)->end)
+    return ERR_NOREGION;
+  m->new = newaddr;
+  m->newend = newaddr + PGROUNDUP(newlen);
+  if (flags & MREMAP_FIXED) {
+    if (newaddr % PGSIZE != 0 || newaddr < region_floor(p) || newaddr > MMAPTOP ||
+        PGROUNDUP(newlen) > MMAPTOP - newaddr)
+      return ERR_BADADDR;
+    if (m->new < m->oldend && m->newend > m->old)
+      return ERR_OVERLAP;
+  }
+  return 0;
+}
+
+// mremap in steps: check; move to newaddr (MREMAP_FIXED); shrink; grow
+// in place; move. Returns the range's new start, or -1.
+static uint do_mremap(uint old, uint oldlen, uint newlen, int flags, uint newaddr) {
+  struct proc *p = myproc();
+  struct region *r;
+  struct remap m;
+  uint oldsize, newsize;
+  int err;
+
+  if ((err = mremap_args(p, old, oldlen, newlen, flags, newaddr, &m, &r)) != 0)
+    return syserr(err, 0);
+  oldsize = m.oldend - m.old;
+  newsize = PGROUNDUP(newlen);
+  if (flags & MREMAP_FIXED)
+    return (err = move_range(p, r, &m, 1)) ? syserr(err, 0) : m.new;
+  if (newsize < oldsize)
+    return do_munmap(old + newsize, oldsize - newsize) < 0 ? -1 : old;
+  if (newsize == oldsize)
+    return old;
+  if (m.oldend == r->end && newsize - oldsize <= MMAPTOP - r->end &&
+      !overlaps(p, r->end, old + newsize))
+    return (err = grow_in_place(p, r, old + newsize)) ? syserr(err, 0) : old;
+  if (!(flags & MREMAP_MAYMOVE))
+    return syserr(ERR_NOMEM, 0);
+  if (p->nregions + 1 > NREGION)
+    return syserr(ERR_LIMIT, 0);
+  if ((m.new = choose_addr(p, MMAPTOP, newsize)) == 0)
+    return syserr(ERR_NOMEM, 0);
+  m.newend = m.new + newsize;
+  return (err = move_range(p, r, &m, 0)) ? syserr(err, 0) : m.new;
+}
+
+int sys_mremap(void) {
+  int old, oldlen, newlen, flags, newaddr;
+  uint r;
+  if (argint(0, &old) < 0 || argint(1, &oldlen) < 0 || argint(2, &newlen) < 0 ||
+      argint(3, &flags) < 0 || argint(4, &newaddr) < 0)
+    return -1;  // the argument helper said why
+  r = do_mremap(old, oldlen, newlen, flags, newaddr);
+  trace_emit(EV_MREMAP, old, oldlen, r, newlen);
+  return r;
+}
+
+// ---- madvise -------------------------------------------------------
+
+// MADV_WILLNEED: fault in the untouched pages of r in [start, end) as a
+// read would (a read-only region's pages come in readable). A file page
+// past the end of its file stays out. Returns 0, or -1 if memory ran out.
+static int willneed(struct proc *p, struct region *r, uint start, uint end) {
+  uint a;
+  pte_t *pte;
+  if (r->prot == PROT_NONE)
+    return 0;  // nothing may read it
+  for (a = start; a < end; a += PGSIZE) {
+    if ((pte = walkpgdir(p->pgdir, (void *)a, 0)) != 0 && (*pte & PTE_P))
+      continue;
+    if (r->pc) {
+      if (map_file_page(p, r, a, 0) == FAULT_NOMEM)
+        return -1;
+    } else if (map_page(p, r, a) < 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+// MADV_DONTNEED: unmap the present pages of [start, end), handing a shared
+// file region's dirty bits to its cache first. The next touch refills a
+// page: zeros, the shared object's page, or the file's. Returns the pages
+// dropped.
+static int dontneed(struct proc *p, uint start, uint end) {
+  struct region *r;
+  uint lo, hi;
+  int n = 0;
+  acquire(&p->regionlock);
+  for (r = first_ending_after(p, start); r && r->start < end; r = r->next) {
+    lo = r->start > start ? r->start : start;
+    hi = r->end < end ? r->end : end;
+    if (r->pc && region_shared(r))
+      harvest_dirty(p, r, lo, hi);
+    n += resident(p->pgdir, lo, hi);
+    unmap_range(p, lo, hi, 0);
+  }
+  release(&p->regionlock);
+  flush_tlb(p);
+  return n;
+}
+
+// madvise(addr, length, advice): see docs/mmap.md. Returns the pages
+// dropped (0 but for MADV_DONTNEED), or -1.
+static int do_madvise(uint addr, uint length, int advice) {
+  struct proc *p = myproc();
+  struct region *r;
+  uint end;
+  if (advice != MADV_NORMAL && advice != MADV_WILLNEED && advice != MADV_DONTNEED)
+    return syserr(ERR_BADARG, advice);
+  if (addr % PGSIZE != 0 || addr >= KERNBASE || length > KERNBASE - addr)
+    return syserr(ERR_BADADDR, addr);
+  if (length == 0)
+    return 0;
+  end = PGROUNDUP(addr + length);
+  if (!covered(p, addr, end))
+    return syserr(ERR_NOREGION, addr);
+  if (advice == MADV_DONTNEED)
+    return dontneed(p, addr, end);
+  if (advice == MADV_WILLNEED) {
+    for (r = first_ending_after(p, addr); r && r->start < end; r = r->next)
+      if (willneed(p, r, r->start > addr ? r->start : addr, r->end < end ? r->end : end) < 0)
+        return syserr(ERR_NOMEM, 0);
+  }
+  return 0;
+}
+
+int sys_madvise(void) {
+  int addr, length, advice, r;
+  if (argint(0, &addr) < 0 || argint(1, &length) < 0 || argint(2, &advice) < 0)
+    return -1;  // the argument helper said why
+  r = do_madvise(addr, length, advice);
+  trace_emit(EV_MADVISE, addr, length, advice, r);
+  return r < 0 ? -1 : 0;
 }
 
 // ---- getmaps ---------------------------------------------------------
@@ -905,7 +1295,7 @@ int regions_prefault_files(uint va, uint len, int write) {
   uint a, end = va + len;
   if (len == 0 || end < va)
     return 0;
-  for (r = p->regions; r && r->start < end; r = r->next) {
+  for (r = first_ending_after(p, va); r && r->start < end; r = r->next) {
     if (r->end <= va || !r->pc)
       continue;
     for (a = PGROUNDDOWN(r->start > va ? r->start : va); a < r->end && a < end; a += PGSIZE)

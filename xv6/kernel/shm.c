@@ -128,6 +128,71 @@ void shm_share(struct shmobj *s) {
   release(&shmlock);
 }
 
+// A region using s covers pages [lo, hi) too (it grew).
+void shm_cover(struct shmobj *s, uint lo, uint hi) {
+  acquire(&shmlock);
+  cover(s, lo, hi, 1);
+  release(&shmlock);
+}
+
+// Free the tables of big (a grown copy of s's shape) that s does not use.
+static void free_new_tables(struct shmobj *big, struct shmobj *s) {
+  uint i;
+  for (i = 0; i < big->ntables; i++)
+    if (big->table[i] && (i >= s->ntables || big->table[i] != s->table[i]))
+      table_free(big->table[i], table_bytes(big, i));
+  kmfree(big->table);
+}
+
+// Make s npages long (mremap grows a shared region); the new pages are
+// untouched and uncovered. Tables whose size is unchanged are kept; the
+// grown shape is built aside and swapped in whole. Returns 0, or -1 if
+// memory ran out (s is then as it was).
+int shm_grow(struct shmobj *s, uint npages) {
+  struct shmobj big;
+  uint i;
+  acquire(&shmlock);
+  if (npages <= s->npages) {
+    release(&shmlock);
+    return 0;
+  }
+  big.npages = npages;
+  big.ntables = (npages + PER_TABLE - 1) / PER_TABLE;
+  if ((big.table = kmalloc(big.ntables * sizeof(uint *))) == 0)
+    goto fail;
+  memset(big.table, 0, big.ntables * sizeof(uint *));
+  for (i = 0; i < big.ntables; i++) {
+    if (i < s->ntables && table_bytes(&big, i) == table_bytes(s, i)) {
+      big.table[i] = s->table[i];
+      continue;
+    }
+    if ((big.table[i] = table_alloc(table_bytes(&big, i))) == 0) {
+      free_new_tables(&big, s);
+      goto fail;
+    }
+    if (i < s->ntables)
+      memmove(big.table[i], s->table[i], table_bytes(s, i));
+  }
+  for (i = 0; i < s->ntables; i++)
+    if (big.table[i] != s->table[i])
+      table_free(s->table[i], table_bytes(s, i));
+  kmfree(s->table);
+  *s = (struct shmobj){ s->ref, big.npages, big.ntables, big.table };
+  release(&shmlock);
+  return 0;
+fail:
+  release(&shmlock);
+  return -1;
+}
+
+// One region using s goes, its pages now covered by the region it merged
+// into (which still uses s, so s stays).
+void shm_unshare(struct shmobj *s) {
+  acquire(&shmlock);
+  s->ref--;
+  release(&shmlock);
+}
+
 // A region using s stops covering pages [lo, hi) but remains.
 void shm_uncover(struct shmobj *s, uint lo, uint hi) {
   acquire(&shmlock);

@@ -96,6 +96,8 @@ extern int sys_mprotect(void);
 extern int sys_getmaps(void);
 extern int sys_tracectl(void);
 extern int sys_msync(void);
+extern int sys_madvise(void);
+extern int sys_mremap(void);
 
 static int (*syscalls[])(void) = {
   [SYS_fork] sys_fork,
@@ -129,6 +131,8 @@ static int (*syscalls[])(void) = {
   [SYS_kmstat] sys_kmstat,
   [SYS_tracectl] sys_tracectl,
   [SYS_msync] sys_msync,
+  [SYS_madvise] sys_madvise,
+  [SYS_mremap] sys_mremap,
 };
 
 // Run the call numbered in eax; its result goes back in eax. A call that

@@ -32,4 +32,6 @@
 #define SYS_kmstat   29
 #define SYS_tracectl 30
 #define SYS_msync    31
+#define SYS_madvise  32
+#define SYS_mremap   33
 #endif

@@ -85,7 +85,15 @@
     /* inum's bytes from offset, read on first use by a mapping */          \
   X(FILE_WRITEBACK, 28, inum, offset,   pa,       bytes)                    \
     /* the dirty cached page pa was written to the file inum at offset */   \
-    /* (bytes: up to the end of the file), in one log operation */
+    /* (bytes: up to the end of the file), in one log operation */        \
+  /* The rest of the memory calls (mmap.c). */                              \
+  X(MREMAP,     29, old,     oldlen,    new,      newlen)                   \
+    /* mremap's result: [old, old+oldlen) is now [new, new+newlen) (new */  \
+    /* -1: failed); a move's pages came first, each a PAGE_UNMAP at the */  \
+    /* old address and a PAGE_MAP at the new */                             \
+  X(MADVISE,    30, addr,    length,    advice,   dropped)                  \
+    /* madvise's result: dropped is the pages MADV_DONTNEED unmapped (each */\
+    /* a PAGE_UNMAP or PAGE_DROP first), or -1 if the call failed */
 
 // Small enumerations that event fields take values from. A field whose
 // name is an enumeration's name, in lower case, holds one of its values.

@@ -664,7 +664,7 @@ static void test_lazy_buffer(void) {
   check(resident_of(a) == 1, "1-byte write and read: %d pages resident", resident_of(a));
   close(fd);
 
-  b = xmap(0, BIGBUF, RW, PRIV);
+  b = xmap(0, BIGBUF, RW | PROT_EXEC, PRIV);  // unlike a, so that the two do not merge
   fd = open("/lb-file", O_RDONLY);
   check(read(fd, (char *)b, BIGBUF) == 10, "64 MiB read of a 10-byte file did not return 10");
   check(resident_of(b) == 1, "64 MiB read of 10 bytes: %d pages resident", resident_of(b));

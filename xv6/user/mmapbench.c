@@ -329,10 +329,74 @@ static void bench_files(void) {
   unlink(BENCHFILE);
 }
 
+#define BIG (16 * 1024 * 1024)
+#define BIGAT 0x40000000
+
+// A 16 MiB private region at BIGAT, every page touched.
+static char *touched_big(void) {
+  char *p = mmap((void *)BIGAT, BIG, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  uint k;
+  if (p == MAP_FAILED) {
+    printf(2, "mmapbench: mmap of 16 MiB failed\n");
+    exit();
+  }
+  for (k = 0; k < BIG; k += PGSIZE)
+    p[k] = 1;
+  return p;
+}
+
+// mremap of a touched 16 MiB region: grown by a page in place, and grown
+// by a page where the next page is taken, so that it moves (4,096
+// page-table entries move; no page is copied).
+static void bench_mremap(void) {
+  uint g[REPS], m[REPS], i;
+  uint64 t0;
+  char *p, *q, *wall;
+  for (i = 0; i < REPS; i++) {
+    p = touched_big();
+    t0 = rdtsc();
+    q = mremap(p, BIG, BIG + PGSIZE, 0, 0);
+    g[i] = rdtsc() - t0;
+    munmap(q, BIG + PGSIZE);
+    p = touched_big();
+    wall = mmap(p + BIG, PGSIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    t0 = rdtsc();
+    q = mremap(p, BIG, BIG + PGSIZE, MREMAP_MAYMOVE, 0);
+    m[i] = rdtsc() - t0;
+    if (q == MAP_FAILED || q == p)
+      printf(2, "mmapbench: mremap did not move\n");
+    munmap(q, BIG + PGSIZE);
+    munmap(wall, PGSIZE);
+  }
+  row("mremap of a touched 16 MiB region, grown in place", median(g, REPS), "cycles");
+  row("mremap of a touched 16 MiB region, moved (4096 entries)", median(m, REPS), "cycles");
+}
+
+// madvise(MADV_DONTNEED) of a touched 16 MiB region: 4,096 pages freed.
+static void bench_madvise(void) {
+  uint t[REPS], i;
+  uint64 t0;
+  char *p;
+  for (i = 0; i < REPS; i++) {
+    p = touched_big();
+    t0 = rdtsc();
+    madvise(p, BIG, MADV_DONTNEED);
+    t[i] = rdtsc() - t0;
+    munmap(p, BIG);
+  }
+  row("madvise DONTNEED of a touched 16 MiB region", median(t, REPS), "cycles");
+}
+
 int main(int argc, char *argv[]) {
   if (argc > 1 && strcmp(argv[1], "-exit") == 0)
     exit();
   printf(1, "| operation | median | unit |\n|---|---|---|\n");
+  if (argc > 1 && strcmp(argv[1], "regions") == 0) {  // only the region-count rows
+    bench_with_regions(1);
+    bench_with_regions(4096);
+    exit();
+  }
   bench_with_regions(1);
   bench_with_regions(16);
   bench_with_regions(256);
@@ -342,5 +406,7 @@ int main(int argc, char *argv[]) {
   bench_munmap_sparse();
   bench_fork();
   bench_files();
+  bench_mremap();
+  bench_madvise();
   exit();
 }

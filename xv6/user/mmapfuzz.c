@@ -1,6 +1,8 @@
-// mmapfuzz: a long random stream of mmap, munmap, mprotect and sbrk calls,
-// arguments often garbage, each checked against a model of the address
-// space that implements the rules of docs/mmap.md.
+// mmapfuzz: a long random stream of mmap (MAP_FIXED_NOREPLACE too),
+// munmap, mprotect, mremap, madvise and sbrk calls, arguments often
+// garbage, each checked against a model of the address space that
+// implements the rules of docs/mmap.md. The model merges neighbours as the
+// kernel must, so getmaps() must show the minimal region list.
 //
 //   mmapfuzz [ops=N] [seed=N | fuzz-seed<N>]...
 //
@@ -40,7 +42,7 @@
 #define GIB        0x40000000u
 #define MAXREG     400    // regions the model holds; ops that would pass it are skipped
 #define CROWDED    120    // above this, prefer big munmaps
-#define MAXTOUCH   512    // touched pages the model remembers
+#define MAXTOUCH   2048   // touched pages the model remembers
 #define BAND       0x20000000u  // most hints fall in a band of BANDPAGES pages
 #define BANDPAGES  512
 #define CHECK_EVERY 10    // ops between comparisons with getmaps
@@ -51,7 +53,9 @@
 
 static int filefd = -1;   // FUZZFILE, open O_RDWR during a case
 
-#define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE)
+#define MAP_KNOWN  (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | \
+                    MAP_FIXED_NOREPLACE)
+#define OBJ_FILE   (-1)   // mregion.obj of a mapping of FUZZFILE
 #define PROT_KNOWN (PROT_READ | PROT_WRITE | PROT_EXEC)
 
 
@@ -63,7 +67,12 @@ struct mregion {
   int prot;
   int shared;
   int populated;  // every page present (MAP_POPULATE), also after splits
+  int obj;        // 0: private anonymous; OBJ_FILE; else a shared object's number
+  uint off;       // obj != 0: the object's (or file's) page at start
 };
+
+static int nobjects;  // shared objects made so far (their numbers)
+static int opno;      // the operation running, for messages
 
 static struct mregion model[MAXREG];
 static int nmodel;
@@ -73,15 +82,31 @@ static uint heapbase, msz;  // the heap is [heapbase, msz), msz = sbrk(0)
 struct mpage {
   uint va;
   uint value;
+  uint off;       // where in the page the word is (it moves with mremap)
+  int absent;     // dropped by MADV_DONTNEED from a shared region: not resident
 };
 
 static struct mpage touched[MAXTOUCH];
 static int ntouched;
 
-// Each page's test word sits at its own offset, so that a page mapped at
-// the wrong address shows.
+static int find_touched(uint page);
+
+// Each page's test word sits at its own offset (chosen by the address the
+// page was first touched at), so that a page mapped at the wrong address
+// shows.
 static uint word_addr(uint page) {
-  return page + ((page / PG) * 52) % PG;
+  int t = find_touched(page);
+  return page + (t >= 0 ? touched[t].off : ((page / PG) * 52) % PG);
+}
+
+// Remember page as touched, holding value. Returns its index.
+static int add_touched(uint page, uint value) {
+  int t = ntouched++;
+  touched[t].off = word_addr(page) - page;
+  touched[t].va = page;
+  touched[t].value = value;
+  touched[t].absent = 0;
+  return t;
 }
 
 static uint region_floor(void) {
@@ -111,7 +136,7 @@ static uint model_resident(struct mregion *r) {
   if (r->populated)
     return (r->end - r->start) / PG;
   for (i = 0; i < ntouched; i++)
-    if (touched[i].va >= r->start && touched[i].va < r->end)
+    if (touched[i].va >= r->start && touched[i].va < r->end && !touched[i].absent)
       n++;
   return n;
 }
@@ -168,6 +193,8 @@ static void split_at(int i, uint va) {
   struct mregion r = model[i];
   model[i].end = va;
   r.start = va;
+  if (r.obj)
+    r.off += (va - model[i].start) / PG;
   insert_at(i + 1, &r);
 }
 
@@ -188,9 +215,12 @@ static void model_cut(uint lo, uint hi) {
   forget_touched(lo, hi);
 }
 
-static void model_insert(uint start, uint end, int prot, int shared, int populated) {
+static void model_insert(uint start, uint end, int prot, int shared, int populated,
+                         int obj, uint off) {
   struct mregion r;
   int i;
+  r.obj = obj;
+  r.off = off;
   r.start = start;
   r.end = end;
   r.prot = prot;
@@ -199,6 +229,45 @@ static void model_insert(uint start, uint end, int prot, int shared, int populat
   for (i = 0; i < nmodel && model[i].start < start; i++)
     ;
   insert_at(i, &r);
+}
+
+// Regions a and b (b right after a) behave the same: the kernel merges them.
+static int mergeable(struct mregion *a, struct mregion *b) {
+  return a->end == b->start && a->prot == b->prot && a->shared == b->shared &&
+         a->obj == b->obj && (a->obj == 0 || a->off + (a->end - a->start) / PG == b->off);
+}
+
+// A populated region's pages become touched pages (zeros unless written),
+// so that it can merge with one that is not populated.
+static void unpopulate(struct mregion *r) {
+  uint a;
+  if (!r->populated)
+    return;
+  for (a = r->start; a < r->end; a += PG) {
+    if (find_touched(a) >= 0)
+      continue;
+    check(ntouched < MAXTOUCH, "op %d: the model has no room for more pages", opno);
+    add_touched(a, 0);
+  }
+  r->populated = 0;
+}
+
+// Merge neighbours that behave the same: the minimal region list, which
+// getmaps must show.
+static void model_merge(void) {
+  int i;
+  for (i = 0; i + 1 < nmodel;) {
+    if (!mergeable(&model[i], &model[i + 1])) {
+      i++;
+      continue;
+    }
+    if (model[i].populated != model[i + 1].populated) {
+      unpopulate(&model[i]);
+      unpopulate(&model[i + 1]);
+    }
+    model[i].end = model[i + 1].end;
+    remove_at(i + 1);
+  }
 }
 
 static void model_protect(uint lo, uint hi, int prot) {
@@ -289,6 +358,14 @@ static int predict_mmap(struct mmap_args *a, uint *want, uint *alt, int *prot, i
   }
   if (a->offset % PG != 0)
     return 0;
+  if (a->flags & MAP_FIXED_NOREPLACE) {  // exactly there, over nothing
+    if (a->addr % PG || a->addr < floor || a->addr > MMAPTOP || size > MMAPTOP - a->addr)
+      return 0;
+    if (overlaps(a->addr, a->addr + size) || nmodel + 1 > NREGION)
+      return 0;
+    *want = *alt = a->addr;
+    return 1;
+  }
   if (a->flags & MAP_FIXED) {
     if (a->addr % PG || a->addr < floor || a->addr > MMAPTOP || size > MMAPTOP - a->addr)
       return 0;
@@ -338,11 +415,11 @@ static int predict_mprotect(uint addr, int len, int prot) {
 
 // ---- statistics -----------------------------------------------------------------
 
-enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_SBRK, C_TOUCH, C_SYSCALL, NCALLS };
-static char *call_names[] = {"mmap", "munmap", "mprotect", "sbrk", "touch", "syscall"};
+enum { C_MMAP, C_MUNMAP, C_MPROTECT, C_SBRK, C_TOUCH, C_SYSCALL, C_MREMAP, C_MADVISE, NCALLS };
+static char *call_names[] = {"mmap", "munmap", "mprotect", "sbrk", "touch", "syscall", "mremap",
+                             "madvise"};
 static int calls[NCALLS], succeeded[NCALLS];
 static int ambiguous;  // answers the contract left open
-static int opno;
 
 static void count(int call, int ok) {
   calls[call]++;
@@ -396,7 +473,8 @@ static int random_prot(void) {
 }
 
 static int random_flags(void) {
-  static int bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE};
+  static int bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE,
+                       MAP_FIXED_NOREPLACE};
   int f = 0, i;
   switch (below(16)) {
   case 0:
@@ -404,7 +482,7 @@ static int random_flags(void) {
   case 1:
     return (int)rnd32();
   case 2:
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 6; i++)
       if (below(2))
         f |= bits[i];
     return f;
@@ -416,6 +494,8 @@ static int random_flags(void) {
       f |= MAP_FIXED;
     if (below(10) == 0)
       f |= MAP_POPULATE;
+    if (below(10) == 0)
+      f |= MAP_FIXED_NOREPLACE;
     return f;
   }
 }
@@ -429,7 +509,7 @@ static void describe(char *call, uint a, uint b, uint c) {
 static void op_mmap(void) {
   struct mmap_args a;
   uint want = 0, alt = 0, got;
-  int ok, prot = 0, shared = 0;
+  int ok, prot = 0, shared = 0, obj = 0;
   a.addr = random_addr();
   a.len = random_len();
   a.prot = random_prot();
@@ -464,10 +544,15 @@ static void op_mmap(void) {
     return;
   if (want != alt)
     ambiguous++;
-  if (a.flags & MAP_FIXED)
+  if ((a.flags & MAP_FIXED) && !(a.flags & MAP_FIXED_NOREPLACE))
     model_cut(got, got + PGROUNDUP((uint)a.len));
+  if (a.fd == filefd && a.flags != 0 && !(a.flags & MAP_ANONYMOUS))
+    obj = OBJ_FILE;
+  else if (shared)
+    obj = ++nobjects;
   model_insert(got, got + PGROUNDUP((uint)a.len), prot, shared,
-               a.flags != 0 && (a.flags & MAP_POPULATE));
+               a.flags != 0 && (a.flags & MAP_POPULATE), obj, obj == OBJ_FILE ? a.offset / PG : 0);
+  model_merge();
 }
 
 static void call_munmap(uint addr, uint len) {
@@ -510,8 +595,195 @@ static void op_mprotect(void) {
     describe("mprotect", addr, len, prot);
     fail("op %d: mprotect returned %d, the model says %d", opno, got, ok ? 0 : -1);
   }
-  if (ok)
+  if (ok) {
     model_protect(addr, addr + PGROUNDUP((uint)len), prot);
+    model_merge();
+  }
+}
+
+// The model region holding va, or -1.
+static int region_index(uint va) {
+  int i;
+  for (i = 0; i < nmodel; i++)
+    if (model[i].start <= va && va < model[i].end)
+      return i;
+  return -1;
+}
+
+struct mremap_args {
+  uint old, oldlen, newlen, newaddr;
+  int flags;
+};
+
+// What mremap must return (docs/mmap.md), or -1; *moved: it moves.
+static uint predict_mremap(struct mremap_args *a, int *moved) {
+  uint osz = PGROUNDUP(a->oldlen), nsz = PGROUNDUP(a->newlen), oldend, want, alt;
+  int i;
+  *moved = 0;
+  if ((a->flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)) ||
+      ((a->flags & MREMAP_FIXED) && !(a->flags & MREMAP_MAYMOVE)))
+    return -1;
+  if (a->oldlen == 0 || a->newlen == 0 || a->oldlen > MMAPTOP || a->newlen > MMAPTOP)
+    return -1;
+  if (a->old % PG || a->old >= MMAPTOP || osz > MMAPTOP - a->old)
+    return -1;
+  oldend = a->old + osz;
+  if ((i = region_index(a->old)) < 0 || oldend > model[i].end)
+    return -1;
+  if (a->flags & MREMAP_FIXED) {
+    if (a->newaddr % PG || a->newaddr < region_floor() || a->newaddr > MMAPTOP ||
+        nsz > MMAPTOP - a->newaddr)
+      return -1;
+    if (a->newaddr < oldend && a->newaddr + nsz > a->old)
+      return -1;
+    *moved = 1;
+    return a->newaddr;
+  }
+  if (nsz <= osz)
+    return a->old;
+  if (oldend == model[i].end && nsz - osz <= MMAPTOP - oldend && !overlaps(oldend, a->old + nsz))
+    return a->old;
+  if (!(a->flags & MREMAP_MAYMOVE) || !place(0, nsz, &want, &alt))
+    return -1;
+  *moved = 1;
+  return want;
+}
+
+// Move the model's [old, old+osz) of region r to new, nsz long.
+static void model_move(struct mregion r, uint old, uint osz, uint new, uint nsz) {
+  uint keep = osz < nsz ? osz : nsz;
+  int i;
+  if (r.obj)
+    r.off += (old - r.start) / PG;
+  r.start = new;
+  r.end = new + nsz;
+  r.populated = 0;  // the caller unpopulated it: its pages are touched ones
+  model_cut(new, new + nsz);
+  for (i = 0; i < ntouched; i++)
+    if (touched[i].va >= old && touched[i].va < old + keep)
+      touched[i].va += new - old;
+  model_cut(old, old + osz);
+  model_insert(r.start, r.end, r.prot, r.shared, 0, r.obj, r.off);
+}
+
+static void op_mremap(void) {
+  struct mremap_args a;
+  struct mregion *r = random_region();
+  uint want, got, osz, nsz;
+  int moved, i;
+  if (r == 0 || nmodel > MAXREG - 4)
+    return;
+  a.old = below(8) ? r->start + below((r->end - r->start) / PG) * PG : random_addr();
+  if (below(2))  // to the end of its region: the case that may grow in place
+    a.oldlen = region_index(a.old) >= 0 ? model[region_index(a.old)].end - a.old : PG;
+  else
+    a.oldlen = below(8) ? (1 + below(8)) * PG - below(2) : (uint)random_len();
+  a.newlen = below(8) ? (1 + below(24)) * PG - below(2) : (uint)random_len();
+  a.flags = below(10) ? (int)below(4) : (int)rnd32();
+  a.newaddr = random_addr();
+  osz = PGROUNDUP(a.oldlen);
+  // Only private anonymous memory grows: grown file pages would lie past
+  // the file, and a grown shared region could meet its own object's pages.
+  if ((i = region_index(a.old)) >= 0 && model[i].obj && PGROUNDUP(a.newlen) > osz)
+    a.newlen = a.oldlen;
+  nsz = PGROUNDUP(a.newlen);
+  want = predict_mremap(&a, &moved);
+  if (want != (uint)-1 && i >= 0 && model[i].populated) {
+    if (ntouched + (model[i].end - model[i].start) / PG > MAXTOUCH)
+      return;
+    unpopulate(&model[i]);
+  }
+  got = (uint)mremap((void *)a.old, a.oldlen, a.newlen, a.flags, (void *)a.newaddr);
+  count(C_MREMAP, got != (uint)-1);
+  if (got != want) {
+    printf(1, "# op %d: mremap(%x, %x, %x", opno, a.old, a.oldlen, a.newlen);
+    printf(1, ", %x, %x)\n", a.flags, a.newaddr);
+    fail("op %d: mremap returned %x, the model says %x", opno, got, want);
+  }
+  if (want == (uint)-1)
+    return;
+  if (moved)
+    model_move(model[i], a.old, osz, got, nsz);
+  else if (nsz < osz)
+    model_cut(a.old + nsz, a.old + osz);
+  else if (nsz > osz)
+    model[i].end = a.old + nsz;  // grown in place
+  model_merge();
+}
+
+// Pages of [lo, hi) that MADV_WILLNEED would add to the touched list.
+static int willneed_pages(uint lo, uint hi) {
+  uint a;
+  int i = region_index(lo), n = 0;
+  for (a = lo; a < hi; a += PG) {
+    while (i >= 0 && i < nmodel && model[i].end <= a)
+      i++;
+    if (i >= 0 && i < nmodel && model[i].prot != PROT_NONE && !model[i].populated &&
+        find_touched(a) < 0)
+      n++;
+  }
+  return n;
+}
+
+// Pages of the populated regions meeting [lo, hi).
+static int populated_pages(uint lo, uint hi) {
+  int i, n = 0;
+  for (i = 0; i < nmodel; i++)
+    if (model[i].populated && model[i].start < hi && model[i].end > lo)
+      n += (model[i].end - model[i].start) / PG;
+  return n;
+}
+
+// The model after madvise(lo, hi - lo, advice) succeeded.
+static void model_advise(uint lo, uint hi, int advice) {
+  uint a;
+  int i, t;
+  for (i = 0; i < nmodel; i++) {
+    if (model[i].end <= lo || model[i].start >= hi)
+      continue;
+    if (advice == MADV_DONTNEED)
+      unpopulate(&model[i]);
+    for (a = model[i].start > lo ? model[i].start : lo; a < model[i].end && a < hi; a += PG) {
+      t = find_touched(a);
+      if (advice == MADV_WILLNEED && model[i].prot != PROT_NONE && !model[i].populated) {
+        if (t < 0)
+          t = add_touched(a, 0);
+        touched[t].absent = 0;
+      } else if (advice == MADV_DONTNEED && t >= 0 && model[i].shared) {
+        touched[t].absent = 1;  // the object keeps the page
+      }
+    }
+    if (advice == MADV_DONTNEED && !model[i].shared)
+      forget_touched(model[i].start > lo ? model[i].start : lo, model[i].end < hi ? model[i].end : hi);
+  }
+}
+
+static void op_madvise(void) {
+  struct mregion *r = random_region();
+  uint addr = random_addr(), len = (uint)random_len(), end = 0;
+  int advice = below(10) ? (int)below(6) : (int)rnd32(), ok, got;
+  if (r && below(3)) {
+    addr = r->start + below((r->end - r->start) / PG) * PG;
+    len = (1 + below(8)) * PG;
+  }
+  ok = (advice == MADV_NORMAL || advice == MADV_WILLNEED || advice == MADV_DONTNEED) &&
+       addr % PG == 0 && addr < KERNBASE && len <= KERNBASE - addr;
+  if (ok && len > 0) {
+    end = PGROUNDUP(addr + len);
+    ok = covered(addr, end);
+  }
+  if (ok && advice == MADV_WILLNEED && len > 0 && ntouched + willneed_pages(addr, end) > MAXTOUCH)
+    advice = MADV_NORMAL;  // the model has no room for the pages
+  if (ok && advice == MADV_DONTNEED && len > 0 && ntouched + populated_pages(addr, end) > MAXTOUCH)
+    advice = MADV_NORMAL;  // no room to unpopulate the regions
+  got = madvise((void *)addr, len, advice);
+  count(C_MADVISE, got == 0);
+  if (got != (ok ? 0 : -1)) {
+    describe("madvise", addr, len, advice);
+    fail("op %d: madvise returned %d, the model says %d", opno, got, ok ? 0 : -1);
+  }
+  if (ok && len > 0)
+    model_advise(addr, end, advice);
 }
 
 static void op_sbrk(void) {
@@ -564,11 +836,9 @@ static void op_touch(void) {
   count(C_TOUCH, 1);
   check(v == (t < 0 ? 0 : touched[t].value), "op %d: %x holds %x, expected %x", opno,
         word_addr(page), v, t < 0 ? 0 : touched[t].value);
-  if (t < 0) {
-    t = ntouched++;
-    touched[t].va = page;
-    touched[t].value = 0;
-  }
+  if (t < 0)
+    t = add_touched(page, 0);
+  touched[t].absent = 0;
   if (r->prot & PROT_WRITE) {
     touched[t].value = rnd32();
     *(volatile uint *)word_addr(page) = touched[t].value;
@@ -590,7 +860,7 @@ static void op_syscall(void) {
   // Whether a call that fails faults the page in first is not part of
   // the contract: only try failing calls on pages already present.
   allowed = into ? (r->prot & PROT_WRITE) != 0 : r->prot != PROT_NONE;
-  if (!allowed && t < 0 && !r->populated)
+  if (!allowed && (t < 0 ? !r->populated : touched[t].absent))
     return;
   check(pipe(p) == 0, "op %d: pipe failed", opno);
   if (into) {  // the kernel writes the page
@@ -613,11 +883,10 @@ static void op_syscall(void) {
         into ? "read() into a region" : "write() from a region", word_addr(page), got);
   if (!allowed)
     return;
-  if (t < 0) {
-    t = ntouched++;
-    touched[t].va = page;
-  }
+  if (t < 0)
+    t = add_touched(page, v);
   touched[t].value = v;
+  touched[t].absent = 0;
 }
 
 // ---- comparing the model with the kernel -----------------------------------------
@@ -661,6 +930,7 @@ static void read_back(void) {
     if (model[j].prot == PROT_NONE)
       continue;
     v = *(volatile uint *)word_addr(touched[i].va);
+    touched[i].absent = 0;
     check(v == touched[i].value, "op %d: %x holds %x, expected %x", opno,
           word_addr(touched[i].va), v, touched[i].value);
   }
@@ -677,15 +947,19 @@ static void one_op(void) {
     op_munmap_span();
     return;
   }
-  if (k < 35)
+  if (k < 30)
     op_mmap();
-  else if (k < 52)
+  else if (k < 45)
     op_munmap();
-  else if (k < 65)
+  else if (k < 56)
     op_mprotect();
-  else if (k < 70)
+  else if (k < 63)
+    op_mremap();
+  else if (k < 67)
+    op_madvise();
+  else if (k < 71)
     op_sbrk();
-  else if (k < 92)
+  else if (k < 93)
     op_touch();
   else
     op_syscall();

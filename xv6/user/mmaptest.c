@@ -333,9 +333,8 @@ static void test_hint_free(void) {
   expect_unmapped(ARENA, ARENA + 64 * PG);
   xmap_at(ARENA + 5 * PG, ARENA + 5 * PG + 123, 2 * PG, RW, PRIV);  // rounded down
   xmap_at(ARENA + 7 * PG, ARENA + 7 * PG, PG, RW, PRIV);            // right next to it
-  // Adjacent regions stay separate records.
-  expect_region(ARENA + 5 * PG, ARENA + 7 * PG, RW);
-  expect_region(ARENA + 7 * PG, ARENA + 8 * PG, RW);
+  // Adjacent regions alike merge into one record.
+  expect_region(ARENA + 5 * PG, ARENA + 8 * PG, RW);
   xmunmap(ARENA + 5 * PG, 3 * PG);
 }
 
@@ -346,14 +345,15 @@ static void test_hint_occupied(void) {
   xmap_at(h + 10 * PG, h + 10 * PG, 10 * PG, RW, PRIV);  // [h+10, h+20); 2-page hole
   // 3 pages near h+2: the hole is too small; below h is 5 pages away,
   // above h+20 is 18 pages away.
-  map_as_predicted(h + 2 * PG, 3 * PG, RW, PRIV);
-  expect_region(h - 3 * PG, h, RW);
+  // (Read-only, so that they do not merge with the regions they touch.)
+  map_as_predicted(h + 2 * PG, 3 * PG, PROT_READ, PRIV);
+  expect_region(h - 3 * PG, h, PROT_READ);
   // 1 page near h+16: the hole (at h+9, 7 away) loses to h+20 (4 away).
-  map_as_predicted(h + 16 * PG, PG, RW, PRIV);
-  expect_region(h + 20 * PG, h + 21 * PG, RW);
+  map_as_predicted(h + 16 * PG, PG, PROT_READ, PRIV);
+  expect_region(h + 20 * PG, h + 21 * PG, PROT_READ);
   // 1 page near h+11: the hole wins now, at its top.
-  map_as_predicted(h + 11 * PG, PG, RW, PRIV);
-  expect_region(h + 9 * PG, h + 10 * PG, RW);
+  map_as_predicted(h + 11 * PG, PG, PROT_READ, PRIV);
+  expect_region(h + 9 * PG, h + 10 * PG, PROT_READ);
   // A 2-page request at the old hole's start: nothing there now.
   map_as_predicted(h + 8 * PG, 2 * PG, RW, PRIV);
   xmunmap(h - 16 * PG, 48 * PG);
@@ -380,16 +380,17 @@ static void test_hint_outside(void) {
 // addr 0: the top of the highest gap that fits.
 static void test_topdown(void) {
   uint a, b, c;
+  // Protections alternate so that neighbours do not merge.
   a = xmap_at(MMAPTOP - 4 * PG, 0, 4 * PG, RW, PRIV);
-  b = xmap_at(a - 2 * PG, 0, 2 * PG, RW, PRIV);
+  b = xmap_at(a - 2 * PG, 0, 2 * PG, PROT_READ, PRIV);
   c = xmap_at(b - 3 * PG, 0, 3 * PG, RW, PRIV);
   xmunmap(b, 2 * PG);
-  map_as_predicted(0, PG, RW, PRIV);
-  expect_region(b + PG, a, RW);             // top of b's hole
-  map_as_predicted(0, 2 * PG, RW, PRIV);
-  expect_region(c - 2 * PG, c, RW);         // hole too small: below c
-  map_as_predicted(0, PG, RW, PRIV);
-  expect_region(b, b + PG, RW);             // the rest of the hole
+  map_as_predicted(0, PG, PROT_READ, PRIV);
+  expect_region(b + PG, a, PROT_READ);      // top of b's hole
+  map_as_predicted(0, 2 * PG, PROT_READ, PRIV);
+  expect_region(c - 2 * PG, c, PROT_READ);  // hole too small: below c
+  map_as_predicted(0, PG, PROT_NONE, PRIV);
+  expect_region(b, b + PG, PROT_NONE);      // the rest of the hole
   xmunmap(c - 2 * PG, MMAPTOP - (c - 2 * PG));
 }
 
@@ -405,7 +406,7 @@ static void test_reuse(void) {
   check(peek(a + 4 * PG) == 0, "reused page not zero");
   xmunmap(a + 4 * PG, 4 * PG);
   map_as_predicted(a + 5 * PG, 4 * PG, RW, PRIV);  // clamped into the hole
-  expect_region(a + 4 * PG, a + 8 * PG, RW);
+  expect_region(a, a + 12 * PG, RW);               // and merged with both sides
   map_as_predicted(a + 5 * PG, PG, RW, PRIV);      // only a hole elsewhere now
   xmunmap(a - 4 * PG, 20 * PG);
 }
@@ -431,9 +432,8 @@ static void test_fixed(void) {
   xmap_at(a + 10 * PG, a + 10 * PG, 2 * PG, RW, PRIV);
   xmap_at(a + 14 * PG, a + 14 * PG, 2 * PG, RW, PRIV);
   xmap_at(a + 6 * PG, a + 6 * PG, 12 * PG, RW, PRIV | MAP_FIXED);
-  expect_region(a + 4 * PG, a + 6 * PG, RW);
-  expect_region(a + 6 * PG, a + 18 * PG, RW);
-  check(count_regions() == 4, "%d regions after MAP_FIXED over several", count_regions());
+  expect_region(a + 4 * PG, a + 18 * PG, RW);  // merged with what it touches
+  check(count_regions() == 3, "%d regions after MAP_FIXED over several", count_regions());
   check_pages(a + 4 * PG, 2, 0x804);
   check(peek(a + 7 * PG) == 0, "page under MAP_FIXED not zero");
   xmunmap(a, 18 * PG);
@@ -721,9 +721,10 @@ static void test_mprotect_split(void) {
   check_pages(a + PG, 7, 0x51);
   expect_fault(a + 3 * PG, 1, "write to the read-only middle");
   poke(a + 5 * PG, 0x55);
-  // One call over several adjacent regions: no holes, no merging.
+  // One call over several adjacent regions: no holes; alike again, one region.
   xmprotect(a, 8 * PG, RW);
-  check(count_regions() == n + 4, "mprotect merged regions");
+  check(count_regions() == n, "%d regions after mprotect back, expected %d", nmaps - 4, n);
+  expect_region(a, a + 8 * PG, RW);
   poke(a + 7 * PG, 0x57);
   xmunmap(a, 8 * PG);
 }
@@ -1028,10 +1029,10 @@ static void test_heap_collision(void) {
 static void test_region_limit(void) {
   int nbuf = NREGION + FIRST_REGION + 8, n, i, have;
   struct mapinfo *big = (struct mapinfo *)xmap(0, nbuf * sizeof(struct mapinfo), RW, PRIV);
-  uint r3 = xmap(0, 3 * PG, RW, PRIV), a = 0, lowest;
+  uint r3 = xmap_at(ARENA + 16 * PG, ARENA + 16 * PG, 3 * PG, RW, PRIV), a = 0, lowest;
   have = count_regions();
-  for (i = have; i < NREGION; i++)
-    a = xmap(0, PG, PROT_READ, PRIV);
+  for (i = have; i < NREGION; i++)  // alternating, so that none merge
+    a = xmap(0, PG, i % 2 ? PROT_READ : PROT_NONE, PRIV);
   lowest = a;
   n = getmaps(0, big, nbuf) - FIRST_REGION;
   check(n == NREGION, "%d regions, expected %d", n, NREGION);
@@ -1047,9 +1048,10 @@ static void test_region_limit(void) {
   xmap_at(lowest, lowest, PG, RW, PRIV | MAP_FIXED);
   xmunmap(lowest, PG);
   xmap(0, PG, RW, PRIV);
-  check(map(0, PG, RW, PRIV) == (uint)MAP_FAILED, "mmap past the limit after munmap");
+  check(map(0, PG, PROT_EXEC, PRIV) == (uint)MAP_FAILED, "mmap past the limit after munmap");
   // All of them are contiguous from the lowest up to MMAPTOP.
   xmunmap(lowest, MMAPTOP - lowest);
+  xmunmap(r3, 3 * PG);
   check(count_regions() == 0, "%d regions left", count_regions());
 }
 
@@ -1196,8 +1198,8 @@ static void test_pmap(void) {
   static char *argv[] = {"pmap", pidstr, 0};
   uint s = xmap(0, 16 * PG, RW, SHARED);
   int p[2], pid, n = 0, k, lines = 0, i;
-  for (i = 0; i < PMAP_EXTRA; i++)
-    xmap(0, PG, PROT_READ, PRIV);
+  for (i = 0; i < PMAP_EXTRA; i++)  // alternating, so that none merge
+    xmap(0, PG, i % 2 ? PROT_READ : PROT_NONE, PRIV);
   poke(s, 1);
   decimal(pidstr, getpid());
   xpipe(p);

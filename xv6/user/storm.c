@@ -51,7 +51,7 @@
 #define BANDPAGES  1024
 #define HEAPPAGES  4         // heap scratch pages
 #define STACKSCRATCH 1024    // bytes at the bottom of the stack page used as scratch
-#define NSYSCALLS  31        // SYS_fork .. SYS_msync
+#define NSYSCALLS  33        // SYS_fork .. SYS_mremap
 #define NELEM(a)   ((int)(sizeof(a) / sizeof((a)[0])))
 
 
@@ -1161,6 +1161,35 @@ static void op_msync(void) {
   must_be_unchanged("msync", a, len);
 }
 
+// mremap: anything may move, shrink or grow; a failure changes nothing.
+static void op_mremap(void) {
+  uint a = mm_addr(), oldlen = mm_len(), newlen = mm_len(), to = mm_addr(), r;
+  int flags = below(8) ? (int)below(4) : (int)edge_int();
+  r = (uint)sys(SYS_mremap, a, oldlen, newlen, flags, to, 0);
+  if (r == (uint)-1) {
+    must_be_unchanged("mremap", a, oldlen);
+    return;
+  }
+  wcheck(r % PG == 0 && r < KERNBASE && r >= heaplo, "mremap returned %x", r, 0, 0);
+  wcheck(!(flags & ~3) && a % PG == 0, "mremap(%x, flags %x) did not fail", a, flags, 0);
+  wild_remember(r, newlen);
+  repair();
+}
+
+// madvise: unknown advice and unaligned addresses fail; DONTNEED may
+// empty arena pages, which repair() refills.
+static void op_madvise(void) {
+  uint a = mm_addr();
+  int len = mm_len(), advice = below(8) ? (int)below(6) : (int)edge_int();
+  int r = sys3(SYS_madvise, a, len, advice);
+  if ((advice != 0 && advice != 3 && advice != 4) || a % PG)
+    wcheck(r == -1, "madvise(%x, %x, %d) did not fail", a, len, advice);
+  if (r == -1)
+    must_be_unchanged("madvise", a, len);
+  else
+    repair();
+}
+
 static void op_mprotect(void) {
   uint a = mm_addr();
   int len = mm_len(), r = sys3(SYS_mprotect, a, len, mm_prot());
@@ -1313,7 +1342,7 @@ static struct op ops[] = {
   {op_small, "small", 2}, {op_sbrk, "sbrk", 3}, {op_sleep, "sleep", 1},
   {op_kmalloc, "kmalloc", 3}, {op_kmfree, "kmfree", 3}, {op_mmap, "mmap", 6},
   {op_munmap, "munmap", 4}, {op_mprotect, "mprotect", 4}, {op_getmaps, "getmaps", 3},
-  {op_msync, "msync", 2},
+  {op_msync, "msync", 2}, {op_mremap, "mremap", 3}, {op_madvise, "madvise", 2},
   {op_sysinfo, "sysinfo", 2}, {op_kmstat, "kmstat", 2}, {op_tracectl, "tracectl", 2},
   {op_badnum, "badnum", 1}, {op_badstack, "badstack", 3},
 };

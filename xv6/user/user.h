@@ -43,6 +43,8 @@ int sysinfo(struct sysinfo*);
 int kmstat(struct kmstat*);
 int tracectl(int op, int arg);
 int msync(void* addr, unsigned int length, int flags);
+int madvise(void* addr, unsigned int length, int advice);
+void* mremap(void* old, unsigned int oldlen, unsigned int newlen, int flags, void* newaddr);
 
 // User library.
 int stat(const char*, struct stat*);

@@ -47,6 +47,8 @@ STUB(sysinfo)
 STUB(kmstat)
 STUB(tracectl)
 STUB(msync)
+STUB(madvise)
+STUB(mremap)
 
 // The stubs need no executable stack.
 .section .note.GNU-stack, "", @progbits
