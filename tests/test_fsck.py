@@ -68,13 +68,13 @@ class Image:
         else:
             self.data[self.bit_off(b)] &= ~(1 << (b % 8)) & 0xFF
 
-    # the root directory (its entries all fit in its first block in a fresh image)
+    # the root directory (its entries fit in its direct blocks in a fresh image)
     def entry_off(self, name):
-        block = self.get(1, 0)
         for off in range(0, self.get(1, "size"), DIRENT):
-            inum, raw = struct.unpack_from("<H14s", self.data, block * BSIZE + off)
+            at = self.get(1, off // BSIZE) * BSIZE + off % BSIZE
+            inum, raw = struct.unpack_from("<H14s", self.data, at)
             if inum and raw.rstrip(b"\0") == name.encode():
-                return block * BSIZE + off
+                return at
         raise KeyError(name)
 
     def inum(self, name):

@@ -435,9 +435,21 @@ class Replayer:
         """Records from index on are now records (with their times): append
         new ones, or replace a tail that was applied out of order (restore
         a checkpoint from before index first)."""
+        if not getattr(self, "_fed", False):     # from now on _rows holds every row
+            self._rows = self.trace.records[:index].tolist()
+            self._times = self.trace.times[:index].tolist()
+            self._fed = True
         del self._rows[index:], self._times[index:]
         self._rows += records.tolist()
         self._times += list(times)
+        self._chunk_start, self._chunk_end = 0, len(self._rows)
+        self._n = self._chunk_end
+
+    def share_rows(self, other):
+        """Read the rows other was fed (replaying reads them, never changes them)."""
+        self._rows, self._times, self._fed = other._rows, other._times, True
+        self._chunk_start, self._chunk_end = 0, len(self._rows)
+        self._n = self._chunk_end
 
     def checkpoint(self):
         """A copy of everything step() changes; restore() goes back to it. Freed kernel

@@ -245,10 +245,9 @@ class Model:
         rp = self._scratch
         if rp is None or not (rp.state.index <= index < rp.state.index + self.every):
             rp = self._scratch = Replayer(self.trace)
-            # Share the head's rows: replaying reads them and never changes them.
-            rp._rows, rp._times = self.head._rows, self.head._times
             at, cp = next(c for c in reversed(self.checkpoints) if c[0] <= index)
             rp.restore(cp)
+        rp.share_rows(self.head)        # the head's rows, as many as it has now
         return rp.run_to(index)
 
     def warnings(self):
