@@ -14,8 +14,7 @@ from pathlib import Path
 
 from hostlib import qemu
 from viz import REPO
-from viz.render import VizError
-from viz.trace import TraceRunError, trace_and_draw
+from viz.trace import report, trace_and_draw
 
 DEMO_TIMEOUT = 120
 
@@ -28,17 +27,9 @@ def main(argv=None):
     p.add_argument("--no-anim", action="store_true", help="skip the animation")
     args = p.parse_args(argv)
     qemu.exit_on_sigterm()
-    try:
-        result = trace_and_draw("demo", Path(args.out), args.cpus, DEMO_TIMEOUT,
-                                not args.no_anim, prog="demo", expect="demo: done")
-    except (TraceRunError, VizError) as e:
-        print(f"demo: error: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"demo: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
-        return 1
-    print(result.index)
-    return 0
+    return report(lambda: trace_and_draw("demo", Path(args.out), args.cpus, DEMO_TIMEOUT,
+                                         not args.no_anim, prog="demo", expect="demo: done"),
+                  prog="demo")
 
 
 if __name__ == "__main__":

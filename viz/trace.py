@@ -200,13 +200,20 @@ def main(argv=None):
         return 2
     qemu.exit_on_sigterm()
     out = Path(args.out) if args.out else default_out(command)
+    return report(lambda: trace_and_draw(command, out, args.cpus, args.timeout,
+                                         not args.no_anim))
+
+
+def report(draw, prog="trace"):
+    """Run draw() (a trace_and_draw); print the index path it made, or the
+    error in one line. Returns the exit status."""
     try:
-        result = trace_and_draw(command, out, args.cpus, args.timeout, not args.no_anim)
+        result = draw()
     except (TraceRunError, VizError) as e:
-        print(f"trace: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"trace: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        print(f"{prog}: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
         return 1
     print(result.index)
     return 0

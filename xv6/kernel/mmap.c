@@ -873,21 +873,31 @@ int sys_mprotect(void) {
   return r;
 }
 
+// The range msync and madvise act on: addr page-aligned, the range below
+// KERNBASE and wholly mapped (no holes). Returns 1 with *end its rounded
+// end, 0 for an empty range, -1 (with the reason) for a bad one.
+static int mapped_range(struct proc *p, uint addr, uint length, uint *end) {
+  if (addr % PGSIZE != 0 || addr >= KERNBASE || length > KERNBASE - addr)
+    return syserr(ERR_BADADDR, addr);
+  if (length == 0)
+    return 0;
+  *end = PGROUNDUP(addr + length);
+  if (!covered(p, addr, *end))
+    return syserr(ERR_NOREGION, addr);
+  return 1;
+}
+
 // msync(addr, length, flags): with MS_SYNC, write back the dirty pages
 // of shared file regions in the range before returning. The range must
 // be mapped (no holes); MS_ASYNC alone (or no flag) checks and returns.
 static int do_msync(uint addr, uint length, int flags) {
   struct proc *p = myproc();
   uint end;
+  int ok;
   if ((flags & ~MS_KNOWN) != 0 || (flags & (MS_SYNC | MS_ASYNC)) == (MS_SYNC | MS_ASYNC))
     return syserr(ERR_BADFLAGS, flags);
-  if (addr % PGSIZE != 0 || addr >= KERNBASE || length > KERNBASE - addr)
-    return syserr(ERR_BADADDR, addr);
-  if (length == 0)
-    return 0;
-  end = PGROUNDUP(addr + length);
-  if (!covered(p, addr, end))
-    return syserr(ERR_NOREGION, addr);
+  if ((ok = mapped_range(p, addr, length, &end)) <= 0)
+    return ok;
   if (flags & MS_SYNC)
     sync_range(p, addr, end);
   return 0;
@@ -1160,15 +1170,11 @@ static int do_madvise(uint addr, uint length, int advice) {
   struct proc *p = myproc();
   struct region *r;
   uint end;
+  int ok;
   if (advice != MADV_NORMAL && advice != MADV_WILLNEED && advice != MADV_DONTNEED)
     return syserr(ERR_BADARG, advice);
-  if (addr % PGSIZE != 0 || addr >= KERNBASE || length > KERNBASE - addr)
-    return syserr(ERR_BADADDR, addr);
-  if (length == 0)
-    return 0;
-  end = PGROUNDUP(addr + length);
-  if (!covered(p, addr, end))
-    return syserr(ERR_NOREGION, addr);
+  if ((ok = mapped_range(p, addr, length, &end)) <= 0)
+    return ok;
   if (advice == MADV_DONTNEED)
     return dontneed(p, addr, end);
   if (advice == MADV_WILLNEED) {
