@@ -35,7 +35,8 @@ struct mapinfo {
   uint end;        // one past the last address
   int kind;        // MAPKIND_*
   int prot;        // PROT_* bits
-  int flags;       // MAP_* bits the region was created with (regions only)
+  int flags;       // a region's kind: MAP_SHARED or MAP_PRIVATE, MAP_ANONYMOUS (regions only;
+                   // MAP_FIXED, MAP_POPULATE are requests, not kept)
   uint resident;   // pages present in the page table
   uint inum;       // a file region: the file's inode number, else 0
   uint offset;     // a file region: file offset of start
