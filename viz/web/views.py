@@ -31,6 +31,7 @@ OWNER_LEGEND = [
     (5, "pipe", "pipes", style.OWNER_STYLE["pipes"][0]),
     (6, "shared", "shared regions", style.OWNER_STYLE["shared regions"][0]),
     (7, "cow", "shared copy-on-write", "#000000"),
+    (8, "pcache", "page cache (mapped files)", style.OWNER_STYLE["page cache (mapped files)"][0]),
 ]
 OWNER_CODE = {key: code for code, key, _, _ in OWNER_LEGEND}
 PROCESS_BASE = 10
