@@ -38,6 +38,16 @@ def percentile(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
+def stop_live(console):
+    """End a `make live` run: SIGTERM lets it stop QEMU and its server cleanly."""
+    console.proc.send_signal(signal.SIGTERM)
+    try:
+        console.proc.wait(timeout=10)
+    except Exception:
+        pass
+    console.close()
+
+
 @contextmanager
 def live_guest(cpus, tmp):
     """Boot under viz.web.live with the console on a pipe; yields (console, url)."""
@@ -49,12 +59,7 @@ def live_guest(cpus, tmp):
             raise SystemExit(f"measure: boot failed: {trouble}")
         yield console, re.search(r"live: the view is at (http://127\.0\.0\.1:\d+/)", text).group(1)
     finally:
-        console.proc.send_signal(signal.SIGTERM)
-        try:
-            console.proc.wait(timeout=10)
-        except Exception:
-            pass
-        console.close()
+        stop_live(console)
 
 
 def run(console, command, timeout=600):

@@ -11,7 +11,6 @@ to seeing it to out/web/latency-steps.txt (docs/demo.md, "Live mode").
 import json
 import re
 import shutil
-import signal
 import sys
 import time
 
@@ -20,6 +19,7 @@ import pytest
 from hostlib import ROOT, qemu
 from viz import synth
 from viz.web.export import write_page
+from viz.web.measure import stop_live
 from viz.web.model import Model
 from viz.web.server import Server
 from viz.web.tests import browser
@@ -265,12 +265,7 @@ def test_live_page_shows_each_step(driver, tmp_path):
              ".some(li => li.textContent.includes(' memstep'))", "memstep gone")
         latencies = driver.execute_script("return window.xvLatencies")
     finally:
-        console.proc.send_signal(signal.SIGTERM)
-        try:
-            console.proc.wait(timeout=10)
-        except Exception:
-            pass
-        console.close()
+        stop_live(console)
     assert (tmp_path / "com2.bin").stat().st_size > 0
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "latency.json").write_text(json.dumps(latencies))
