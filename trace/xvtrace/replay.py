@@ -316,6 +316,7 @@ class Replayer:
         self._n = len(trace.records)
         self._chunk_start = self._chunk_end = 0     # records[start:end] as lists
         self._rows = self._times = []
+        self._fed = False           # feed() gives the rows (a growing capture)
         self._uid = 0
         self._freed = {}            # pa -> time freed, for double-free messages
         self._kfreed = {}           # addr -> time freed
@@ -435,7 +436,7 @@ class Replayer:
         """Records from index on are now records (with their times): append
         new ones, or replace a tail that was applied out of order (restore
         a checkpoint from before index first)."""
-        if not getattr(self, "_fed", False):     # from now on _rows holds every row
+        if not self._fed:                       # from now on _rows holds every row
             self._rows = self.trace.records[:index].tolist()
             self._times = self.trace.times[:index].tolist()
             self._fed = True

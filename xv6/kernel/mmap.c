@@ -1298,15 +1298,16 @@ int sys_getmaps(void) {
 int regions_prefault_files(uint va, uint len, int write) {
   struct proc *p = myproc();
   struct region *r;
-  uint a, end = va + len;
+  uint lo, hi, end = va + len;
   if (len == 0 || end < va)
     return 0;
   for (r = first_ending_after(p, va); r && r->start < end; r = r->next) {
     if (r->end <= va || !r->pc)
       continue;
-    for (a = PGROUNDDOWN(r->start > va ? r->start : va); a < r->end && a < end; a += PGSIZE)
-      if (user_populate(a, 1, write) < 0)
-        return -1;
+    lo = r->start > va ? r->start : va;
+    hi = r->end < end ? r->end : end;
+    if (user_populate(lo, hi - lo, write) < 0)
+      return -1;
   }
   return 0;
 }
