@@ -142,20 +142,3 @@ class Constants:
 
 
 kernel = Constants()
-
-
-# ---- kernel bit sets as text: hostlib.fmt formats them; these names stay for old imports.
-
-def rwx(prot, consts=kernel):
-    from .fmt import prot as fmt_prot
-    return fmt_prot(prot, consts)
-
-
-def is_shared(flags, consts=kernel):
-    from .fmt import is_shared as fmt_is_shared
-    return fmt_is_shared(flags, consts)
-
-
-def map_names(flags, consts=kernel):
-    from .fmt import map_flags
-    return map_flags(flags, consts)

@@ -1,7 +1,9 @@
 """How the pictures group mmap protections; the bits come from hostlib.kconst
-(xv6/kernel/mman.h), as do rwx() and is_shared()."""
+(xv6/kernel/mman.h); rwx() and is_shared() are hostlib.fmt's, as every tool prints them."""
 
-from hostlib.kconst import is_shared, kernel, rwx  # noqa: F401  (used as mman.rwx, ...)
+from hostlib.fmt import is_shared  # noqa: F401  (used as mman.is_shared)
+from hostlib.fmt import prot as rwx  # noqa: F401  (used as mman.rwx)
+from hostlib.kconst import kernel
 
 
 def protection(prot):
