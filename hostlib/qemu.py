@@ -162,12 +162,18 @@ def run_command(console, command, timeout):
     return command_output(text, command), trouble
 
 
-def qemu_argv(cpus, fs_copy, com2_path, extra=()):
+def boot_argv(cpus, fs_copy, extra=()):
+    """QEMU booting the kernel on fs_copy, its console (COM1) on stdio; extra
+    may add COM2 (a second -serial)."""
     return ["qemu-system-i386", "-nographic", "-no-reboot", "-kernel", str(KERNEL),
             "-drive", f"file={fs_copy},index=0,media=disk,format=raw",
             "-smp", f"{cpus},sockets={cpus},cores=1,threads=1", "-m", "512",
-            "-serial", "stdio", "-serial", f"file:{com2_path}",
-            "-monitor", "none", "-net", "none", *extra]
+            "-serial", "stdio", "-monitor", "none", "-net", "none", *extra]
+
+
+def qemu_argv(cpus, fs_copy, com2_path, extra=()):
+    """boot_argv with COM2 (the trace) written to com2_path."""
+    return boot_argv(cpus, fs_copy, ["-serial", f"file:{com2_path}", *extra])
 
 
 def exit_on_sigterm():

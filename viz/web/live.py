@@ -12,6 +12,7 @@ ends it all; the capture stays, for `python3 -m viz.web DIR/com2.bin`.
 """
 
 import argparse
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import threading
 from pathlib import Path
 
 from hostlib import ROOT
+from hostlib.qemu import FS_IMAGE, boot_argv
 from hostlib.qemu import _die_with_parent as die_with_parent
 
 from .follow import Follower, Recorder, say
@@ -57,6 +59,17 @@ def watch(model, stop):
         if status == "error" and not failed:
             say(f"live: error: {error} (the page keeps the last good state)")
             failed = True
+
+
+def live_argv(out, cpus):
+    """This command (on a copy of the file system in out) as the tests and
+    measurements run it: `make live` without make."""
+    fs_copy = out / "fs.img"
+    shutil.copyfile(FS_IMAGE, fs_copy)
+    run = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from viz.web.live import main; " \
+          "sys.exit(main())"
+    return [sys.executable, "-B", "-c", run, "--out", str(out), "--",
+            *boot_argv(cpus, fs_copy)]
 
 
 def main(argv=None):

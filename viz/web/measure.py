@@ -28,6 +28,8 @@ from pathlib import Path
 
 from hostlib import ROOT, qemu
 
+from .live import live_argv
+
 OUT = ROOT / "out" / "web"
 LATENCY_BUDGET = 0.250      # s, p99, event reaching the host -> shown
 PAGE_BUDGET = 1.0           # s, p99, a scrub on the large capture -> shown
@@ -51,7 +53,6 @@ def stop_live(console):
 @contextmanager
 def live_guest(cpus, tmp):
     """Boot under viz.web.live with the console on a pipe; yields (console, url)."""
-    from viz.web.tests.test_web_browser import live_argv
     console = qemu.Console(live_argv(Path(tmp), cpus), Path(tmp) / "console.log")
     try:
         text, trouble = console.wait_for_prompt(0, 90, 90)

@@ -10,8 +10,6 @@ to seeing it to out/web/latency-steps.txt (docs/demo.md, "Live mode").
 
 import json
 import re
-import shutil
-import sys
 import time
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from hostlib import ROOT, qemu
 from viz import synth
 from viz.web.export import write_page
+from viz.web.live import live_argv
 from viz.web.measure import stop_live
 from viz.web.model import Model
 from viz.web.server import Server
@@ -178,18 +177,6 @@ def test_a_damaged_stream_says_so_and_keeps_the_last_good_state(driver, story):
 
 
 # ---- the kernel, live ------------------------------------------------------------------------
-
-def live_argv(tmp, cpus):
-    fs_copy = tmp / "fs.img"
-    shutil.copyfile(qemu.FS_IMAGE, fs_copy)
-    boot = ["qemu-system-i386", "-nographic", "-no-reboot", "-kernel", str(qemu.KERNEL),
-            "-drive", f"file={fs_copy},index=0,media=disk,format=raw",
-            "-smp", f"{cpus},sockets={cpus},cores=1,threads=1", "-m", "512",
-            "-serial", "stdio", "-monitor", "none", "-net", "none"]
-    run = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from viz.web.live import main; " \
-          "sys.exit(main())"
-    return [sys.executable, "-B", "-c", run, "--out", str(tmp), "--", *boot]
-
 
 def type_step(console, line, timeout=30):
     """Type a line at memstep; returns what it printed up to its next prompt."""
